@@ -1,0 +1,306 @@
+#!/usr/bin/env bash
+# Native test stack for churnstream: Apache Kafka (KRaft), a Confluent-API schema
+# registry, Redis and Prometheus on loopback, without Docker.
+#
+#   scripts/stack.sh install        download/build what is missing (cached in .stack/)
+#   scripts/stack.sh up [svc...]    install if needed, start, wait until ready (no-op if running)
+#   scripts/stack.sh down [svc...]  stop what this script started
+#   scripts/stack.sh status         one line per service
+#   scripts/stack.sh logs [svc]     tail a service's log
+#   scripts/stack.sh reset          down, then delete broker/Redis/Prometheus data
+#   scripts/stack.sh env            print the connection settings for the app
+#
+# Services: kafka, schema-registry, redis, prometheus. Versions and ports live in
+# scripts/stack/stack.env. CHURNSTREAM_STACK_DIR moves the cache/data folder.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=stack/stack.env
+source "$ROOT/scripts/stack/stack.env"
+STACK_DIR="${CHURNSTREAM_STACK_DIR:-$ROOT/.stack}"
+RUN_DIR="$STACK_DIR/run"
+LOG_DIR="$STACK_DIR/logs"
+ALL_SERVICES=(kafka schema-registry redis prometheus)
+
+KAFKA_HOME="$STACK_DIR/kafka-$KAFKA_VERSION"
+REGISTRY_BIN="$STACK_DIR/bin/schema-registry-$SCHEMA_REGISTRY_VERSION"
+
+say() { printf '[stack] %s\n' "$*"; }
+die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
+
+port_of() {
+  case "$1" in
+    kafka) echo "$KAFKA_PORT" ;;
+    schema-registry) echo "$SCHEMA_REGISTRY_PORT" ;;
+    redis) echo "$REDIS_PORT" ;;
+    prometheus) echo "$PROMETHEUS_PORT" ;;
+    *) die "unknown service '$1' (known: ${ALL_SERVICES[*]})" ;;
+  esac
+}
+
+pid_of() {
+  local file="$RUN_DIR/$1.pid"
+  [[ -f "$file" ]] || return 1
+  local pid
+  pid="$(cat "$file")"
+  if kill -0 "$pid" 2>/dev/null; then echo "$pid"; else rm -f "$file"; return 1; fi
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/$STACK_HOST/$1") 2>/dev/null; }
+
+as_root() {
+  if [[ $EUID -eq 0 ]]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    die "need root (or sudo) to run: $*"
+  fi
+}
+
+# ---------------------------------------------------------------- install
+
+install_kafka() {
+  if [[ -f "$KAFKA_HOME/libs/kafka_2.13-$KAFKA_VERSION.jar" ]]; then return 0; fi
+  command -v mvn >/dev/null || die "Maven (mvn) is required to fetch the Kafka jars"
+  command -v java >/dev/null || die "Java 17+ is required to run Kafka"
+  say "fetching Apache Kafka $KAFKA_VERSION jars from Maven Central"
+  local tmp="$KAFKA_HOME.partial"
+  rm -rf "$tmp"
+  mvn -q -B -Dstyle.color=never -f "$ROOT/scripts/stack/kafka-pom.xml" \
+    -Dmaven.repo.local="$STACK_DIR/m2" \
+    -Dkafka.version="$KAFKA_VERSION" -Dlog4j.version="$LOG4J_VERSION" \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp/libs"
+  local listing
+  listing="$(unzip -l "$tmp/libs/kafka_2.13-$KAFKA_VERSION.jar")"
+  [[ "$listing" == *kafka/tools/StorageTool.class* && "$listing" == *kafka/Kafka.class* ]] ||
+    die "kafka_2.13-$KAFKA_VERSION.jar lacks kafka.Kafka or kafka.tools.StorageTool"
+  mv "$tmp" "$KAFKA_HOME"
+}
+
+install_schema_registry() {
+  if [[ -x "$REGISTRY_BIN" ]]; then return 0; fi
+  command -v go >/dev/null || die "Go 1.26+ is required to build the schema registry"
+  say "building $SCHEMA_REGISTRY_MODULE $SCHEMA_REGISTRY_VERSION (go build, cached)"
+  mkdir -p "$STACK_DIR/bin"
+  (
+    cd "$ROOT/scripts/stack/schema-registry"
+    GOMODCACHE="$STACK_DIR/go/mod" GOCACHE="$STACK_DIR/go/cache" GOFLAGS=-mod=mod \
+      CGO_ENABLED=0 GOTOOLCHAIN=local \
+      go build -trimpath -o "$REGISTRY_BIN.partial" "$SCHEMA_REGISTRY_MODULE/cmd/schema-registry"
+  )
+  mv "$REGISTRY_BIN.partial" "$REGISTRY_BIN"
+}
+
+install_debian_packages() {
+  local missing=()
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v prometheus >/dev/null || missing+=(prometheus)
+  command -v promtool >/dev/null || missing+=(prometheus)
+  ((${#missing[@]} == 0)) && return 0
+  say "installing Debian packages: ${missing[*]}"
+  mkdir -p "$STACK_DIR/apt"
+  as_root apt-get update -qq
+  # Services may be auto-started by the package on systemd hosts; ours run on
+  # other ports (stack.env), so the two never collide.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    -o Dir::Cache::archives="$STACK_DIR/apt" "${missing[@]}" >/dev/null
+}
+
+cmd_install() {
+  mkdir -p "$STACK_DIR" "$RUN_DIR" "$LOG_DIR"
+  install_debian_packages
+  install_kafka
+  install_schema_registry
+}
+
+# ---------------------------------------------------------------- start
+
+wait_until() { # <service> <command...>: poll until the command succeeds
+  local svc="$1"
+  shift
+  local deadline=$((SECONDS + READY_TIMEOUT_SECONDS))
+  until "$@" >/dev/null 2>&1; do
+    if ! pid_of "$svc" >/dev/null; then
+      tail -n 30 "$LOG_DIR/$svc.out" >&2 || true
+      die "$svc exited during startup (log: $LOG_DIR/$svc.out)"
+    fi
+    ((SECONDS < deadline)) || die "$svc not ready after ${READY_TIMEOUT_SECONDS}s (log: $LOG_DIR/$svc.out)"
+    sleep 0.3
+  done
+}
+
+launch() { # <service> <command...>: start detached, record pid
+  local svc="$1"
+  shift
+  if port_in_use "$(port_of "$svc")"; then
+    die "port $(port_of "$svc") for $svc is taken by a process this script did not start"
+  fi
+  nohup "$@" >"$LOG_DIR/$svc.out" 2>&1 &
+  echo $! >"$RUN_DIR/$svc.pid"
+}
+
+start_kafka() {
+  local dir="$STACK_DIR/kafka-data" conf="$STACK_DIR/kafka/server.properties"
+  mkdir -p "$dir" "$STACK_DIR/kafka" "$LOG_DIR/kafka"
+  cat >"$conf" <<EOF
+# Generated by scripts/stack.sh from scripts/stack/stack.env; do not edit.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$STACK_HOST:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://$STACK_HOST:$KAFKA_PORT,CONTROLLER://$STACK_HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$STACK_HOST:$KAFKA_PORT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$dir
+num.partitions=1
+auto.create.topics.enable=false
+# One broker: every internal topic at replication factor 1, few partitions for a fast start.
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=4
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+num.network.threads=2
+num.io.threads=4
+EOF
+  local cp="$KAFKA_HOME/libs/*"
+  # shellcheck disable=SC2086 # heap options are a word list on purpose
+  local jopts=($KAFKA_HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
+    -XX:TieredStopAtLevel=1 -Xshare:auto)
+  if [[ ! -f "$dir/meta.properties" ]]; then
+    java "${jopts[@]}" -Dlog4j2.configurationFile="$ROOT/scripts/stack/log4j2.properties" \
+      -Dkafka.logs.dir="$LOG_DIR/kafka" -cp "$cp" kafka.tools.StorageTool \
+      format -t "$KAFKA_CLUSTER_ID" -c "$conf" >"$LOG_DIR/kafka-format.out" 2>&1 ||
+      die "formatting Kafka storage failed (log: $LOG_DIR/kafka-format.out)"
+  fi
+  launch kafka java "${jopts[@]}" -Dlog4j2.configurationFile="$ROOT/scripts/stack/log4j2.properties" \
+    -Dkafka.logs.dir="$LOG_DIR/kafka" -cp "$cp" kafka.Kafka "$conf"
+  [[ -d "$ROOT/node_modules/kafkajs" ]] || die "run 'npm ci' first: the readiness probe uses kafkajs"
+  wait_until kafka node "$ROOT/scripts/stack/kafka-ready.mjs" "$STACK_HOST:$KAFKA_PORT" 5
+}
+
+start_schema_registry() {
+  SCHEMA_REGISTRY_HOST="$STACK_HOST" SCHEMA_REGISTRY_PORT="$SCHEMA_REGISTRY_PORT" \
+    SCHEMA_REGISTRY_STORAGE_TYPE=memory SCHEMA_REGISTRY_COMPATIBILITY_LEVEL=BACKWARD \
+    launch schema-registry "$REGISTRY_BIN"
+  wait_until schema-registry curl -fsS "http://$STACK_HOST:$SCHEMA_REGISTRY_PORT/subjects"
+}
+
+start_redis() {
+  local dir="$STACK_DIR/redis-data"
+  mkdir -p "$dir"
+  cat >"$STACK_DIR/redis.conf" <<EOF
+# Generated by scripts/stack.sh; do not edit.
+bind $STACK_HOST
+port $REDIS_PORT
+dir $dir
+daemonize no
+protected-mode yes
+# Durability as in production: append-only file, fsync every second, no RDB
+# snapshots. A killed Redis restarts with every acknowledged write of the AOF.
+appendonly yes
+appendfsync everysec
+save ""
+EOF
+  launch redis redis-server "$STACK_DIR/redis.conf"
+  wait_until redis redis-cli -h "$STACK_HOST" -p "$REDIS_PORT" ping
+}
+
+start_prometheus() {
+  local conf="$STACK_DIR/prometheus.yml"
+  mkdir -p "$STACK_DIR/prometheus-data"
+  # The checked-in config scrapes the compose service name; natively the app is on loopback.
+  sed -e "s#app:$APP_HTTP_PORT#$STACK_HOST:$APP_HTTP_PORT#g" \
+    -e "s#rules/#$ROOT/deploy/prometheus/rules/#g" \
+    "$ROOT/deploy/prometheus/prometheus.yml" >"$conf"
+  launch prometheus prometheus --config.file="$conf" \
+    --storage.tsdb.path="$STACK_DIR/prometheus-data" \
+    --web.listen-address="$STACK_HOST:$PROMETHEUS_PORT" --web.enable-lifecycle
+  wait_until prometheus curl -fsS "http://$STACK_HOST:$PROMETHEUS_PORT/-/ready"
+}
+
+cmd_up() {
+  local services=("$@")
+  ((${#services[@]})) || services=("${ALL_SERVICES[@]}")
+  cmd_install
+  local svc started
+  for svc in "${services[@]}"; do
+    port_of "$svc" >/dev/null
+    if pid_of "$svc" >/dev/null; then
+      say "$svc already running (pid $(pid_of "$svc"), port $(port_of "$svc"))"
+      continue
+    fi
+    started=$SECONDS
+    "start_${svc//-/_}"
+    say "$svc ready on $STACK_HOST:$(port_of "$svc") in $((SECONDS - started))s (pid $(pid_of "$svc"))"
+  done
+}
+
+cmd_down() {
+  local services=("$@")
+  ((${#services[@]})) || services=("${ALL_SERVICES[@]}")
+  local svc pid i
+  for svc in "${services[@]}"; do
+    port_of "$svc" >/dev/null
+    if ! pid="$(pid_of "$svc")"; then
+      say "$svc not running (not started by this script)"
+      continue
+    fi
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then
+      say "$svc did not stop in 30s; killing"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$RUN_DIR/$svc.pid"
+    say "$svc stopped"
+  done
+}
+
+cmd_status() {
+  local svc pid rc=0
+  for svc in "${ALL_SERVICES[@]}"; do
+    if pid="$(pid_of "$svc")"; then
+      printf '%-16s running  pid %-8s %s:%s\n' "$svc" "$pid" "$STACK_HOST" "$(port_of "$svc")"
+    else
+      printf '%-16s stopped\n' "$svc"
+      rc=3
+    fi
+  done
+  return $rc
+}
+
+cmd_logs() {
+  local svc="${1:-}"
+  if [[ -z "$svc" ]]; then tail -n 20 "$LOG_DIR"/*.out; return; fi
+  port_of "$svc" >/dev/null
+  if [[ "$svc" == kafka ]]; then tail -n 50 "$LOG_DIR/kafka/server.log"; else tail -n 50 "$LOG_DIR/$svc.out"; fi
+}
+
+cmd_env() {
+  cat <<EOF
+KAFKA_BROKERS=$STACK_HOST:$KAFKA_PORT
+SCHEMA_REGISTRY_URL=http://$STACK_HOST:$SCHEMA_REGISTRY_PORT
+REDIS_URL=redis://$STACK_HOST:$REDIS_PORT
+PROMETHEUS_URL=http://$STACK_HOST:$PROMETHEUS_PORT
+EOF
+}
+
+cmd_reset() {
+  cmd_down
+  rm -rf "$STACK_DIR/kafka-data" "$STACK_DIR/redis-data" "$STACK_DIR/prometheus-data"
+  say "data deleted (downloads kept)"
+}
+
+mkdir -p "$RUN_DIR" "$LOG_DIR"
+case "${1:-}" in
+  install) cmd_install ;;
+  up) shift; cmd_up "$@" ;;
+  down) shift; cmd_down "$@" ;;
+  status) cmd_status ;;
+  logs) shift; cmd_logs "$@" ;;
+  env) cmd_env ;;
+  reset) cmd_reset ;;
+  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
