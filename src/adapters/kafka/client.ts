@@ -1,0 +1,79 @@
+// Construction of kafkajs clients and topic provisioning. kafkajs types stay inside
+// src/adapters/kafka so that a change of client library touches one folder.
+import { Kafka, type KafkaConfig, type LogEntry, logLevel } from 'kafkajs';
+
+export interface KafkaOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+}
+
+/** Where kafkajs log lines go; wiring passes the structured logger in. */
+export type KafkaLogSink = (
+  level: 'error' | 'warn' | 'info' | 'debug',
+  message: string,
+  fields: Record<string, unknown>,
+) => void;
+
+const LEVEL_NAMES = {
+  [logLevel.NOTHING]: 'error',
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+} as const;
+
+export function createKafka(options: KafkaOptions, overrides: Partial<KafkaConfig> = {}, sink?: KafkaLogSink): Kafka {
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    logLevel: logLevel.WARN,
+    ...(sink
+      ? {
+          logCreator:
+            () =>
+            ({ namespace, level, log }: LogEntry) => {
+              const { message, ...fields } = log;
+              sink(LEVEL_NAMES[level], message, { ...fields, namespace });
+            },
+        }
+      : {}),
+    connectionTimeout: 5000,
+    retry: { initialRetryTime: 200, retries: 8 },
+    ...overrides,
+  });
+}
+
+export interface TopicSpec {
+  readonly topic: string;
+  readonly partitions: number;
+  /** Topic configs, e.g. { 'retention.ms': '-1' }. */
+  readonly config?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Creates the topics that do not exist yet and waits for their leaders. Existing
+ * topics are left alone (their partition counts are reported, never changed).
+ */
+export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[]): Promise<Map<string, number>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter((spec) => !existing.has(spec.topic));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((spec) => ({
+          topic: spec.topic,
+          numPartitions: spec.partitions,
+          replicationFactor: -1,
+          configEntries: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    }
+    const metadata = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.topic) });
+    return new Map(metadata.topics.map((topic) => [topic.name, topic.partitions.length]));
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,160 @@
+// Avro through a Confluent-API schema registry. Registration and schema lookups go
+// through @kafkajs/confluent-schema-registry; the per-message work (header, resolver,
+// decode) is done here with avsc so that nothing is re-parsed per message: writer
+// schemas and writer->reader resolvers are cached per schema id, and concurrent
+// first lookups of one id share a single HTTP request.
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import avro from 'avsc';
+import { readWireHeader, writeWireFormat } from './wire-format.js';
+
+export interface RegistryOptions {
+  readonly url: string;
+  readonly auth?: { readonly username: string; readonly password: string };
+}
+
+/** A topic's value schema as registered: its id and parsed type. */
+export interface RegisteredValueSchema {
+  readonly subject: string;
+  readonly id: number;
+  readonly type: avro.Type;
+}
+
+export type DecodeResult<T> =
+  | { readonly ok: true; readonly value: T; readonly schemaId: number }
+  | { readonly ok: false; readonly errorClass: DecodeErrorClass; readonly reason: string };
+
+export type DecodeErrorClass =
+  | 'empty_value'
+  | 'bad_magic_byte'
+  | 'truncated_header'
+  | 'unknown_schema_id'
+  | 'incompatible_schema'
+  | 'undecodable_avro'
+  | 'registry_unavailable';
+
+/** TopicNameStrategy, as Confluent's own serializers use it. */
+export const valueSubject = (topic: string): string => `${topic}-value`;
+
+export class AvroRegistry {
+  private readonly client: SchemaRegistry;
+  private readonly writerTypes = new Map<number, Promise<avro.Type | null>>();
+  private readonly resolvers = new Map<string, avro.Resolver | Error>();
+
+  constructor(options: RegistryOptions) {
+    this.client = new SchemaRegistry({
+      host: options.url,
+      clientId: 'churnstream',
+      retry: { retries: 2, initialRetryTimeInSecs: 0.1 },
+      ...(options.auth ? { auth: { username: options.auth.username, password: options.auth.password } } : {}),
+    });
+  }
+
+  /** Registers (idempotently) a schema under `<topic>-value` and returns its id and type. */
+  async registerValueSchema(topic: string, schemaText: string): Promise<RegisteredValueSchema> {
+    const subject = valueSubject(topic);
+    const { id } = await this.client.register({ type: SchemaType.AVRO, schema: schemaText }, { subject });
+    return { subject, id, type: avro.Type.forSchema(JSON.parse(schemaText) as avro.Schema) };
+  }
+
+  /** Latest schema id registered for a subject. */
+  async latestId(subject: string): Promise<number> {
+    return this.client.getLatestSchemaId(subject);
+  }
+
+  /** Encodes with a registered schema into the Confluent wire format. */
+  encode(schema: RegisteredValueSchema, value: unknown): Buffer {
+    return writeWireFormat(schema.id, schema.type.toBuffer(value));
+  }
+
+  /**
+   * Decodes a wire-format value into the reader's schema (schema resolution when the
+   * writer used another registered version). Never throws for bad input: every
+   * failure comes back as a classified result for the dead-letter path.
+   */
+  async decode<T>(value: Buffer | null, reader: RegisteredValueSchema): Promise<DecodeResult<T>> {
+    const header = readWireHeader(value);
+    if (!header.ok) return header;
+    let writer: avro.Type | null;
+    try {
+      writer = await this.writerType(header.schemaId);
+    } catch (error) {
+      return {
+        ok: false,
+        errorClass: 'registry_unavailable',
+        reason: `schema registry lookup failed: ${describe(error)}`,
+      };
+    }
+    if (writer === null) {
+      return {
+        ok: false,
+        errorClass: 'unknown_schema_id',
+        reason: `schema id ${header.schemaId} is not in the registry`,
+      };
+    }
+    const resolver = this.resolver(header.schemaId, writer, reader);
+    if (resolver instanceof Error) {
+      return {
+        ok: false,
+        errorClass: 'incompatible_schema',
+        reason: `schema id ${header.schemaId} cannot be read as ${reader.subject} v${reader.id}: ${resolver.message}`,
+      };
+    }
+    try {
+      // decode() rather than fromBuffer(): trailing bytes are an error we report ourselves.
+      const { value: decoded, offset } = reader.type.decode(header.body, 0, resolver);
+      if (offset < 0) return { ok: false, errorClass: 'undecodable_avro', reason: 'Avro body is truncated' };
+      if (offset !== header.body.length) {
+        return {
+          ok: false,
+          errorClass: 'undecodable_avro',
+          reason: `Avro body has ${header.body.length - offset} trailing bytes after the record`,
+        };
+      }
+      return { ok: true, value: decoded as T, schemaId: header.schemaId };
+    } catch (error) {
+      return { ok: false, errorClass: 'undecodable_avro', reason: `invalid Avro body: ${describe(error)}` };
+    }
+  }
+
+  private writerType(id: number): Promise<avro.Type | null> {
+    let pending = this.writerTypes.get(id);
+    if (pending === undefined) {
+      pending = this.client.getSchema(id).then(
+        (schema) => avro.Type.forSchema(schema as unknown as avro.Schema),
+        (error: unknown) => {
+          // A definite "not found" is cached; transient failures are retried next time.
+          if (isNotFound(error)) return null;
+          this.writerTypes.delete(id);
+          throw error;
+        },
+      );
+      this.writerTypes.set(id, pending);
+    }
+    return pending;
+  }
+
+  private resolver(writerId: number, writer: avro.Type, reader: RegisteredValueSchema): avro.Resolver | Error {
+    const key = `${writerId}->${reader.id}`;
+    let cached = this.resolvers.get(key);
+    if (cached === undefined) {
+      try {
+        cached = reader.type.createResolver(writer);
+      } catch (error) {
+        cached = error instanceof Error ? error : new Error(String(error));
+      }
+      this.resolvers.set(key, cached);
+    }
+    return cached;
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const status = (error as { status?: unknown }).status;
+  const message = (error as { message?: unknown }).message;
+  return status === 404 || (typeof message === 'string' && /not found|40403/i.test(message));
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

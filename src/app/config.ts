@@ -1,0 +1,82 @@
+// One validated configuration for every churnstream process, read from the
+// environment (CHURNSTREAM_* and the connection variables that `scripts/stack.sh env`
+// prints). Defaults point at the native stack in scripts/stack/stack.env, so a fresh
+// clone runs against `scripts/stack.sh up` with no settings at all.
+import { z } from 'zod';
+
+const csv = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part.length > 0),
+  )
+  .pipe(z.array(z.string()).min(1));
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+export const configSchema = z.object({
+  KAFKA_BROKERS: csv.default(['127.0.0.1:19092']),
+  KAFKA_CLIENT_ID: z.string().min(1).default('churnstream'),
+  SCHEMA_REGISTRY_URL: z.url().default('http://127.0.0.1:18081'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .default('redis://127.0.0.1:16379'),
+  CHURNSTREAM_ORDERS_TOPIC: z.string().min(1).default('churnstream.orders'),
+  CHURNSTREAM_RISK_TOPIC: z.string().min(1).default('churnstream.risk-changes'),
+  CHURNSTREAM_DEAD_LETTER_TOPIC: z.string().min(1).default('churnstream.dead-letters'),
+  CHURNSTREAM_GROUP_ID: z.string().min(1).default('churnstream-scorer'),
+  CHURNSTREAM_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(6),
+  CHURNSTREAM_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  CHURNSTREAM_HTTP_PORT: port.default(18080),
+  CHURNSTREAM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface Config {
+  readonly kafka: { readonly brokers: readonly string[]; readonly clientId: string };
+  readonly schemaRegistryUrl: string;
+  readonly redisUrl: string;
+  readonly topics: { readonly orders: string; readonly riskChanges: string; readonly deadLetters: string };
+  readonly groupId: string;
+  readonly partitions: number;
+  readonly http: { readonly host: string; readonly port: number };
+  readonly logLevel: RawConfig['CHURNSTREAM_LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Validates the environment; throws ConfigError listing every bad variable at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const known = Object.fromEntries(
+    Object.keys(configSchema.shape).flatMap((key) => {
+      const value = env[key];
+      return value === undefined || value === '' ? [] : [[key, value]];
+    }),
+  );
+  const parsed = configSchema.safeParse(known);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const raw = parsed.data;
+  return Object.freeze({
+    kafka: Object.freeze({ brokers: Object.freeze([...raw.KAFKA_BROKERS]), clientId: raw.KAFKA_CLIENT_ID }),
+    schemaRegistryUrl: raw.SCHEMA_REGISTRY_URL,
+    redisUrl: raw.REDIS_URL,
+    topics: Object.freeze({
+      orders: raw.CHURNSTREAM_ORDERS_TOPIC,
+      riskChanges: raw.CHURNSTREAM_RISK_TOPIC,
+      deadLetters: raw.CHURNSTREAM_DEAD_LETTER_TOPIC,
+    }),
+    groupId: raw.CHURNSTREAM_GROUP_ID,
+    partitions: raw.CHURNSTREAM_PARTITIONS,
+    http: Object.freeze({ host: raw.CHURNSTREAM_HTTP_HOST, port: raw.CHURNSTREAM_HTTP_PORT }),
+    logLevel: raw.CHURNSTREAM_LOG_LEVEL,
+  });
+}

@@ -1,0 +1,33 @@
+// Provisioning shared by `churnstream setup`, `demo` and the tests: the three
+// topics and their value schemas under TopicNameStrategy subjects.
+import { readSchemaText } from '../adapters/files/schemas.js';
+import { createKafka, ensureTopics } from '../adapters/kafka/client.js';
+import { AvroRegistry, type RegisteredValueSchema } from '../adapters/registry/avro-registry.js';
+import type { Config } from './config.js';
+
+export interface Provisioned {
+  readonly registry: AvroRegistry;
+  readonly schemas: {
+    readonly orders: RegisteredValueSchema;
+    readonly riskChanges: RegisteredValueSchema;
+    readonly deadLetters: RegisteredValueSchema;
+  };
+  readonly partitions: ReadonlyMap<string, number>;
+}
+
+export async function provision(config: Config): Promise<Provisioned> {
+  const kafka = createKafka(config.kafka);
+  const partitions = await ensureTopics(kafka, [
+    { topic: config.topics.orders, partitions: config.partitions },
+    { topic: config.topics.riskChanges, partitions: config.partitions, config: { 'cleanup.policy': 'delete' } },
+    // Dead letters are kept until someone deals with them.
+    { topic: config.topics.deadLetters, partitions: 1, config: { 'retention.ms': '-1' } },
+  ]);
+  const registry = new AvroRegistry({ url: config.schemaRegistryUrl });
+  const [orders, riskChanges, deadLetters] = await Promise.all([
+    registry.registerValueSchema(config.topics.orders, readSchemaText('orderEvent')),
+    registry.registerValueSchema(config.topics.riskChanges, readSchemaText('riskChange')),
+    registry.registerValueSchema(config.topics.deadLetters, readSchemaText('deadLetter')),
+  ]);
+  return { registry, schemas: { orders, riskChanges, deadLetters }, partitions };
+}

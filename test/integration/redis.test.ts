@@ -1,0 +1,55 @@
+// The real Redis: the fenced apply-state Lua script, loaded by SHA through ioredis.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { customerStateKey } from '../../src/adapters/redis/keys.js';
+import { defineScripts, type ScriptedRedis, toApplyStateOutcome } from '../../src/adapters/redis/scripts.js';
+import { testConfig, uniqueSuffix } from '../helpers/stack.js';
+
+const config = testConfig('redis');
+let redis: ScriptedRedis;
+
+beforeAll(async () => {
+  redis = defineScripts(new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 }));
+  await redis.connect();
+});
+
+afterAll(async () => {
+  await redis.quit();
+});
+
+const apply = (key: string, expected: number, partition: number, offset: number, state: string, ttl = 0) =>
+  redis.applyState(key, expected, partition, String(offset), state, ttl).then(toApplyStateOutcome);
+
+describe('apply-state script (real Redis)', () => {
+  it('writes, then fences redeliveries and stale writers', async () => {
+    const key = customerStateKey(`cust-${uniqueSuffix()}`);
+    expect(await apply(key, 0, 2, 100, 'A')).toEqual({ kind: 'applied', version: 1 });
+    expect(await redis.hgetall(key)).toEqual({ ver: '1', state: 'A', 'o:2': '100' });
+
+    // The same or an older offset of that partition: a redelivery, no effect.
+    expect(await apply(key, 1, 2, 100, 'B')).toEqual({ kind: 'already_applied', version: 1 });
+    expect(await apply(key, 1, 2, 99, 'B')).toEqual({ kind: 'already_applied', version: 1 });
+    // A writer that read version 0 (a zombie) loses to the one that wrote version 1.
+    expect(await apply(key, 0, 2, 101, 'Z')).toEqual({ kind: 'version_conflict', version: 1 });
+    expect(await redis.hget(key, 'state')).toBe('A');
+
+    expect(await apply(key, 1, 2, 101, 'C')).toEqual({ kind: 'applied', version: 2 });
+    // Offsets are tracked per partition (after a repartitioning the customer moves).
+    expect(await apply(key, 2, 5, 7, 'D')).toEqual({ kind: 'applied', version: 3 });
+    expect(await redis.hgetall(key)).toEqual({ ver: '3', state: 'D', 'o:2': '101', 'o:5': '7' });
+  });
+
+  it('sets the TTL in the same atomic write', async () => {
+    const key = customerStateKey(`cust-${uniqueSuffix()}`);
+    await apply(key, 0, 0, 1, 'A', 3600);
+    const ttl = await redis.ttl(key);
+    expect(ttl).toBeGreaterThan(3500);
+    expect(ttl).toBeLessThanOrEqual(3600);
+  });
+
+  it('survives a script cache flush (EVALSHA falls back to EVAL)', async () => {
+    const key = customerStateKey(`cust-${uniqueSuffix()}`);
+    await redis.script('FLUSH');
+    expect(await apply(key, 0, 0, 1, 'A')).toEqual({ kind: 'applied', version: 1 });
+  });
+});

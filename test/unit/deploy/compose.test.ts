@@ -1,0 +1,66 @@
+// docker-compose.yml cannot run here (no Docker engine); this keeps it parsing and
+// consistent with the native stack's single config (scripts/stack/stack.env).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadConfig } from '../../../src/app/config.js';
+import { stackEnv } from '../../helpers/stack.js';
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  ports?: string[];
+  environment?: Record<string, string | number>;
+  healthcheck?: unknown;
+  command?: string[];
+}
+
+const compose = parse(readFileSync(new URL('../../../docker-compose.yml', import.meta.url), 'utf8')) as {
+  services: Record<string, Service>;
+};
+const service = (name: string): Service => {
+  const found = compose.services[name];
+  if (found === undefined) throw new Error(`docker-compose.yml has no service ${name}`);
+  return found;
+};
+const hostPorts = (name: string) => (service(name).ports ?? []).map((mapping) => Number(mapping.split(':')[0]));
+
+describe('docker-compose.yml', () => {
+  it('has the stack services and the app', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(
+      ['app', 'grafana', 'kafka', 'kafka-init', 'prometheus', 'redis', 'schema-registry'].sort(),
+    );
+    expect(service('app').build).toBe('.');
+  });
+
+  it('publishes the native stack ports', () => {
+    expect(hostPorts('kafka')).toEqual([Number(stackEnv['KAFKA_PORT'])]);
+    expect(hostPorts('schema-registry')).toEqual([Number(stackEnv['SCHEMA_REGISTRY_PORT'])]);
+    expect(hostPorts('redis')).toEqual([Number(stackEnv['REDIS_PORT'])]);
+    expect(hostPorts('prometheus')).toEqual([Number(stackEnv['PROMETHEUS_PORT'])]);
+    expect(hostPorts('app')).toEqual([Number(stackEnv['APP_HTTP_PORT'])]);
+    expect(service('kafka').environment?.['KAFKA_ADVERTISED_LISTENERS']).toContain(
+      `localhost:${stackEnv['KAFKA_PORT']}`,
+    );
+  });
+
+  it('runs the same Kafka version and cluster id as the native stack', () => {
+    expect(service('kafka').image).toBe(`apache/kafka:${stackEnv['KAFKA_VERSION']}`);
+    expect(service('kafka-init').image).toBe(service('kafka').image);
+    expect(service('kafka').environment?.['CLUSTER_ID']).toBe(stackEnv['KAFKA_CLUSTER_ID']);
+  });
+
+  it('agrees with the app defaults on ports and topic names', () => {
+    const defaults = loadConfig({});
+    expect(String(defaults.http.port)).toBe(stackEnv['APP_HTTP_PORT']);
+    expect(defaults.kafka.brokers).toEqual([`${stackEnv['STACK_HOST']}:${stackEnv['KAFKA_PORT']}`]);
+    expect(defaults.redisUrl).toBe(`redis://${stackEnv['STACK_HOST']}:${stackEnv['REDIS_PORT']}`);
+    const init = (service('kafka-init').command ?? []).join('\n');
+    for (const topic of Object.values(defaults.topics)) expect(init).toContain(topic);
+  });
+
+  it('has a healthcheck on every long-running dependency', () => {
+    for (const name of ['kafka', 'schema-registry', 'redis', 'prometheus'])
+      expect(service(name).healthcheck).toBeDefined();
+  });
+});
