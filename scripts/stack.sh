@@ -63,10 +63,11 @@ install_kafka() {
   say "fetching Apache Kafka $KAFKA_VERSION jars from Maven Central"
   local tmp="$KAFKA_HOME.partial"
   rm -rf "$tmp"
-  mvn -q -B -Dstyle.color=never -f "$ROOT/scripts/stack/kafka-pom.xml" \
+  mvn -B -Dstyle.color=never -f "$ROOT/scripts/stack/kafka-pom.xml" \
     -Dmaven.repo.local="$STACK_DIR/m2" \
     -Dkafka.version="$KAFKA_VERSION" -Dlog4j.version="$LOG4J_VERSION" \
-    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp/libs"
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp/libs" \
+    >"$LOG_DIR/install-kafka.log" 2>&1 || { tail -n 30 "$LOG_DIR/install-kafka.log" >&2; die "Maven could not fetch the Kafka jars"; }
   local listing
   listing="$(unzip -l "$tmp/libs/kafka_2.13-$KAFKA_VERSION.jar")"
   [[ "$listing" == *kafka/tools/StorageTool.class* && "$listing" == *kafka/Kafka.class* ]] ||
@@ -84,7 +85,10 @@ install_schema_registry() {
     GOMODCACHE="$STACK_DIR/go/mod" GOCACHE="$STACK_DIR/go/cache" GOFLAGS=-mod=mod \
       CGO_ENABLED=0 GOTOOLCHAIN=local \
       go build -trimpath -o "$REGISTRY_BIN.partial" "$SCHEMA_REGISTRY_MODULE/cmd/schema-registry"
-  )
+  ) >"$LOG_DIR/install-schema-registry.log" 2>&1 || {
+    tail -n 30 "$LOG_DIR/install-schema-registry.log" >&2
+    die "building the schema registry failed"
+  }
   mv "$REGISTRY_BIN.partial" "$REGISTRY_BIN"
 }
 

@@ -6,7 +6,7 @@
 import cliProgress from 'cli-progress';
 import { Redis } from 'ioredis';
 import type { EachBatchPayload } from 'kafkajs';
-import { createKafka } from '../adapters/kafka/client.js';
+import { createIdempotentProducer, createKafka } from '../adapters/kafka/client.js';
 import { customerStateKey } from '../adapters/redis/keys.js';
 import { defineScripts, toApplyStateOutcome } from '../adapters/redis/scripts.js';
 import {
@@ -73,7 +73,7 @@ export async function runDemo(config: Config, options: DemoRunOptions, log: Logg
     days: options.days,
   });
 
-  const kafka = createKafka(config.kafka);
+  const kafka = createKafka(config.kafka, {}, (level, message, fields) => log[level](fields, message));
   const bar = options.progress
     ? new cliProgress.SingleBar(
         { format: '{phase} [{bar}] {value}/{total} events | {rate} ev/s', hideCursor: true, stream: process.stderr },
@@ -82,7 +82,7 @@ export async function runDemo(config: Config, options: DemoRunOptions, log: Logg
     : undefined;
 
   // ---- produce
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = createIdempotentProducer(kafka);
   await producer.connect();
   const produceStart = performance.now();
   bar?.start(history.length, 0, { phase: 'produce', rate: 0 });

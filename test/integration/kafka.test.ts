@@ -2,7 +2,7 @@
 // consumer group that commits, stops, and resumes from its committed offsets.
 import type { Consumer, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafka } from '../../src/adapters/kafka/client.js';
+import { createIdempotentProducer, createKafka } from '../../src/adapters/kafka/client.js';
 import {
   fromOrderEventRecord,
   type OrderEventRecord,
@@ -22,7 +22,7 @@ let kafka: Kafka;
 let provisioned: Provisioned;
 
 async function produce(events: readonly OrderEvent[]): Promise<void> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = createIdempotentProducer(kafka);
   await producer.connect();
   await producer.send({
     topic: config.topics.orders,

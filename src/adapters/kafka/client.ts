@@ -1,6 +1,6 @@
 // Construction of kafkajs clients and topic provisioning. kafkajs types stay inside
 // src/adapters/kafka so that a change of client library touches one folder.
-import { Kafka, type KafkaConfig, type LogEntry, logLevel } from 'kafkajs';
+import { Kafka, type KafkaConfig, type LogEntry, logLevel, Partitioners, type Producer } from 'kafkajs';
 
 export interface KafkaOptions {
   readonly brokers: readonly string[];
@@ -40,6 +40,21 @@ export function createKafka(options: KafkaOptions, overrides: Partial<KafkaConfi
     connectionTimeout: 5000,
     retry: { initialRetryTime: 200, retries: 8 },
     ...overrides,
+  });
+}
+
+/**
+ * An idempotent producer (acks=all, one request in flight, as kafkajs requires for
+ * idempotence) with the Java client's murmur2 partitioner, so a customer's events land
+ * in the same partition whichever client produced them.
+ */
+export function createIdempotentProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    // Idempotence needs unbounded retries to keep its guarantee; time bounds them instead.
+    retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 30_000 },
   });
 }
 
