@@ -1,0 +1,74 @@
+// The batch path for training: features of many customers at many cutoff times from
+// a full history. It is the streaming code run in event-time order (foldEvent, then
+// featuresAt at each cutoff), not a second implementation, so training and serving
+// cannot drift apart.
+import type { OrderEvent } from '../events/order-event.js';
+import { emptyState, foldEvent } from '../state/customer-state.js';
+import { featuresAt } from './extract.js';
+import type { FeatureSpec } from './spec.js';
+
+export interface FeatureRow {
+  readonly customerId: string;
+  readonly cutoff: number;
+  readonly features: Float64Array;
+}
+
+const byEventTime = (a: OrderEvent, b: OrderEvent): number =>
+  a.eventTime - b.eventTime || (a.orderId < b.orderId ? -1 : a.orderId > b.orderId ? 1 : 0);
+
+/** Groups events by customer (insertion order of first appearance). */
+export function groupByCustomer(events: Iterable<OrderEvent>): Map<string, OrderEvent[]> {
+  const grouped = new Map<string, OrderEvent[]>();
+  for (const event of events) {
+    let list = grouped.get(event.customerId);
+    if (list === undefined) {
+      list = [];
+      grouped.set(event.customerId, list);
+    }
+    list.push(event);
+  }
+  return grouped;
+}
+
+/**
+ * Features of one customer as of each cutoff, using only events with event time <=
+ * cutoff. `include` decides per cutoff whether a row is wanted (e.g. only customers
+ * active in the observation window).
+ */
+export function customerFeaturesAtCutoffs(
+  customerId: string,
+  events: readonly OrderEvent[],
+  cutoffs: readonly number[],
+  spec: FeatureSpec,
+  include: (features: Float64Array, cutoff: number) => boolean = () => true,
+): FeatureRow[] {
+  const sorted = [...events].sort(byEventTime);
+  const orderedCutoffs = [...cutoffs].sort((a, b) => a - b);
+  const state = emptyState();
+  const rows: FeatureRow[] = [];
+  let next = 0;
+  for (const cutoff of orderedCutoffs) {
+    while (next < sorted.length && (sorted[next]?.eventTime ?? Number.POSITIVE_INFINITY) <= cutoff) {
+      const event = sorted[next];
+      if (event !== undefined) foldEvent(state, event, spec.retention);
+      next += 1;
+    }
+    const features = featuresAt(state, cutoff, spec);
+    if (include(features, cutoff)) rows.push({ customerId, cutoff, features });
+  }
+  return rows;
+}
+
+/** Features for every customer at every cutoff (rows grouped by customer). */
+export function featuresAtCutoffs(
+  events: Iterable<OrderEvent>,
+  cutoffs: readonly number[],
+  spec: FeatureSpec,
+  include?: (features: Float64Array, cutoff: number) => boolean,
+): FeatureRow[] {
+  const rows: FeatureRow[] = [];
+  for (const [customerId, history] of groupByCustomer(events)) {
+    rows.push(...customerFeaturesAtCutoffs(customerId, history, cutoffs, spec, include));
+  }
+  return rows;
+}

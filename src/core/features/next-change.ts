@@ -1,0 +1,59 @@
+// When will this customer's features next change if no new event arrives? The
+// streaming scorer keeps a timer there, so customers who go silent are rescored as
+// time passes. Every feature is a step function of t between events: whole days of
+// recency and tenure tick over, orders leave the window, the recent half, the last
+// 90 days or a 30-day period, and already-applied events dated after t become
+// visible. The earliest such step after asOf is returned, capped by maxStaleness.
+import { type CustomerState, cancelledAt } from '../state/customer-state.js';
+import { DAY_MS } from '../time.js';
+import type { FeatureSpec } from './spec.js';
+
+export interface NextChange {
+  /** Earliest time > asOf at which a feature changes, or asOf + maxStaleness. */
+  readonly at: number;
+  /** True when nothing changes before the staleness cap. */
+  readonly capped: boolean;
+}
+
+/** Smallest anchor + k * step (k integer) strictly after t. */
+const nextMultipleAfter = (anchor: number, step: number, t: number): number =>
+  anchor + (Math.floor((t - anchor) / step) + 1) * step;
+
+export function nextChangeTime(
+  state: CustomerState,
+  asOf: number,
+  spec: FeatureSpec,
+  maxStalenessMs: number,
+): NextChange {
+  const cap = asOf + maxStalenessMs;
+  let best = Number.POSITIVE_INFINITY;
+  const consider = (time: number) => {
+    if (time > asOf && time < best) best = time;
+  };
+
+  const windowMs = spec.retention.windowDays * DAY_MS;
+  const recentMs = spec.recentDays * DAY_MS;
+  const periodMs = spec.periodDays * DAY_MS;
+  let firstOrder = state.archive.firstOrderTime;
+  let lastOrder = state.archive.lastOrderTime;
+
+  for (const order of state.orders) {
+    if (order.time > asOf) {
+      consider(order.time);
+      break; // later orders are later still
+    }
+    if (!(order.time >= firstOrder)) firstOrder = order.time;
+    if (!cancelledAt(order, asOf) && !(order.time <= lastOrder)) lastOrder = order.time;
+    for (const refund of order.refunds) consider(refund.time);
+    if (order.time + windowMs > asOf) {
+      consider(order.time + windowMs);
+      consider(order.time + recentMs);
+      consider(order.time + 90 * DAY_MS);
+      consider(nextMultipleAfter(order.time, periodMs, asOf));
+    }
+  }
+  if (!Number.isNaN(lastOrder)) consider(nextMultipleAfter(lastOrder, DAY_MS, asOf));
+  if (!Number.isNaN(firstOrder)) consider(nextMultipleAfter(firstOrder, DAY_MS, asOf));
+
+  return best <= cap ? { at: best, capped: false } : { at: cap, capped: true };
+}
