@@ -3,9 +3,13 @@
 // time passes. Every feature is a step function of t between events: whole days of
 // recency and tenure tick over, orders leave the window, the recent half, the last
 // 90 days or a 30-day period, and already-applied events dated after t become
-// visible. The earliest such step after asOf is returned, capped by maxStaleness.
+// visible. candidateChangeTime() lists those steps (a superset: a step may leave
+// every feature as it was, e.g. an order moving into a period another order already
+// fills); nextChangeTime() confirms each candidate by reading the features, so the
+// time it returns is the first real change.
 import { type CustomerState, cancelledAt } from '../state/customer-state.js';
 import { DAY_MS } from '../time.js';
+import { featuresAt } from './extract.js';
 import type { FeatureSpec } from './spec.js';
 
 export interface NextChange {
@@ -19,13 +23,8 @@ export interface NextChange {
 const nextMultipleAfter = (anchor: number, step: number, t: number): number =>
   anchor + (Math.floor((t - anchor) / step) + 1) * step;
 
-export function nextChangeTime(
-  state: CustomerState,
-  asOf: number,
-  spec: FeatureSpec,
-  maxStalenessMs: number,
-): NextChange {
-  const cap = asOf + maxStalenessMs;
+/** Earliest time after asOf at which some feature may change; +Infinity when none can. */
+export function candidateChangeTime(state: CustomerState, asOf: number, spec: FeatureSpec): number {
   let best = Number.POSITIVE_INFINITY;
   const consider = (time: number) => {
     if (time > asOf && time < best) best = time;
@@ -55,5 +54,28 @@ export function nextChangeTime(
   if (!Number.isNaN(lastOrder)) consider(nextMultipleAfter(lastOrder, DAY_MS, asOf));
   if (!Number.isNaN(firstOrder)) consider(nextMultipleAfter(firstOrder, DAY_MS, asOf));
 
-  return best <= cap ? { at: best, capped: false } : { at: cap, capped: true };
+  return best;
+}
+
+/** Candidates confirmed before giving up and returning a (still safe, early) candidate. */
+const MAX_CONFIRMATIONS = 64;
+
+const sameFeatures = (a: Float64Array, b: Float64Array): boolean => a.every((value, i) => Object.is(value, b[i]));
+
+export function nextChangeTime(
+  state: CustomerState,
+  asOf: number,
+  spec: FeatureSpec,
+  maxStalenessMs: number,
+): NextChange {
+  const cap = asOf + maxStalenessMs;
+  const current = featuresAt(state, asOf, spec);
+  let from = asOf;
+  for (let attempt = 0; attempt < MAX_CONFIRMATIONS; attempt += 1) {
+    const candidate = candidateChangeTime(state, from, spec);
+    if (candidate > cap) return { at: cap, capped: true };
+    if (!sameFeatures(current, featuresAt(state, candidate, spec))) return { at: candidate, capped: false };
+    from = candidate;
+  }
+  return { at: candidateChangeTime(state, from, spec), capped: false };
 }

@@ -99,7 +99,9 @@ describe('incremental state == batch computation', () => {
 
         const left = emptyState();
         const right = emptyState();
-        history.forEach((event, index) => foldEvent(index < split ? left : right, event, unbounded.retention));
+        history.forEach((event, index) => {
+          foldEvent(index < split ? left : right, event, unbounded.retention);
+        });
         const merged = mergeStates(left, right, unbounded.retention);
         const diff = describeDifference(
           FEATURE_NAMES,
