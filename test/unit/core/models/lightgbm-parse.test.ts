@@ -1,0 +1,86 @@
+// Parser cases LightGBM's own training rarely produces: inf/-inf/nan tokens in
+// thresholds, and malformed files that must fail with a clear message.
+import { describe, expect, it } from 'vitest';
+import { predictRaw } from '../../../../src/core/models/lightgbm/evaluate.js';
+import { ModelParseError, parseLightGbmModel, parseNumber } from '../../../../src/core/models/lightgbm/parse.js';
+import { createShapExplainer } from '../../../../src/core/models/lightgbm/shap.js';
+
+const model = (threshold: string, decisionType: number, extraHeader = '') => `tree
+version=v4
+num_class=1
+num_tree_per_iteration=1
+label_index=0
+max_feature_idx=1
+objective=regression
+${extraHeader}feature_names=a b
+feature_infos=[0:1] [0:1]
+tree_sizes=1
+
+Tree=0
+num_leaves=3
+num_cat=0
+split_feature=0 1
+split_gain=1 1
+threshold=${threshold} 0.5
+decision_type=${decisionType} 2
+left_child=-1 -2
+right_child=1 -3
+leaf_value=10 20 30
+leaf_weight=1 1 1
+leaf_count=50 30 20
+internal_value=0 0
+internal_weight=0 0
+internal_count=100 50
+is_linear=0
+shrinkage=1
+
+
+end of trees
+`;
+
+describe('LightGBM text parser', () => {
+  it('reads inf, -inf and nan tokens that Number() rejects', () => {
+    expect(parseNumber('inf', 't')).toBe(Number.POSITIVE_INFINITY);
+    expect(parseNumber('-inf', 't')).toBe(Number.NEGATIVE_INFINITY);
+    expect(parseNumber('nan', 't')).toBeNaN();
+    expect(parseNumber('1.0000000180025095e-35', 't')).toBe(Math.fround(1e-35));
+    expect(() => parseNumber('1..2', 't')).toThrow(ModelParseError);
+  });
+
+  it('routes with an inf threshold: every finite value left, NaN by missing type', () => {
+    // decision_type 8: numerical, missing type NaN, default right.
+    const m = parseLightGbmModel(model('inf', 8));
+    expect(predictRaw(m, [1e308, 0])[0]).toBe(10);
+    expect(predictRaw(m, [Number.POSITIVE_INFINITY, 0])[0]).toBe(10);
+    expect(predictRaw(m, [Number.NaN, 0])[0]).toBe(20);
+    expect(predictRaw(m, [Number.NaN, 0.9])[0]).toBe(30);
+    const phi = createShapExplainer(m).contributions([Number.NaN, 0.9]);
+    expect(phi.reduce((sum, v) => sum + v, 0)).toBeCloseTo(30, 12);
+  });
+
+  it('routes with a -inf threshold: only -inf goes left', () => {
+    const m = parseLightGbmModel(model('-inf', 0));
+    expect(predictRaw(m, [Number.NEGATIVE_INFINITY, 0])[0]).toBe(10);
+    expect(predictRaw(m, [-1e308, 0])[0]).toBe(20);
+  });
+
+  it('reads the random forest flag', () => {
+    expect(parseLightGbmModel(model('0.5', 2, 'average_output\n')).averageOutput).toBe(true);
+  });
+
+  it('fails clearly on malformed models', () => {
+    expect(() => parseLightGbmModel('hello')).toThrow(/not a LightGBM text model/);
+    expect(() => parseLightGbmModel(model('0.5', 2).replace('version=v4', 'version=v9'))).toThrow(/version 'v9'/);
+    expect(() => parseLightGbmModel(model('0.5', 2).replace('feature_names=a b', 'feature_names=a'))).toThrow(
+      /feature_names has 1 names/,
+    );
+    expect(() => parseLightGbmModel(model('0.5 0.7', 2))).toThrow(/threshold has 3 values, expected 2/);
+    expect(() => parseLightGbmModel(model('0.5', 2).replace('split_feature=0 1', 'split_feature=0 7'))).toThrow(
+      /feature 7 outside/,
+    );
+    expect(() => parseLightGbmModel(model('0.5', 2).replace('objective=regression', 'objective=made_up'))).toThrow(
+      /objective 'made_up'/,
+    );
+    expect(() => parseLightGbmModel(model('0.5', 2).replace('tree_sizes=1', 'tree_sizes=1 2'))).toThrow(/truncated/);
+  });
+});
