@@ -16,7 +16,8 @@ export interface GoldenCase {
   readonly contrib: readonly number[][] | undefined;
 }
 
-const numberOf = (value: unknown): number => (typeof value === 'number' ? value : parseNumber(String(value), 'expected'));
+const numberOf = (value: unknown): number =>
+  typeof value === 'number' ? value : parseNumber(String(value), 'expected');
 const asRows = (value: unknown): number[][] =>
   (value as unknown[]).map((row) => (Array.isArray(row) ? row.map(numberOf) : [numberOf(row)]));
 
@@ -33,7 +34,9 @@ export function goldenCases(): GoldenCase[] {
         modelPath: new URL('model.txt', dir).pathname,
         rowsPath: new URL('rows.csv', dir).pathname,
         header: headerLine.split(','),
-        rows: lines.map((line) => Float64Array.from(line.split(','), (field) => (field === '' ? Number.NaN : parseNumber(field, 'row')))),
+        rows: lines.map((line) =>
+          Float64Array.from(line.split(','), (field) => (field === '' ? Number.NaN : parseNumber(field, 'row'))),
+        ),
         raw: asRows(expected['raw']),
         prediction: asRows(expected['prediction']),
         contrib: expected['contrib'] === undefined ? undefined : asRows(expected['contrib']),

@@ -2,6 +2,7 @@
 // The churnstream command line. Each subcommand validates its options, builds the
 // configuration and hands off to the app layer; no business logic lives here.
 import { Command, InvalidArgumentError } from 'commander';
+import { ScoreInputError, scoreCsv } from '../commands/score.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { runDemo } from '../demo.js';
 import { createLogger } from '../logger.js';
@@ -12,6 +13,8 @@ const positiveInt = (name: string) => (value: string) => {
   if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError(`${name} must be a positive integer`);
   return parsed;
 };
+
+const isModelError = (error: unknown): error is Error => error instanceof Error && error.name === 'ModelParseError';
 
 const program = new Command()
   .name('churnstream')
@@ -57,8 +60,28 @@ program
     );
   });
 
+program
+  .command('score')
+  .description('score a CSV of feature rows with a LightGBM text model (one output line per row)')
+  .requiredOption('--model <model.txt>', 'LightGBM text model')
+  .requiredOption('--input <rows.csv>', 'CSV with a header of feature names; empty = missing')
+  .option('--raw', 'raw scores instead of transformed predictions', false)
+  .option('--contrib', "per-feature contributions in LightGBM's pred_contrib layout", false)
+  .action(async (options: { model: string; input: string; raw: boolean; contrib: boolean }) => {
+    const lines: string[] = [];
+    const flush = () => {
+      if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
+      lines.length = 0;
+    };
+    await scoreCsv(options, (line) => {
+      lines.push(line);
+      if (lines.length >= 1024) flush();
+    });
+    flush();
+  });
+
 program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof ScoreInputError || isModelError(error)) {
     console.error(error.message);
     process.exit(2);
   }

@@ -31,7 +31,8 @@ export function nextNode(tree: Tree, node: number, x: ArrayLike<number>): number
   const missing = (decision >> 2) & 3;
   // LightGBM's C API drops |x| <= kZeroThreshold from a dense row before prediction, so
   // such values are exactly 0 (this matters when a threshold is itself +-kZeroThreshold).
-  if ((value >= -ZERO_THRESHOLD && value <= ZERO_THRESHOLD) || (Number.isNaN(value) && missing !== MISSING_NAN)) value = 0;
+  if ((value >= -ZERO_THRESHOLD && value <= ZERO_THRESHOLD) || (Number.isNaN(value) && missing !== MISSING_NAN))
+    value = 0;
   if (
     (missing === MISSING_ZERO && value >= -ZERO_THRESHOLD && value <= ZERO_THRESHOLD) ||
     (missing === MISSING_NAN && Number.isNaN(value))

@@ -25,7 +25,11 @@ export function parseNumber(token: string, where: string): number {
   return value;
 }
 
-const tokens = (text: string | undefined): string[] => (text ?? '').trim().split(/\s+/).filter((t) => t.length > 0);
+const tokens = (text: string | undefined): string[] =>
+  (text ?? '')
+    .trim()
+    .split(/\s+/)
+    .filter((t) => t.length > 0);
 
 function numbers(fields: Map<string, string>, key: string, length: number, where: string): Float64Array {
   const list = tokens(fields.get(key));
@@ -142,10 +146,15 @@ function parseTree(block: string, index: number, numFeatures: number): Tree {
   const leftChild = integers(fields, 'left_child', inner, where);
   const rightChild = integers(fields, 'right_child', inner, where);
   const leafValue = numbers(fields, 'leaf_value', numLeaves, where);
-  const leafCount = fields.has('leaf_count') ? numbers(fields, 'leaf_count', numLeaves, where) : new Float64Array(numLeaves);
-  const internalCount = fields.has('internal_count') ? numbers(fields, 'internal_count', inner, where) : new Float64Array(inner);
+  const leafCount = fields.has('leaf_count')
+    ? numbers(fields, 'leaf_count', numLeaves, where)
+    : new Float64Array(numLeaves);
+  const internalCount = fields.has('internal_count')
+    ? numbers(fields, 'internal_count', inner, where)
+    : new Float64Array(inner);
   for (const f of splitFeature) {
-    if (f < 0 || f >= numFeatures) throw new ModelParseError(`${where}: split on feature ${f} outside 0..${numFeatures - 1}`);
+    if (f < 0 || f >= numFeatures)
+      throw new ModelParseError(`${where}: split on feature ${f} outside 0..${numFeatures - 1}`);
   }
   for (const child of [...leftChild, ...rightChild]) {
     if (child >= inner || ~child >= numLeaves) throw new ModelParseError(`${where}: child ${child} out of range`);
@@ -189,7 +198,8 @@ export function parseLightGbmModel(text: string): LightGbmModel {
     else header.set(trimmed.slice(0, eq), trimmed.slice(eq + 1));
   }
   const version = header.get('version') ?? '';
-  if (!/^v[234]$/.test(version)) throw new ModelParseError(`model version '${version}' is not supported (v2, v3, v4 are)`);
+  if (!/^v[234]$/.test(version))
+    throw new ModelParseError(`model version '${version}' is not supported (v2, v3, v4 are)`);
   const required = (key: string): number => {
     const value = Number(header.get(key));
     if (!Number.isInteger(value)) throw new ModelParseError(`header ${key} is missing or not an integer`);
@@ -215,7 +225,9 @@ export function parseLightGbmModel(text: string): LightGbmModel {
   const blocks = body.split(/\n(?=Tree=)/).filter((block) => block.startsWith('Tree='));
   const trees = blocks.map((block, index) => parseTree(block, index, numFeatures));
   if (trees.length === 0 || trees.length % numTreePerIteration !== 0) {
-    throw new ModelParseError(`${trees.length} trees is not a multiple of num_tree_per_iteration=${numTreePerIteration}`);
+    throw new ModelParseError(
+      `${trees.length} trees is not a multiple of num_tree_per_iteration=${numTreePerIteration}`,
+    );
   }
   const sizes = tokens(header.get('tree_sizes'));
   if (sizes.length > 0 && sizes.length !== trees.length) {

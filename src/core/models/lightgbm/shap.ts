@@ -47,7 +47,8 @@ function expectedValue(tree: Tree): number {
   return value;
 }
 
-const cover = (tree: Tree, node: number): number => (node >= 0 ? (tree.internalCount[node] ?? 0) : (tree.leafCount[~node] ?? 0));
+const cover = (tree: Tree, node: number): number =>
+  node >= 0 ? (tree.internalCount[node] ?? 0) : (tree.leafCount[~node] ?? 0);
 
 /** Adds an element to the path of `depth` elements starting at `base`, updating permutation weights. */
 function extend(path: PathBuffer, base: number, depth: number, zero: number, one: number, feature: number): void {
@@ -156,7 +157,8 @@ function recurse(
 
 export function createShapExplainer(model: LightGbmModel): ShapExplainer {
   for (const [index, tree] of model.trees.entries()) {
-    if (tree.linear !== null) throw new Error(`TreeSHAP does not support linear trees (tree ${index}), nor does LightGBM`);
+    if (tree.linear !== null)
+      throw new Error(`TreeSHAP does not support linear trees (tree ${index}), nor does LightGBM`);
     if (tree.numLeaves > 1 && !((tree.internalCount[0] ?? 0) > 0)) {
       throw new Error(`tree ${index} has no training counts: contributions cannot be computed`);
     }
