@@ -1,0 +1,85 @@
+// Model runtime benchmark: µs per row for prediction and for TreeSHAP contributions
+// with our TypeScript LightGBM runtime, side by side in one run with LightGBM's own
+// fastest single-row path (C API SingleRowFast, one thread) on the same 400-tree model
+// and the same rows. Also re-checks that raw scores are bit-identical.
+//
+//   npx tsx bench/model-runtime.ts [--write]     (needs training/.venv, see training/requirements.txt)
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { predict, predictRaw } from '../src/core/models/lightgbm/evaluate.js';
+import { parseLightGbmModel, parseNumber } from '../src/core/models/lightgbm/parse.js';
+import { createShapExplainer } from '../src/core/models/lightgbm/shap.js';
+import { machineSummary } from './machine.js';
+
+const python = 'training/.venv/bin/python';
+const dir = mkdtempSync(join(tmpdir(), 'lgb-bench-'));
+const reference = JSON.parse(execFileSync(python, ['bench/lightgbm_reference.py', dir], { encoding: 'utf8' })) as {
+  lightgbm_version: string;
+  trees: number;
+  rows: number;
+  single_row_fast_predict_us: number;
+  single_row_fast_contrib_us: number;
+  python_predict_one_row_us: number;
+};
+const parseStart = performance.now();
+const model = parseLightGbmModel(readFileSync(join(dir, 'model.txt'), 'utf8'));
+const parseMs = performance.now() - parseStart;
+const rows = readFileSync(join(dir, 'rows.csv'), 'utf8')
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((line) => Float64Array.from(line.split(','), (field) => parseNumber(field, 'row')));
+
+// Parity on the benchmark rows (numpy .npy float64: 128-byte header for this shape).
+const npy = readFileSync(join(dir, 'raw.npy'));
+const headerLength = npy.readUInt16LE(8) + 10;
+const expectedRaw = new Float64Array(npy.buffer.slice(npy.byteOffset + headerLength, npy.byteOffset + npy.length));
+const mismatches = rows.filter((row, i) => !Object.is(predictRaw(model, row)[0], expectedRaw[i])).length;
+
+function bestPerRow(repeats: number, run: (row: Float64Array) => void): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < repeats; r += 1) {
+    const start = performance.now();
+    for (const row of rows) run(row);
+    best = Math.min(best, performance.now() - start);
+  }
+  return (best * 1000) / rows.length;
+}
+
+const out = new Float64Array(1);
+let sink = 0;
+const predictUs = bestPerRow(5, (row) => {
+  sink += predict(model, row, out)[0] ?? 0;
+});
+const explainer = createShapExplainer(model);
+const phi = new Float64Array(explainer.width);
+const contribUs = bestPerRow(3, (row) => {
+  sink += explainer.contributions(row, phi)[0] ?? 0;
+});
+if (sink === Number.MIN_VALUE) console.log(sink);
+
+const report = `# Model runtime benchmark
+
+Command: \`npx tsx bench/model-runtime.ts --write\` (Python side: \`bench/lightgbm_reference.py\`, run by it).
+
+Binary LightGBM model, ${reference.trees} trees x 31 leaves, 6 features (NaNs, zeros, a categorical),
+trained by LightGBM ${reference.lightgbm_version}; ${rows.length} rows, best of 5 (prediction) or 3 (contributions)
+passes, one thread each, same machine, same run.
+
+| | churnstream (TypeScript) | LightGBM C API SingleRowFast | ratio (ours / LightGBM) |
+|---|---|---|---|
+| prediction, µs/row | ${predictUs.toFixed(2)} | ${reference.single_row_fast_predict_us.toFixed(2)} | ${(predictUs / reference.single_row_fast_predict_us).toFixed(2)} |
+| contributions (TreeSHAP), µs/row | ${contribUs.toFixed(1)} | ${reference.single_row_fast_contrib_us.toFixed(1)} | ${(contribUs / reference.single_row_fast_contrib_us).toFixed(2)} |
+
+For reference, LightGBM's Python \`Booster.predict\` on one row costs ${reference.python_predict_one_row_us.toFixed(1)} µs.
+Parsing the model text took ${parseMs.toFixed(1)} ms. Raw scores differing from LightGBM's on these rows: ${mismatches} of ${rows.length}.
+
+Machine:
+\`\`\`
+${machineSummary()}
+\`\`\`
+`;
+console.log(report);
+if (process.argv.includes('--write')) writeFileSync(new URL('./results/model-runtime.md', import.meta.url), report);
