@@ -1,6 +1,7 @@
 // Prediction with LightGBM's exact semantics: per-tree outputs summed in file order
 // in double precision (so raw scores are bit-identical), then the objective's
 // output transform.
+import { compile, predictRawCompiled } from './compiled.js';
 import { leafIndex } from './decide.js';
 import type { LightGbmModel, OutputTransform, Tree } from './model.js';
 
@@ -23,6 +24,10 @@ export function treeOutput(tree: Tree, x: ArrayLike<number>): number {
 export function predictRaw(model: LightGbmModel, x: ArrayLike<number>, out?: Float64Array): Float64Array {
   const k = model.numTreePerIteration;
   const raw = out ?? new Float64Array(k);
+  if (!model.trees.some((tree) => tree.linear !== null)) {
+    predictRawCompiled(model, compile(model), x, raw);
+    return raw;
+  }
   raw.fill(0);
   const trees = model.trees;
   for (let t = 0; t < trees.length; t += 1) {
