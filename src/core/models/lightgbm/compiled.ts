@@ -117,13 +117,20 @@ function route(forest: CompiledForest, node: number, x: ArrayLike<number>): numb
       const category = Math.trunc(value);
       const word = category >>> 5;
       if (word >= (forest.catLength[node] as number)) return right;
-      return ((forest.catWords[(forest.catStart[node] as number) + word] as number) >>> (category & 31)) & 1 ? left : right;
+      return ((forest.catWords[(forest.catStart[node] as number) + word] as number) >>> (category & 31)) & 1
+        ? left
+        : right;
     }
   }
 }
 
 /** Raw scores of a model without linear trees; same result as evaluate.predictRaw. */
-export function predictRawCompiled(model: LightGbmModel, forest: CompiledForest, x: ArrayLike<number>, raw: Float64Array): void {
+export function predictRawCompiled(
+  model: LightGbmModel,
+  forest: CompiledForest,
+  x: ArrayLike<number>,
+  raw: Float64Array,
+): void {
   const { roots, leafValue, kind, feature, threshold, left, right, zeroed } = forest;
   const k = model.numTreePerIteration;
   raw.fill(0);
@@ -139,8 +146,11 @@ export function predictRawCompiled(model: LightGbmModel, forest: CompiledForest,
       if (nodeKind <= NAN_RIGHT) {
         const f = feature[node] as number;
         const value = x[f] as number;
-        if (nodeKind !== PLAIN && value !== value) node = nodeKind === NAN_LEFT ? (left[node] as number) : (right[node] as number);
-        else node = (zeroed[f] as number) <= (threshold[node] as number) ? (left[node] as number) : (right[node] as number);
+        if (nodeKind !== PLAIN && value !== value)
+          node = nodeKind === NAN_LEFT ? (left[node] as number) : (right[node] as number);
+        else
+          node =
+            (zeroed[f] as number) <= (threshold[node] as number) ? (left[node] as number) : (right[node] as number);
       } else {
         node = route(forest, node, x);
       }
