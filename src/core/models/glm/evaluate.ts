@@ -26,10 +26,25 @@ export function preprocess(glm: GammaGlm, x: ArrayLike<number>, out = new Float6
 }
 
 export function gammaInterval(glm: GammaGlm, mean: number): { lower: number; upper: number } {
+  return zeroInflatedInterval(glm, mean, 0);
+}
+
+/**
+ * Central interval of a two-part outcome: 0 with probability `zeroProbability`
+ * (the customer churns), else Gamma with the GLM's mean. The mixture's quantile q is
+ * 0 when q <= p0, else the Gamma quantile at (q - p0) / (1 - p0).
+ */
+export function zeroInflatedInterval(
+  glm: GammaGlm,
+  mean: number,
+  zeroProbability: number,
+): { lower: number; upper: number } {
   const shape = 1 / glm.dispersion;
   const rate = 1 / (mean * glm.dispersion);
   const tail = (1 - glm.intervalLevel) / 2;
-  return { lower: gammaQuantile(tail, shape, rate), upper: gammaQuantile(1 - tail, shape, rate) };
+  const quantile = (q: number) =>
+    q <= zeroProbability ? 0 : gammaQuantile((q - zeroProbability) / (1 - zeroProbability), shape, rate);
+  return { lower: quantile(tail), upper: quantile(1 - tail) };
 }
 
 export function predictGlm(glm: GammaGlm, x: ArrayLike<number>): GlmPrediction {

@@ -104,7 +104,7 @@ function route(forest: CompiledForest, node: number, x: ArrayLike<number>): numb
       return value <= (forest.threshold[node] as number) ? left : right;
     case NAN_LEFT:
     case NAN_RIGHT:
-      if (value !== value) return kind === NAN_LEFT ? left : right;
+      if (Number.isNaN(value)) return kind === NAN_LEFT ? left : right;
       if (!(value > ZERO_THRESHOLD) && !(value < -ZERO_THRESHOLD)) value = 0;
       return value <= (forest.threshold[node] as number) ? left : right;
     case ZERO_LEFT:
@@ -146,7 +146,7 @@ export function predictRawCompiled(
       if (nodeKind <= NAN_RIGHT) {
         const f = feature[node] as number;
         const value = x[f] as number;
-        if (nodeKind !== PLAIN && value !== value)
+        if (nodeKind !== PLAIN && Number.isNaN(value))
           node = nodeKind === NAN_LEFT ? (left[node] as number) : (right[node] as number);
         else
           node =

@@ -1,0 +1,110 @@
+// Model artifact configs (models/<kind>/<version>/config.json) and the checks that
+// make a model safe to serve: its features must all be provided by the feature spec.
+import { z } from 'zod';
+
+export class ArtifactError extends Error {
+  override readonly name = 'ArtifactError';
+}
+
+const calibrationSchema = z.discriminatedUnion('method', [
+  z.object({ method: z.literal('none') }),
+  // p' = sigmoid(a * logit(p) + b)
+  z.object({ method: z.literal('platt'), a: z.number(), b: z.number() }),
+  // piecewise-linear through (x_i, y_i), x ascending, flat beyond the ends
+  z.object({ method: z.literal('isotonic'), x: z.array(z.number()).min(2), y: z.array(z.number()).min(2) }),
+]);
+
+export type Calibration = z.infer<typeof calibrationSchema>;
+
+export const churnConfigSchema = z.object({
+  kind: z.literal('churn'),
+  version: z.string().min(1),
+  model_file: z.string().min(1).default('model.txt'),
+  feature_names: z.array(z.string().min(1)).min(1),
+  feature_spec_version: z.string().min(1),
+  threshold: z.number().gt(0).lt(1),
+  calibration: calibrationSchema.default({ method: 'none' }),
+  prediction_window_days: z.number().int().positive().default(90),
+});
+
+export const ltvConfigSchema = z.object({
+  kind: z.literal('ltv'),
+  version: z.string().min(1),
+  model_file: z.string().min(1).default('model.json'),
+  feature_names: z.array(z.string().min(1)).min(1),
+  feature_spec_version: z.string().min(1),
+  window_months: z.number().int().positive().default(12),
+  segment_cutoffs: z.object({ medium: z.number(), high: z.number() }).refine((c) => c.medium <= c.high),
+  /** Two-part model: predicted_ltv = (1 - churn probability) * GLM mean of the active. */
+  two_part: z.boolean().default(true),
+});
+
+export type ChurnConfig = z.infer<typeof churnConfigSchema>;
+export type LtvConfig = z.infer<typeof ltvConfigSchema>;
+
+export function parseConfig<T>(schema: z.ZodType<T>, document: unknown, where: string): T {
+  const parsed = schema.safeParse(document);
+  if (!parsed.success) {
+    throw new ArtifactError(
+      `${where}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * Positions of the model's features in the served feature vector. Fails listing every
+ * feature the model needs that the spec does not compute (and any name mismatch
+ * between the model file and its config).
+ */
+export function featureMapping(
+  modelFeatures: readonly string[],
+  configFeatures: readonly string[],
+  specFeatures: readonly string[],
+  where: string,
+): Int32Array {
+  if (modelFeatures.join('\u0000') !== configFeatures.join('\u0000')) {
+    const onlyModel = modelFeatures.filter((f) => !configFeatures.includes(f));
+    const onlyConfig = configFeatures.filter((f) => !modelFeatures.includes(f));
+    throw new ArtifactError(
+      `${where}: model file and config.json disagree on feature_names (only in model: [${onlyModel.join(', ')}]; only in config: [${onlyConfig.join(', ')}]; or a different order)`,
+    );
+  }
+  const missing = modelFeatures.filter((f) => !specFeatures.includes(f));
+  if (missing.length > 0) {
+    throw new ArtifactError(
+      `${where}: missing features (the model needs them, the feature spec does not compute them): [${missing.join(', ')}]`,
+    );
+  }
+  return Int32Array.from(modelFeatures, (name) => specFeatures.indexOf(name));
+}
+
+export function calibrate(calibration: Calibration, p: number): number {
+  switch (calibration.method) {
+    case 'none':
+      return p;
+    case 'platt': {
+      const clamped = Math.min(Math.max(p, 1e-15), 1 - 1e-15);
+      const logit = Math.log(clamped / (1 - clamped));
+      return 1 / (1 + Math.exp(-(calibration.a * logit + calibration.b)));
+    }
+    case 'isotonic': {
+      const { x, y } = calibration;
+      if (p <= (x[0] ?? 0)) return y[0] ?? p;
+      for (let i = 1; i < x.length; i += 1) {
+        const x1 = x[i] ?? 0;
+        if (p <= x1) {
+          const x0 = x[i - 1] ?? 0;
+          const y0 = y[i - 1] ?? 0;
+          const y1 = y[i] ?? 0;
+          return x1 === x0 ? y1 : y0 + ((p - x0) / (x1 - x0)) * (y1 - y0);
+        }
+      }
+      return y[y.length - 1] ?? p;
+    }
+    default: {
+      const unreachable: never = calibration;
+      return unreachable;
+    }
+  }
+}

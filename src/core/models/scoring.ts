@@ -1,0 +1,90 @@
+// Scoring a customer's feature vector with whatever models are loaded: LightGBM churn
+// (calibrated) and the Gamma GLM LTV, or the rules fallback when a model is missing.
+// Pure: models and features in, scores out.
+import { topReasons } from '../decisions/reasons.js';
+import { type ChurnScore, fallbackLtv, type LtvScore } from '../decisions/results.js';
+import { RULES_VERSION, rulesChurnScore } from '../decisions/rules.js';
+import { FEATURE_NAMES, featureIndex } from '../features/names.js';
+import { type ChurnConfig, calibrate, featureMapping, type LtvConfig } from './artifacts.js';
+import { predictGlm, zeroInflatedInterval } from './glm/evaluate.js';
+import type { GammaGlm } from './glm/model.js';
+import { predict } from './lightgbm/evaluate.js';
+import type { LightGbmModel } from './lightgbm/model.js';
+import { createShapExplainer, type ShapExplainer } from './lightgbm/shap.js';
+
+export interface ChurnModel {
+  readonly config: ChurnConfig;
+  readonly model: LightGbmModel;
+  readonly inputIndex: Int32Array;
+  readonly explainer: ShapExplainer;
+}
+
+export interface LtvModel {
+  readonly config: LtvConfig;
+  readonly glm: GammaGlm;
+  readonly inputIndex: Int32Array;
+}
+
+export function prepareChurnModel(config: ChurnConfig, model: LightGbmModel, where: string): ChurnModel {
+  const inputIndex = featureMapping(model.featureNames, config.feature_names, FEATURE_NAMES, where);
+  return { config, model, inputIndex, explainer: createShapExplainer(model) };
+}
+
+export function prepareLtvModel(config: LtvConfig, glm: GammaGlm, where: string): LtvModel {
+  return { config, glm, inputIndex: featureMapping(glm.featureNames, config.feature_names, FEATURE_NAMES, where) };
+}
+
+const pick = (features: ArrayLike<number>, index: Int32Array): Float64Array =>
+  Float64Array.from(index, (i) => features[i] ?? Number.NaN);
+
+/** Default threshold of the rules fallback (its documented operating point). */
+export const RULES_THRESHOLD = 0.5;
+
+export function scoreChurn(model: ChurnModel | null, features: ArrayLike<number>, withReasons: boolean): ChurnScore {
+  if (model === null) {
+    const rules = rulesChurnScore(features);
+    return { ...rules, modelVersion: RULES_VERSION, threshold: RULES_THRESHOLD, isRulesFallback: true };
+  }
+  const x = pick(features, model.inputIndex);
+  const probability = calibrate(model.config.calibration, predict(model.model, x)[0] ?? Number.NaN);
+  const reasons = withReasons ? topReasons(model.model.featureNames, model.explainer.contributions(x), x) : [];
+  return {
+    probability,
+    reasons,
+    modelVersion: model.config.version,
+    threshold: model.config.threshold,
+    isRulesFallback: false,
+  };
+}
+
+const MONETARY = featureIndex('monetary_spend');
+
+export function scoreLtv(
+  model: LtvModel | null,
+  features: ArrayLike<number>,
+  churnProbability: number,
+  windowDays: number,
+): LtvScore {
+  if (model === null) {
+    const fallback = fallbackLtv(features[MONETARY] ?? 0, windowDays, churnProbability, 12);
+    return {
+      ...fallback,
+      modelVersion: RULES_VERSION,
+      segmentCutoffs: { medium: 100, high: 500 },
+      windowMonths: 12,
+      isRulesFallback: true,
+    };
+  }
+  const prediction = predictGlm(model.glm, pick(features, model.inputIndex));
+  const zero = model.config.two_part ? churnProbability : 0;
+  const interval = zeroInflatedInterval(model.glm, prediction.mean, zero);
+  return {
+    value: prediction.mean * (1 - zero),
+    low: interval.lower,
+    high: interval.upper,
+    modelVersion: model.config.version,
+    segmentCutoffs: model.config.segment_cutoffs,
+    windowMonths: model.config.window_months,
+    isRulesFallback: false,
+  };
+}
