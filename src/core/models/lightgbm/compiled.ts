@@ -25,6 +25,8 @@ function kindOf(decision: number): number {
 
 export interface CompiledForest {
   readonly roots: Int32Array;
+  /** Global index of each tree's node 0 (its nodes are contiguous). */
+  readonly firstNode: Int32Array;
   readonly feature: Int32Array;
   readonly threshold: Float64Array;
   readonly kind: Uint8Array;
@@ -48,6 +50,7 @@ export function compile(model: LightGbmModel): CompiledForest {
   const leaves = model.trees.reduce((n, tree) => n + tree.numLeaves, 0);
   const forest: CompiledForest = {
     roots: new Int32Array(model.trees.length),
+    firstNode: new Int32Array(model.trees.length),
     feature: new Int32Array(nodes),
     threshold: new Float64Array(nodes),
     kind: new Uint8Array(nodes),
@@ -66,6 +69,7 @@ export function compile(model: LightGbmModel): CompiledForest {
     const inner = tree.numLeaves - 1;
     const globalChild = (child: number) => (child >= 0 ? nodeBase + child : ~(leafBase + ~child));
     forest.roots[t] = inner > 0 ? nodeBase : ~leafBase;
+    forest.firstNode[t] = nodeBase;
     for (let i = 0; i < inner; i += 1) {
       const at = nodeBase + i;
       const decision = tree.decisionType[i] as number;
@@ -135,10 +139,7 @@ export function predictRawCompiled(
   const k = model.numTreePerIteration;
   raw.fill(0);
   let sum = 0;
-  for (let f = 0; f < zeroed.length; f += 1) {
-    const value = x[f] as number;
-    zeroed[f] = value > ZERO_THRESHOLD || value < -ZERO_THRESHOLD ? value : 0;
-  }
+  fillZeroed(zeroed, x);
   for (let t = 0; t < roots.length; t += 1) {
     let node = roots[t] as number;
     while (node >= 0) {
@@ -160,4 +161,28 @@ export function predictRawCompiled(
   }
   // Same additions in the same order as accumulating in raw[0]: bit-identical.
   if (k === 1) raw[0] = sum;
+}
+
+/** Fills the scratch row PLAIN nodes compare: NaN and |x| <= kZ read as 0. */
+function fillZeroed(zeroed: Float64Array, x: ArrayLike<number>): void {
+  for (let f = 0; f < zeroed.length; f += 1) {
+    const value = x[f] as number;
+    zeroed[f] = value > ZERO_THRESHOLD || value < -ZERO_THRESHOLD ? value : 0;
+  }
+}
+
+/** For every node of every tree, whether x goes to its left child (1) or right (0). */
+export function routeAll(forest: CompiledForest, x: ArrayLike<number>, goesLeft: Uint8Array): void {
+  const { kind, feature, threshold, left, zeroed } = forest;
+  fillZeroed(zeroed, x);
+  for (let node = 0; node < kind.length; node += 1) {
+    const nodeKind = kind[node] as number;
+    if (nodeKind <= NAN_RIGHT) {
+      const f = feature[node] as number;
+      if (nodeKind !== PLAIN && Number.isNaN(x[f] as number)) goesLeft[node] = nodeKind === NAN_LEFT ? 1 : 0;
+      else goesLeft[node] = (zeroed[f] as number) <= (threshold[node] as number) ? 1 : 0;
+    } else {
+      goesLeft[node] = route(forest, node, x) === left[node] ? 1 : 0;
+    }
+  }
 }

@@ -1,35 +1,26 @@
-// Per-feature contributions equal to LightGBM's pred_contrib: path-dependent TreeSHAP
-// (Lundberg, Erion & Lee, "Consistent individualized feature attribution for tree
-// ensembles", Algorithm 2) with LightGBM's conventions: cover = training row counts,
-// the hot child chosen by the same routing rule as prediction, and per tree the
-// expected value added to the bias slot. Output layout per class: [phi_0 .. phi_F-1,
-// bias]; each block sums to that class's raw score. Contributions are in raw (margin)
-// space and, as in LightGBM, not averaged for random forests.
+// Per-feature contributions equal to LightGBM's pred_contrib (path-dependent TreeSHAP,
+// Lundberg, Erion & Lee, arXiv:1802.03888), computed leaf by leaf from a closed form
+// instead of by recursive path extension.
 //
-// Speed: per-model precomputation (expected values, one path buffer sized for the
-// deepest tree) and typed arrays throughout, so no allocation happens per row.
-import { nextNode } from './decide.js';
+// For a leaf l with value v, let U be the distinct features on its root path (d = |U|).
+// For each feature j in U: z_j = product of the cover fractions of the path's nodes
+// that split on j (row independent, precomputed), and o_j = 1 when the row follows the
+// path at every such node, else 0. Path-dependent TreeSHAP gives feature i in U
+//
+//   phi_i += v * (o_i - z_i) * sum_k c_k * k! (d-1-k)! / d!,   c = coefficients of
+//            prod_{j in U, j != i} (z_j + o_j * t).
+//
+// With O = {j : o_j = 1} and P0 = prod_{j not in O} z_j, that product is
+// P0 / z_i * Q(t) for i not in O and P0 * Q(t) / (z_i + t) for i in O, where
+// Q(t) = prod_{j in O} (z_j + t). So one polynomial per leaf serves every feature,
+// and the cost per leaf is O(d + |O|^2) instead of TreeSHAP's O(d^2) per leaf with its
+// extend/unwind bookkeeping. Covers are LightGBM's training counts; the row's routing
+// is the same rule as prediction; each tree's expected value goes to the bias slot.
+// Output layout per class: [phi_0 .. phi_F-1, bias]; each block sums to that class's
+// raw score. As in LightGBM, contributions are in raw space and not averaged for
+// random forests; linear trees are not supported (LightGBM refuses them too).
+import { compile, routeAll } from './compiled.js';
 import type { LightGbmModel, Tree } from './model.js';
-
-/** The unique path of TreeSHAP as parallel arrays, carved into per-depth frames. */
-class PathBuffer {
-  readonly feature: Int32Array;
-  readonly zero: Float64Array;
-  readonly one: Float64Array;
-  readonly weight: Float64Array;
-  constructor(size: number) {
-    this.feature = new Int32Array(size);
-    this.zero = new Float64Array(size);
-    this.one = new Float64Array(size);
-    this.weight = new Float64Array(size);
-  }
-  copy(from: number, to: number, length: number): void {
-    this.feature.copyWithin(to, from, from + length);
-    this.zero.copyWithin(to, from, from + length);
-    this.one.copyWithin(to, from, from + length);
-    this.weight.copyWithin(to, from, from + length);
-  }
-}
 
 export interface ShapExplainer {
   /** Contributions of one row: numTreePerIteration blocks of (numFeatures + 1). */
@@ -50,109 +41,85 @@ function expectedValue(tree: Tree): number {
 const cover = (tree: Tree, node: number): number =>
   node >= 0 ? (tree.internalCount[node] ?? 0) : (tree.leafCount[~node] ?? 0);
 
-/** Adds an element to the path of `depth` elements starting at `base`, updating permutation weights. */
-function extend(path: PathBuffer, base: number, depth: number, zero: number, one: number, feature: number): void {
-  const at = base + depth;
-  path.feature[at] = feature;
-  path.zero[at] = zero;
-  path.one[at] = one;
-  path.weight[at] = depth === 0 ? 1 : 0;
-  const w = path.weight;
-  for (let i = depth - 1; i >= 0; i -= 1) {
-    w[base + i + 1] = (w[base + i + 1] ?? 0) + (one * (w[base + i] ?? 0) * (i + 1)) / (depth + 1);
-    w[base + i] = (zero * (w[base + i] ?? 0) * (depth - i)) / (depth + 1);
-  }
+/**
+ * Row-independent facts about every leaf's root path, for all trees, in flat arrays
+ * (contiguous memory matters: a leaf's work is small, so pointer chasing would dominate).
+ */
+interface LeafTable {
+  /** Per tree: its first leaf in this table and the class block it adds to. */
+  readonly treeLeafStart: Int32Array;
+  readonly treeClass: Int32Array;
+  readonly leafValue: Float64Array;
+  /** Distinct features of leaf l: featureStart[l] .. featureStart[l+1] in feature/zero. */
+  readonly featureStart: Int32Array;
+  readonly feature: Int32Array;
+  readonly zero: Float64Array;
+  /** Path nodes of leaf l: stepStart[l] .. in stepNode (global node), stepLeft, stepSlot. */
+  readonly stepStart: Int32Array;
+  readonly stepNode: Int32Array;
+  readonly stepLeft: Uint8Array;
+  readonly stepSlot: Int32Array;
 }
 
-/** Removes element `index` from the path (depth = index of its last element), undoing its weights. */
-function unwind(path: PathBuffer, base: number, depth: number, index: number): void {
-  const one = path.one[base + index] ?? 0;
-  const zero = path.zero[base + index] ?? 0;
-  const w = path.weight;
-  let nextOne = w[base + depth] ?? 0;
-  for (let i = depth - 1; i >= 0; i -= 1) {
-    if (one !== 0) {
-      const saved = w[base + i] ?? 0;
-      w[base + i] = (nextOne * (depth + 1)) / ((i + 1) * one);
-      nextOne = saved - ((w[base + i] ?? 0) * zero * (depth - i)) / (depth + 1);
-    } else {
-      w[base + i] = ((w[base + i] ?? 0) * (depth + 1)) / (zero * (depth - i));
-    }
-  }
-  for (let i = index; i < depth; i += 1) {
-    path.feature[base + i] = path.feature[base + i + 1] ?? 0;
-    path.zero[base + i] = path.zero[base + i + 1] ?? 0;
-    path.one[base + i] = path.one[base + i + 1] ?? 0;
-  }
-}
-
-/** Total permutation weight of the path with element `index` taken out (without modifying it). */
-function unwoundSum(path: PathBuffer, base: number, depth: number, index: number): number {
-  const one = path.one[base + index] ?? 0;
-  const zero = path.zero[base + index] ?? 0;
-  const w = path.weight;
-  let nextOne = w[base + depth] ?? 0;
-  let total = 0;
-  for (let i = depth - 1; i >= 0; i -= 1) {
-    if (one !== 0) {
-      const part = (nextOne * (depth + 1)) / ((i + 1) * one);
-      total += part;
-      nextOne = (w[base + i] ?? 0) - part * zero * ((depth - i) / (depth + 1));
-    } else if (zero !== 0) {
-      total += (w[base + i] ?? 0) / zero / ((depth - i) / (depth + 1));
-    }
-  }
-  return total;
-}
-
-function recurse(
-  tree: Tree,
-  x: ArrayLike<number>,
-  phi: Float64Array,
-  offset: number,
-  path: PathBuffer,
-  node: number,
-  parentBase: number,
-  depth: number,
-  zero: number,
-  one: number,
-  feature: number,
-): void {
-  // Each level works on its own copy of the path, placed after the parent's.
-  const base = parentBase + depth;
-  if (depth > 0) path.copy(parentBase, base, depth);
-  extend(path, base, depth, zero, one, feature);
-
-  if (node < 0) {
-    const value = tree.leafValue[~node] ?? 0;
-    for (let i = 1; i <= depth; i += 1) {
-      const weight = unwoundSum(path, base, depth, i);
-      const f = offset + (path.feature[base + i] ?? 0);
-      phi[f] = (phi[f] ?? 0) + weight * ((path.one[base + i] ?? 0) - (path.zero[base + i] ?? 0)) * value;
-    }
-    return;
-  }
-  const split = tree.splitFeature[node] ?? 0;
-  const hot = nextNode(tree, node, x);
-  const left = tree.leftChild[node] ?? 0;
-  const cold = hot === left ? (tree.rightChild[node] ?? 0) : left;
-  const nodeCover = cover(tree, node);
-  const hotZero = cover(tree, hot) / nodeCover;
-  const coldZero = cover(tree, cold) / nodeCover;
-  let incomingZero = 1;
-  let incomingOne = 1;
-  let pathDepth = depth;
-  // A feature met again on the path: undo its earlier split before redoing it here.
-  let index = 0;
-  while (index <= pathDepth && path.feature[base + index] !== split) index += 1;
-  if (index !== pathDepth + 1) {
-    incomingZero = path.zero[base + index] ?? 0;
-    incomingOne = path.one[base + index] ?? 0;
-    unwind(path, base, pathDepth, index);
-    pathDepth -= 1;
-  }
-  recurse(tree, x, phi, offset, path, hot, base, pathDepth + 1, hotZero * incomingZero, incomingOne, split);
-  recurse(tree, x, phi, offset, path, cold, base, pathDepth + 1, coldZero * incomingZero, 0, split);
+function buildLeafTable(model: LightGbmModel, firstNode: Int32Array): LeafTable {
+  const values: number[] = [];
+  const featureStart: number[] = [0];
+  const features: number[] = [];
+  const zeros: number[] = [];
+  const stepStart: number[] = [0];
+  const stepNode: number[] = [];
+  const stepLeft: number[] = [];
+  const stepSlot: number[] = [];
+  const treeLeafStart: number[] = [];
+  model.trees.forEach((tree, t) => {
+    treeLeafStart.push(values.length);
+    if (tree.numLeaves <= 1) return;
+    const base = firstNode[t] ?? 0;
+    const walk = (node: number, path: { node: number; left: boolean; fraction: number }[]) => {
+      for (const left of [true, false]) {
+        const child = left ? (tree.leftChild[node] ?? 0) : (tree.rightChild[node] ?? 0);
+        const step = [...path, { node, left, fraction: cover(tree, child) / cover(tree, node) }];
+        if (child >= 0) {
+          walk(child, step);
+          continue;
+        }
+        const own: number[] = [];
+        const ownZero: number[] = [];
+        for (const entry of step) {
+          const feature = tree.splitFeature[entry.node] ?? 0;
+          let at = own.indexOf(feature);
+          if (at < 0) {
+            at = own.length;
+            own.push(feature);
+            ownZero.push(1);
+          }
+          ownZero[at] = (ownZero[at] ?? 1) * entry.fraction;
+          stepNode.push(base + entry.node);
+          stepLeft.push(entry.left ? 1 : 0);
+          stepSlot.push(at);
+        }
+        values.push(tree.leafValue[~child] ?? 0);
+        features.push(...own);
+        zeros.push(...ownZero);
+        featureStart.push(features.length);
+        stepStart.push(stepNode.length);
+      }
+    };
+    walk(0, []);
+  });
+  treeLeafStart.push(values.length);
+  return {
+    treeLeafStart: Int32Array.from(treeLeafStart),
+    treeClass: Int32Array.from(model.trees, (_, t) => t % model.numTreePerIteration),
+    leafValue: Float64Array.from(values),
+    featureStart: Int32Array.from(featureStart),
+    feature: Int32Array.from(features),
+    zero: Float64Array.from(zeros),
+    stepStart: Int32Array.from(stepStart),
+    stepNode: Int32Array.from(stepNode),
+    stepLeft: Uint8Array.from(stepLeft),
+    stepSlot: Int32Array.from(stepSlot),
+  };
 }
 
 export function createShapExplainer(model: LightGbmModel): ShapExplainer {
@@ -165,20 +132,88 @@ export function createShapExplainer(model: LightGbmModel): ShapExplainer {
   }
   const width = model.numFeatures + 1;
   const k = model.numTreePerIteration;
+  const forest = compile(model);
+  const table = buildLeafTable(model, forest.firstNode);
   const expected = Float64Array.from(model.trees, expectedValue);
   const deepest = model.trees.reduce((max, tree) => Math.max(max, tree.maxDepth), 0);
-  // Frames of depth 0..D+1 elements, each placed after the previous: (D+2)(D+3)/2 slots.
-  const path = new PathBuffer(((deepest + 2) * (deepest + 3)) / 2);
+
+  // Shapley weights W(k, d) = k! (d-1-k)! / d! = 1 / (d * C(d-1, k)), at d * stride + k.
+  const stride = deepest + 1;
+  const weight = new Float64Array((deepest + 2) * stride);
+  for (let d = 1; d <= deepest + 1; d += 1) {
+    for (let size = 0; size < d && size < stride; size += 1) {
+      let w = 1 / d;
+      for (let i = 1; i <= size; i += 1) w *= i / (d - i);
+      weight[d * stride + size] = w;
+    }
+  }
+
+  const goesLeft = new Uint8Array(forest.kind.length);
+  const follows = new Uint8Array(deepest + 1);
+  const q = new Float64Array(deepest + 2);
+  const r = new Float64Array(deepest + 2);
+  const { treeLeafStart, treeClass, leafValue, featureStart, feature, zero, stepStart, stepNode, stepLeft, stepSlot } =
+    table;
+
   return {
     width,
     contributions(x, out) {
       const phi = out ?? new Float64Array(width * k);
       phi.fill(0);
-      model.trees.forEach((tree, t) => {
-        const offset = (t % k) * width;
-        phi[offset + model.numFeatures] = (phi[offset + model.numFeatures] ?? 0) + (expected[t] ?? 0);
-        if (tree.numLeaves > 1) recurse(tree, x, phi, offset, path, 0, 0, 0, 1, 1, -1);
-      });
+      routeAll(forest, x, goesLeft);
+      for (let t = 0; t < expected.length; t += 1) {
+        const offset = (treeClass[t] as number) * width;
+        phi[offset + width - 1] = (phi[offset + width - 1] as number) + (expected[t] as number);
+        const end = treeLeafStart[t + 1] as number;
+        for (let leaf = treeLeafStart[t] as number; leaf < end; leaf += 1) {
+          const f0 = featureStart[leaf] as number;
+          const d = (featureStart[leaf + 1] as number) - f0;
+          for (let j = 0; j < d; j += 1) follows[j] = 1;
+          const stepEnd = stepStart[leaf + 1] as number;
+          for (let step = stepStart[leaf] as number; step < stepEnd; step += 1) {
+            // Branch-free: a step the row does not take clears its feature's flag.
+            const slot = stepSlot[step] as number;
+            follows[slot] =
+              (follows[slot] as number) &
+              (1 ^ ((goesLeft[stepNode[step] as number] as number) ^ (stepLeft[step] as number)));
+          }
+          // Q(t) = prod over followed features of (z_j + t); P0 = prod over the others of z_j.
+          let degree = 0;
+          let p0 = 1;
+          q[0] = 1;
+          for (let j = 0; j < d; j += 1) {
+            const z = zero[f0 + j] as number;
+            if (follows[j] === 0) {
+              p0 *= z;
+              continue;
+            }
+            q[degree + 1] = 0;
+            for (let c = degree + 1; c > 0; c -= 1) q[c] = (q[c] as number) * z + (q[c - 1] as number);
+            q[0] = (q[0] as number) * z;
+            degree += 1;
+          }
+          const w0 = d * stride;
+          const value = leafValue[leaf] as number;
+          let coldSum = 0;
+          for (let c = 0; c <= degree && c < d; c += 1) coldSum += (q[c] as number) * (weight[w0 + c] as number);
+          const coldDelta = -value * p0 * coldSum;
+          for (let j = 0; j < d; j += 1) {
+            const slot = offset + (feature[f0 + j] as number);
+            if (follows[j] === 0) {
+              // (0 - z_j) * (P0 / z_j) * sum = -P0 * sum
+              phi[slot] = (phi[slot] as number) + coldDelta;
+              continue;
+            }
+            // R(t) = Q(t) / (z_j + t), by synthetic division from the top coefficient.
+            const z = zero[f0 + j] as number;
+            r[degree - 1] = q[degree] as number;
+            for (let c = degree - 1; c > 0; c -= 1) r[c - 1] = (q[c] as number) - z * (r[c] as number);
+            let sum = 0;
+            for (let c = 0; c < degree; c += 1) sum += (r[c] as number) * (weight[w0 + c] as number);
+            phi[slot] = (phi[slot] as number) + value * (1 - z) * p0 * sum;
+          }
+        }
+      }
       return phi;
     },
   };
