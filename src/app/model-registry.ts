@@ -3,6 +3,7 @@
 // wrong the active model stays and the error says why. No model = rules fallback.
 import { listVersions, type ModelKind, readArtifact } from '../adapters/files/model-store.js';
 import { churnConfigSchema, ltvConfigSchema, parseConfig } from '../core/models/artifacts.js';
+import { DEFAULT_FEATURE_SPEC, type FeatureSpec, parseFeatureSpec } from '../core/features/spec.js';
 import { parseGammaGlm } from '../core/models/glm/model.js';
 import { parseLightGbmModel } from '../core/models/lightgbm/parse.js';
 import { type ChurnModel, type LtvModel, prepareChurnModel, prepareLtvModel } from '../core/models/scoring.js';
@@ -12,18 +13,24 @@ export interface ActiveModels {
   readonly ltv: LtvModel | null;
 }
 
+/** The feature spec to compute features with for these models. */
+export const activeSpec = (models: ActiveModels): FeatureSpec => models.churn?.spec ?? models.ltv?.spec ?? DEFAULT_FEATURE_SPEC;
+
+/** The shipped feature spec, or the default one when the artifact ships none. */
+const specOf = (document: unknown): FeatureSpec => (document === null ? DEFAULT_FEATURE_SPEC : parseFeatureSpec(document));
+
 export function loadChurnModel(root: string, version: string): ChurnModel {
   const files = readArtifact(root, 'churn', version);
   const config = parseConfig(churnConfigSchema, files.config, `${files.dir}/config.json`);
   if (config.version !== version) throw new Error(`${files.dir}: config.json says version ${config.version}`);
-  return prepareChurnModel(config, parseLightGbmModel(files.modelText), files.dir);
+  return prepareChurnModel(config, parseLightGbmModel(files.modelText), specOf(files.featureSpec), files.dir);
 }
 
 export function loadLtvModel(root: string, version: string): LtvModel {
   const files = readArtifact(root, 'ltv', version);
   const config = parseConfig(ltvConfigSchema, files.config, `${files.dir}/config.json`);
   if (config.version !== version) throw new Error(`${files.dir}: config.json says version ${config.version}`);
-  return prepareLtvModel(config, parseGammaGlm(JSON.parse(files.modelText)), files.dir);
+  return prepareLtvModel(config, parseGammaGlm(JSON.parse(files.modelText)), specOf(files.featureSpec), files.dir);
 }
 
 export class ModelRegistry {
@@ -66,6 +73,12 @@ export class ModelRegistry {
   }
 
   private swap(next: ActiveModels): ActiveModels {
+    // Both models must read the same features: one feature spec for the whole service.
+    if (next.churn !== null && next.ltv !== null && next.churn.spec.version !== next.ltv.spec.version) {
+      throw new Error(
+        `churn model ${next.churn.config.version} uses feature spec ${next.churn.spec.version}, ltv model ${next.ltv.config.version} uses ${next.ltv.spec.version}`,
+      );
+    }
     this.active = next;
     for (const listener of this.listeners) listener(next);
     return next;

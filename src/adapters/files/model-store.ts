@@ -12,6 +12,8 @@ export interface ArtifactFiles {
   readonly modelText: string;
   readonly metadata: unknown;
   readonly reference: unknown;
+  /** feature-spec.json: the fitted feature spec the model was trained with, when shipped. */
+  readonly featureSpec: unknown;
 }
 
 const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
@@ -41,5 +43,6 @@ export function readArtifact(root: string, kind: ModelKind, version: string): Ar
     modelText: readFileSync(join(dir, name), 'utf8'),
     metadata: optionalJson(join(dir, 'metadata.json')),
     reference: optionalJson(join(dir, 'reference.json')),
+    featureSpec: optionalJson(join(dir, 'feature-spec.json')),
   };
 }

@@ -2,6 +2,7 @@
 // The churnstream command line. Each subcommand validates its options, builds the
 // configuration and hands off to the app layer; no business logic lives here.
 import { Command, InvalidArgumentError } from 'commander';
+import { buildDatasetFile, type DatasetSource } from '../commands/dataset.js';
 import { ScoreInputError, scoreCsv } from '../commands/score.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { runDemo } from '../demo.js';
@@ -79,6 +80,47 @@ program
     });
     flush();
   });
+
+program
+  .command('dataset')
+  .description('build a point-in-time-correct training table with the streaming feature code')
+  .requiredOption('--source <kind>', 'uci | cdnow | csv (generic order CSV, docs/DATASETS.md)')
+  .requiredOption('--input <path>', 'order history file')
+  .requiredOption('--out <file.csv>', 'where to write the table')
+  .option('--spec-out <file.json>', 'where to write the fitted feature spec', 'feature-spec.json')
+  .option('--spec-version <name>', 'version name of the fitted feature spec', 'fitted-1')
+  .option('--first <YYYY-MM-DD>', 'first cutoff (default: 90 days after the first event)')
+  .option('--every-days <n>', 'days between cutoffs', positiveInt('--every-days'), 30)
+  .option('--churn-days <n>', 'churn label horizon', positiveInt('--churn-days'), 90)
+  .option('--ltv-days <n>', 'future-spend label horizon', positiveInt('--ltv-days'), 90)
+  .option('--fit-until <YYYY-MM-DD>', 'fit fuzzy breakpoints on cutoffs up to this date (default: all but the last)')
+  .option('--no-progress', 'no progress bar')
+  .action(
+    async (options: {
+      source: string;
+      input: string;
+      out: string;
+      specOut: string;
+      specVersion: string;
+      first?: string;
+      everyDays: number;
+      churnDays: number;
+      ltvDays: number;
+      fitUntil?: string;
+      progress: boolean;
+    }) => {
+      if (!['uci', 'cdnow', 'csv'].includes(options.source)) {
+        throw new ScoreInputError(`--source must be uci, cdnow or csv, not '${options.source}'`);
+      }
+      const summary = await buildDatasetFile(
+        { ...options, source: options.source as DatasetSource, progress: options.progress && process.stderr.isTTY },
+        (line) => console.error(line),
+      );
+      console.log(
+        `${summary.rows} rows, ${summary.customers} customers, cutoffs ${summary.cutoffs[0]}..${summary.cutoffs.at(-1)} (${summary.cutoffs.length}), churn rate ${(summary.churnRate * 100).toFixed(1)}%, data end ${summary.dataEnd}`,
+      );
+    },
+  );
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError || error instanceof ScoreInputError || isModelError(error)) {

@@ -3,7 +3,7 @@
 // featuresAt at each cutoff), not a second implementation, so training and serving
 // cannot drift apart.
 import type { OrderEvent } from '../events/order-event.js';
-import { emptyState, foldEvent } from '../state/customer-state.js';
+import { type CustomerState, emptyState, foldEvent, type RetentionPolicy } from '../state/customer-state.js';
 import { featuresAt } from './extract.js';
 import type { FeatureSpec } from './spec.js';
 
@@ -13,7 +13,7 @@ export interface FeatureRow {
   readonly features: Float64Array;
 }
 
-const byEventTime = (a: OrderEvent, b: OrderEvent): number =>
+export const byEventTime = (a: OrderEvent, b: OrderEvent): number =>
   a.eventTime - b.eventTime || (a.orderId < b.orderId ? -1 : a.orderId > b.orderId ? 1 : 0);
 
 /** Groups events by customer (insertion order of first appearance). */
@@ -31,6 +31,31 @@ export function groupByCustomer(events: Iterable<OrderEvent>): Map<string, Order
 }
 
 /**
+ * Replays one customer's history through the streaming reducer in event-time order and
+ * calls `visit` with the state at each cutoff (ascending), holding exactly the events
+ * with event time <= cutoff.
+ */
+export function replayAtCutoffs(
+  events: readonly OrderEvent[],
+  cutoffs: readonly number[],
+  retention: RetentionPolicy,
+  visit: (state: CustomerState, cutoff: number) => void,
+): void {
+  const sorted = [...events].sort(byEventTime);
+  const orderedCutoffs = [...cutoffs].sort((a, b) => a - b);
+  const state = emptyState();
+  let next = 0;
+  for (const cutoff of orderedCutoffs) {
+    while (next < sorted.length && (sorted[next]?.eventTime ?? Number.POSITIVE_INFINITY) <= cutoff) {
+      const event = sorted[next];
+      if (event !== undefined) foldEvent(state, event, retention);
+      next += 1;
+    }
+    visit(state, cutoff);
+  }
+}
+
+/**
  * Features of one customer as of each cutoff, using only events with event time <=
  * cutoff. `include` decides per cutoff whether a row is wanted (e.g. only customers
  * active in the observation window).
@@ -42,20 +67,11 @@ export function customerFeaturesAtCutoffs(
   spec: FeatureSpec,
   include: (features: Float64Array, cutoff: number) => boolean = () => true,
 ): FeatureRow[] {
-  const sorted = [...events].sort(byEventTime);
-  const orderedCutoffs = [...cutoffs].sort((a, b) => a - b);
-  const state = emptyState();
   const rows: FeatureRow[] = [];
-  let next = 0;
-  for (const cutoff of orderedCutoffs) {
-    while (next < sorted.length && (sorted[next]?.eventTime ?? Number.POSITIVE_INFINITY) <= cutoff) {
-      const event = sorted[next];
-      if (event !== undefined) foldEvent(state, event, spec.retention);
-      next += 1;
-    }
+  replayAtCutoffs(events, cutoffs, spec.retention, (state, cutoff) => {
     const features = featuresAt(state, cutoff, spec);
     if (include(features, cutoff)) rows.push({ customerId, cutoff, features });
-  }
+  });
   return rows;
 }
 

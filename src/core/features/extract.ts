@@ -132,7 +132,11 @@ export function rawFeaturesAt(state: CustomerState, t: number, spec: FeatureSpec
 
 /** The full feature vector as of t, in FEATURE_NAMES order. */
 export function featuresAt(state: CustomerState, t: number, spec: FeatureSpec): Float64Array {
-  const raw = rawFeaturesAt(state, t, spec);
+  return withMemberships(rawFeaturesAt(state, t, spec), spec);
+}
+
+/** The full vector from raw features: raw values, then the memberships under the spec. */
+export function withMemberships(raw: Float64Array, spec: FeatureSpec): Float64Array {
   const out = new Float64Array(FEATURE_COUNT);
   out.set(raw, 0);
   AXIS_FEATURES.forEach((axis, index) => {

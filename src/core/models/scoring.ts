@@ -5,7 +5,8 @@ import { topReasons } from '../decisions/reasons.js';
 import { type ChurnScore, fallbackLtv, type LtvScore } from '../decisions/results.js';
 import { RULES_VERSION, rulesChurnScore } from '../decisions/rules.js';
 import { FEATURE_NAMES, featureIndex } from '../features/names.js';
-import { type ChurnConfig, calibrate, featureMapping, type LtvConfig } from './artifacts.js';
+import { ArtifactError, type ChurnConfig, calibrate, featureMapping, type LtvConfig } from './artifacts.js';
+import type { FeatureSpec } from '../features/spec.js';
 import { predictGlm, zeroInflatedInterval } from './glm/evaluate.js';
 import type { GammaGlm } from './glm/model.js';
 import { predict } from './lightgbm/evaluate.js';
@@ -14,6 +15,8 @@ import { createShapExplainer, type ShapExplainer } from './lightgbm/shap.js';
 
 export interface ChurnModel {
   readonly config: ChurnConfig;
+  /** The feature spec the model was trained with: serving must compute features with it. */
+  readonly spec: FeatureSpec;
   readonly model: LightGbmModel;
   readonly inputIndex: Int32Array;
   readonly explainer: ShapExplainer;
@@ -21,17 +24,26 @@ export interface ChurnModel {
 
 export interface LtvModel {
   readonly config: LtvConfig;
+  readonly spec: FeatureSpec;
   readonly glm: GammaGlm;
   readonly inputIndex: Int32Array;
 }
 
-export function prepareChurnModel(config: ChurnConfig, model: LightGbmModel, where: string): ChurnModel {
-  const inputIndex = featureMapping(model.featureNames, config.feature_names, FEATURE_NAMES, where);
-  return { config, model, inputIndex, explainer: createShapExplainer(model) };
+function checkSpec(configVersion: string, spec: FeatureSpec, where: string): void {
+  if (spec.version !== configVersion) {
+    throw new ArtifactError(`${where}: config.json says feature_spec_version ${configVersion}, feature-spec.json is ${spec.version}`);
+  }
 }
 
-export function prepareLtvModel(config: LtvConfig, glm: GammaGlm, where: string): LtvModel {
-  return { config, glm, inputIndex: featureMapping(glm.featureNames, config.feature_names, FEATURE_NAMES, where) };
+export function prepareChurnModel(config: ChurnConfig, model: LightGbmModel, spec: FeatureSpec, where: string): ChurnModel {
+  checkSpec(config.feature_spec_version, spec, where);
+  const inputIndex = featureMapping(model.featureNames, config.feature_names, FEATURE_NAMES, where);
+  return { config, spec, model, inputIndex, explainer: createShapExplainer(model) };
+}
+
+export function prepareLtvModel(config: LtvConfig, glm: GammaGlm, spec: FeatureSpec, where: string): LtvModel {
+  checkSpec(config.feature_spec_version, spec, where);
+  return { config, spec, glm, inputIndex: featureMapping(glm.featureNames, config.feature_names, FEATURE_NAMES, where) };
 }
 
 const pick = (features: ArrayLike<number>, index: Int32Array): Float64Array =>
