@@ -2,8 +2,8 @@
 // parsed and validated completely before it replaces the active one; if anything is
 // wrong the active model stays and the error says why. No model = rules fallback.
 import { listVersions, type ModelKind, readArtifact } from '../adapters/files/model-store.js';
-import { churnConfigSchema, ltvConfigSchema, parseConfig } from '../core/models/artifacts.js';
 import { DEFAULT_FEATURE_SPEC, type FeatureSpec, parseFeatureSpec } from '../core/features/spec.js';
+import { churnConfigSchema, ltvConfigSchema, parseConfig } from '../core/models/artifacts.js';
 import { parseGammaGlm } from '../core/models/glm/model.js';
 import { parseLightGbmModel } from '../core/models/lightgbm/parse.js';
 import { type ChurnModel, type LtvModel, prepareChurnModel, prepareLtvModel } from '../core/models/scoring.js';
@@ -14,10 +14,12 @@ export interface ActiveModels {
 }
 
 /** The feature spec to compute features with for these models. */
-export const activeSpec = (models: ActiveModels): FeatureSpec => models.churn?.spec ?? models.ltv?.spec ?? DEFAULT_FEATURE_SPEC;
+export const activeSpec = (models: ActiveModels): FeatureSpec =>
+  models.churn?.spec ?? models.ltv?.spec ?? DEFAULT_FEATURE_SPEC;
 
 /** The shipped feature spec, or the default one when the artifact ships none. */
-const specOf = (document: unknown): FeatureSpec => (document === null ? DEFAULT_FEATURE_SPEC : parseFeatureSpec(document));
+const specOf = (document: unknown): FeatureSpec =>
+  document === null ? DEFAULT_FEATURE_SPEC : parseFeatureSpec(document);
 
 export function loadChurnModel(root: string, version: string): ChurnModel {
   const files = readArtifact(root, 'churn', version);

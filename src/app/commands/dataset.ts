@@ -9,7 +9,7 @@ import { loadCdnow } from '../../adapters/files/datasets/cdnow.js';
 import { loadGenericCsv } from '../../adapters/files/datasets/generic-csv.js';
 import { formatReport } from '../../adapters/files/datasets/report.js';
 import { loadUciOnlineRetail } from '../../adapters/files/datasets/uci-online-retail.js';
-import { type DatasetRow, customerRows, cutoffsBetween, rulesProbability } from '../../core/dataset/build.js';
+import { customerRows, cutoffsBetween, type DatasetRow, rulesProbability } from '../../core/dataset/build.js';
 import { fitFeatureSpec } from '../../core/dataset/fit-spec.js';
 import type { OrderEvent } from '../../core/events/order-event.js';
 import { groupByCustomer } from '../../core/features/batch.js';
@@ -44,7 +44,8 @@ export interface DatasetSummary {
 }
 
 const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
-const cell = (v: number) => (Number.isNaN(v) ? '' : v === Number.POSITIVE_INFINITY ? 'inf' : v === Number.NEGATIVE_INFINITY ? '-inf' : String(v));
+const cell = (v: number) =>
+  Number.isNaN(v) ? '' : v === Number.POSITIVE_INFINITY ? 'inf' : v === Number.NEGATIVE_INFINITY ? '-inf' : String(v);
 
 async function load(source: DatasetSource, input: string) {
   switch (source) {
@@ -57,7 +58,10 @@ async function load(source: DatasetSource, input: string) {
   }
 }
 
-export async function buildDatasetFile(options: DatasetCommandOptions, log: (line: string) => void): Promise<DatasetSummary> {
+export async function buildDatasetFile(
+  options: DatasetCommandOptions,
+  log: (line: string) => void,
+): Promise<DatasetSummary> {
   const { events, report } = await load(options.source, options.input);
   log(formatReport(report));
   if (events.length === 0) throw new Error('no events loaded: nothing to build');
@@ -72,7 +76,10 @@ export async function buildDatasetFile(options: DatasetCommandOptions, log: (lin
 
   const customers = groupByCustomer(events);
   const bar = options.progress
-    ? new cliProgress.SingleBar({ format: 'dataset [{bar}] {value}/{total} customers | {rows} rows', stream: process.stderr }, cliProgress.Presets.shades_classic)
+    ? new cliProgress.SingleBar(
+        { format: 'dataset [{bar}] {value}/{total} customers | {rows} rows', stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      )
     : undefined;
   bar?.start(customers.size, 0, { rows: 0 });
   const rows: DatasetRow[] = [];
@@ -92,13 +99,19 @@ export async function buildDatasetFile(options: DatasetCommandOptions, log: (lin
   bar?.update(done, { rows: rows.length });
   bar?.stop();
 
-  const fitUntil = options.fitUntil === undefined ? (cutoffs.at(-2) ?? cutoffs[0] ?? first) : Date.parse(`${options.fitUntil}T00:00:00Z`);
+  const fitUntil =
+    options.fitUntil === undefined
+      ? (cutoffs.at(-2) ?? cutoffs[0] ?? first)
+      : Date.parse(`${options.fitUntil}T00:00:00Z`);
   const spec = fitFeatureSpec(
     rows.filter((row) => row.cutoff <= fitUntil).map((row) => row.raw),
     DEFAULT_FEATURE_SPEC,
     options.specVersion,
   );
-  writeFileSync(options.specOut, `${JSON.stringify({ ...spec, fitted_on_cutoffs_until: isoDay(fitUntil) }, null, 2)}\n`);
+  writeFileSync(
+    options.specOut,
+    `${JSON.stringify({ ...spec, fitted_on_cutoffs_until: isoDay(fitUntil) }, null, 2)}\n`,
+  );
 
   const header = [
     'customer_id',

@@ -28,7 +28,8 @@ export function rfmSummary(sorted: readonly OrderEvent[], cutoff: number): RfmSu
     } else {
       const original = amounts.get(event.originalOrderId ?? '');
       if (original === undefined) continue;
-      const back = event.type === 'cancellation' ? original.mills : Math.min(Math.round(event.amount * 1000), original.mills);
+      const back =
+        event.type === 'cancellation' ? original.mills : Math.min(Math.round(event.amount * 1000), original.mills);
       byDay.set(original.day, (byDay.get(original.day) ?? 0) - back);
     }
   }

@@ -10,7 +10,7 @@ import { rawFeaturesAt } from '../features/extract.js';
 import { featureIndex } from '../features/names.js';
 import type { FeatureSpec } from '../features/spec.js';
 import { DAY_MS } from '../time.js';
-import { rfmSummary, type RfmSummary } from './bgnbd-inputs.js';
+import { type RfmSummary, rfmSummary } from './bgnbd-inputs.js';
 import { type Labels, labelsAfter } from './labels.js';
 
 export interface DatasetOptions {

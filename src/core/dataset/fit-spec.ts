@@ -18,7 +18,10 @@ export function fitFeatureSpec(rawRows: readonly Float64Array[], base: FeatureSp
   const breakpoints = { ...base.breakpoints } as Record<AxisFeature, Breakpoints>;
   for (const axis of AXIS_FEATURES) {
     const index = RAW_FEATURES.indexOf(axis);
-    const values = rawRows.map((row) => row[index] ?? Number.NaN).filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+    const values = rawRows
+      .map((row) => row[index] ?? Number.NaN)
+      .filter((v) => !Number.isNaN(v))
+      .sort((a, b) => a - b);
     if (values.length < 10) continue; // too few to fit: keep the base breakpoints
     breakpoints[axis] = [quantile(values, 0.1), quantile(values, 0.5), quantile(values, 0.9)];
   }

@@ -5,8 +5,8 @@ import { topReasons } from '../decisions/reasons.js';
 import { type ChurnScore, fallbackLtv, type LtvScore } from '../decisions/results.js';
 import { RULES_VERSION, rulesChurnScore } from '../decisions/rules.js';
 import { FEATURE_NAMES, featureIndex } from '../features/names.js';
-import { ArtifactError, type ChurnConfig, calibrate, featureMapping, type LtvConfig } from './artifacts.js';
 import type { FeatureSpec } from '../features/spec.js';
+import { ArtifactError, type ChurnConfig, calibrate, featureMapping, type LtvConfig } from './artifacts.js';
 import { predictGlm, zeroInflatedInterval } from './glm/evaluate.js';
 import type { GammaGlm } from './glm/model.js';
 import { predict } from './lightgbm/evaluate.js';
@@ -31,11 +31,18 @@ export interface LtvModel {
 
 function checkSpec(configVersion: string, spec: FeatureSpec, where: string): void {
   if (spec.version !== configVersion) {
-    throw new ArtifactError(`${where}: config.json says feature_spec_version ${configVersion}, feature-spec.json is ${spec.version}`);
+    throw new ArtifactError(
+      `${where}: config.json says feature_spec_version ${configVersion}, feature-spec.json is ${spec.version}`,
+    );
   }
 }
 
-export function prepareChurnModel(config: ChurnConfig, model: LightGbmModel, spec: FeatureSpec, where: string): ChurnModel {
+export function prepareChurnModel(
+  config: ChurnConfig,
+  model: LightGbmModel,
+  spec: FeatureSpec,
+  where: string,
+): ChurnModel {
   checkSpec(config.feature_spec_version, spec, where);
   const inputIndex = featureMapping(model.featureNames, config.feature_names, FEATURE_NAMES, where);
   return { config, spec, model, inputIndex, explainer: createShapExplainer(model) };
@@ -43,7 +50,12 @@ export function prepareChurnModel(config: ChurnConfig, model: LightGbmModel, spe
 
 export function prepareLtvModel(config: LtvConfig, glm: GammaGlm, spec: FeatureSpec, where: string): LtvModel {
   checkSpec(config.feature_spec_version, spec, where);
-  return { config, spec, glm, inputIndex: featureMapping(glm.featureNames, config.feature_names, FEATURE_NAMES, where) };
+  return {
+    config,
+    spec,
+    glm,
+    inputIndex: featureMapping(glm.featureNames, config.feature_names, FEATURE_NAMES, where),
+  };
 }
 
 const pick = (features: ArrayLike<number>, index: Int32Array): Float64Array =>

@@ -47,7 +47,16 @@ describe('shipped models', () => {
         day += gap;
         foldEvent(
           state,
-          { customerId: 'c', orderId: `o${i}`, eventTime: t0 + day * DAY_MS, type: 'order', amount: 300, currency: 'GBP', itemCount: 100, originalOrderId: null },
+          {
+            customerId: 'c',
+            orderId: `o${i}`,
+            eventTime: t0 + day * DAY_MS,
+            type: 'order',
+            amount: 300,
+            currency: 'GBP',
+            itemCount: 100,
+            originalOrderId: null,
+          },
           spec.retention,
         );
       });

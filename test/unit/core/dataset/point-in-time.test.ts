@@ -2,17 +2,22 @@
 // after it, labels never see an event at or before it.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fitFeatureSpec } from '../../../../src/core/dataset/fit-spec.js';
-import { customerRows, cutoffsBetween } from '../../../../src/core/dataset/build.js';
-import { labelsAfter } from '../../../../src/core/dataset/labels.js';
 import { rfmSummary } from '../../../../src/core/dataset/bgnbd-inputs.js';
+import { customerRows, cutoffsBetween } from '../../../../src/core/dataset/build.js';
+import { fitFeatureSpec } from '../../../../src/core/dataset/fit-spec.js';
+import { labelsAfter } from '../../../../src/core/dataset/labels.js';
 import type { OrderEvent } from '../../../../src/core/events/order-event.js';
 import { AXIS_FEATURES, RAW_FEATURES } from '../../../../src/core/features/names.js';
 import { DEFAULT_FEATURE_SPEC } from '../../../../src/core/features/spec.js';
 import { DAY_MS } from '../../../../src/core/time.js';
 import { historyArb, sameVector, T0 } from '../../../helpers/histories.js';
 
-const options = (cutoffs: number[]) => ({ cutoffs, churnHorizonDays: 90, ltvHorizonDays: 90, spec: DEFAULT_FEATURE_SPEC });
+const options = (cutoffs: number[]) => ({
+  cutoffs,
+  churnHorizonDays: 90,
+  ltvHorizonDays: 90,
+  spec: DEFAULT_FEATURE_SPEC,
+});
 const order = (id: string, day: number, amount: number): OrderEvent => ({
   customerId: 'c',
   orderId: id,
@@ -30,7 +35,11 @@ describe('dataset builder: point in time', () => {
       fc.property(historyArb(400), fc.integer({ min: 30, max: 400 }), (history, day) => {
         const cutoff = T0 + day * DAY_MS;
         const full = customerRows('c', history, options([cutoff]));
-        const past = customerRows('c', history.filter((e) => e.eventTime <= cutoff), options([cutoff]));
+        const past = customerRows(
+          'c',
+          history.filter((e) => e.eventTime <= cutoff),
+          options([cutoff]),
+        );
         expect(full.length).toBe(past.length);
         if (full[0] !== undefined && past[0] !== undefined) {
           expect(sameVector(full[0].raw, past[0].raw)).toBe(true);
@@ -49,11 +58,11 @@ describe('dataset builder: point in time', () => {
         // Rewriting the past (dropping every earlier order) must not change the labels,
         // except for refunds after the cutoff of orders placed before it (they reduce future net spend).
         const keepPastOrdersOnlyIfRefundedLater = sorted.filter(
-          (e) =>
-            e.eventTime > cutoff ||
-            sorted.some((r) => r.originalOrderId === e.orderId && r.eventTime > cutoff),
+          (e) => e.eventTime > cutoff || sorted.some((r) => r.originalOrderId === e.orderId && r.eventTime > cutoff),
         );
-        expect(labelsAfter(keepPastOrdersOnlyIfRefundedLater, cutoff, 90, 90)).toEqual(labelsAfter(sorted, cutoff, 90, 90));
+        expect(labelsAfter(keepPastOrdersOnlyIfRefundedLater, cutoff, 90, 90)).toEqual(
+          labelsAfter(sorted, cutoff, 90, 90),
+        );
       }),
       { numRuns: 200 },
     );
