@@ -1,0 +1,75 @@
+// The risk-change event CRM subscribers receive (schemas/risk-change.avsc), built from
+// the scoring results. Its id is a hash of what caused it, so reprocessing the same
+// input after a crash yields the same id and subscribers can drop the duplicate.
+import { createHash } from 'node:crypto';
+import type { Reason } from '../decisions/reasons.js';
+import type { ChurnResult, LtvResult } from '../decisions/results.js';
+import type { RiskLevel } from '../decisions/risk.js';
+
+export type RiskChangeTrigger = 'order' | 'refund' | 'cancellation' | 'timer' | 'model_change';
+
+export interface RiskChangeRecord {
+  event_id: string;
+  customer_id: string;
+  as_of: number;
+  trigger: RiskChangeTrigger;
+  previous_risk_level: RiskLevel | null;
+  risk_level: RiskLevel;
+  previous_churn_probability: number | null;
+  churn_probability: number;
+  is_at_risk: boolean;
+  confidence: 'low' | 'medium' | 'high';
+  reasons: { code: string; feature: string; direction: Reason['direction']; contribution: number; value: number | null }[];
+  recommendation: string;
+  predicted_ltv: number;
+  ltv_interval_low: number;
+  ltv_interval_high: number;
+  value_segment: 'low' | 'medium' | 'high';
+  prediction_window_months: number;
+  churn_model_version: string;
+  ltv_model_version: string;
+  feature_spec_version: string;
+  is_rules_fallback: boolean;
+}
+
+export interface RiskChangeCause {
+  readonly customerId: string;
+  readonly asOf: number;
+  readonly trigger: RiskChangeTrigger;
+  /** What made it happen: the order/refund id, or the timer's due time, or the model version. */
+  readonly cause: string;
+  readonly previous: { readonly level: RiskLevel; readonly probability: number } | null;
+}
+
+export function riskChangeId(cause: RiskChangeCause, level: RiskLevel): string {
+  return createHash('sha256')
+    .update([cause.customerId, cause.asOf, cause.trigger, cause.cause, cause.previous?.level ?? '-', level].join('\u0000'))
+    .digest('hex')
+    .slice(0, 32);
+}
+
+export function riskChangeRecord(cause: RiskChangeCause, churn: ChurnResult, ltv: LtvResult, featureSpecVersion: string): RiskChangeRecord {
+  return {
+    event_id: riskChangeId(cause, churn.risk_level),
+    customer_id: cause.customerId,
+    as_of: cause.asOf,
+    trigger: cause.trigger,
+    previous_risk_level: cause.previous?.level ?? null,
+    risk_level: churn.risk_level,
+    previous_churn_probability: cause.previous?.probability ?? null,
+    churn_probability: churn.churn_probability,
+    is_at_risk: churn.is_at_risk,
+    confidence: churn.confidence,
+    reasons: churn.risk_factors.map((r) => ({ ...r })),
+    recommendation: churn.recommendation,
+    predicted_ltv: ltv.predicted_ltv,
+    ltv_interval_low: ltv.confidence_interval.low,
+    ltv_interval_high: ltv.confidence_interval.high,
+    value_segment: ltv.value_segment,
+    prediction_window_months: ltv.prediction_window_months,
+    churn_model_version: churn.model_version,
+    ltv_model_version: ltv.model_version,
+    feature_spec_version: featureSpecVersion,
+    is_rules_fallback: churn.is_rules_fallback,
+  };
+}

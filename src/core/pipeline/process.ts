@@ -1,0 +1,140 @@
+// One customer's step of the streaming scorer, pure: stored state and new events in;
+// new state, tier, risk-change events, refused events and the next timer out.
+//
+// For each event in offset order: timers that fell due before it are evaluated first
+// (as of their due time, trigger "timer"), so the result does not depend on whether
+// the timer loop or the event got there first; then the event is folded in and the
+// customer is rescored as of the newest event time known for them (the event's own
+// time unless it arrived late). A risk-change event is produced only on
+// a tier transition (with hysteresis). Everything is a function of the input, so a
+// replay produces the same events with the same ids.
+import { churnResult, ltvResult } from '../decisions/results.js';
+import { type HysteresisPolicy, nextTier, type TierState } from '../decisions/hysteresis.js';
+import type { OrderEvent } from '../events/order-event.js';
+import { type RiskChangeRecord, type RiskChangeTrigger, riskChangeRecord } from '../events/risk-change.js';
+import { featuresAt } from '../features/extract.js';
+import { nextChangeTime } from '../features/next-change.js';
+import type { FeatureSpec } from '../features/spec.js';
+import { type ChurnModel, type LtvModel, scoreChurn, scoreLtv } from '../models/scoring.js';
+import { type CustomerState, cloneState, emptyState, type FoldOutcome, foldEvent } from '../state/customer-state.js';
+
+export interface StoredCustomer {
+  readonly state: CustomerState;
+  readonly tier: TierState | null;
+  /** Next time the customer is due for a timer rescoring (NaN: none). */
+  readonly nextDue: number;
+}
+
+export interface SourcedEvent {
+  readonly event: OrderEvent;
+  /** Kafka offset, kept as text (int64). */
+  readonly offset: string;
+}
+
+export interface ScoringContext {
+  readonly churn: ChurnModel | null;
+  readonly ltv: LtvModel | null;
+  readonly spec: FeatureSpec;
+  readonly hysteresis: HysteresisPolicy;
+  /** Upper bound on the gap between timer rescorings of a customer with retained orders. */
+  readonly maxStalenessMs: number;
+}
+
+export interface RefusedEvent {
+  readonly offset: string;
+  readonly errorClass: 'event_too_late';
+  readonly reason: string;
+}
+
+export interface CustomerStep {
+  readonly state: CustomerState;
+  readonly tier: TierState | null;
+  readonly nextDue: number;
+  readonly riskChanges: RiskChangeRecord[];
+  readonly refused: RefusedEvent[];
+  readonly outcomes: Record<FoldOutcome, number>;
+  /** Timer evaluations performed (due before an event, or by the timer loop). */
+  readonly timerEvaluations: number;
+}
+
+/** Work state while a step runs; copied into the immutable result at the end. */
+interface Cursor {
+  state: CustomerState;
+  tier: TierState | null;
+  nextDue: number;
+  riskChanges: RiskChangeRecord[];
+  timerEvaluations: number;
+}
+
+function rescore(customerId: string, cursor: Cursor, asOf: number, trigger: RiskChangeTrigger, cause: string, ctx: ScoringContext): void {
+  const features = featuresAt(cursor.state, asOf, ctx.spec);
+  const quick = scoreChurn(ctx.churn, features, false);
+  const next = nextTier(cursor.tier, quick.probability, asOf, ctx.hysteresis);
+  if (next === null) return;
+  // A transition is published: now compute what it carries (reasons, LTV).
+  const churn = churnResult(scoreChurn(ctx.churn, features, true));
+  const windowDays = ctx.spec.retention.windowDays;
+  const ltv = ltvResult(scoreLtv(ctx.ltv, features, churn.churn_probability, windowDays));
+  const previous = cursor.tier === null ? null : { level: cursor.tier.level, probability: cursor.tier.probability };
+  cursor.riskChanges.push(riskChangeRecord({ customerId, asOf, trigger, cause, previous }, churn, ltv, ctx.spec.version));
+  cursor.tier = next;
+}
+
+function schedule(cursor: Cursor, asOf: number, ctx: ScoringContext): void {
+  // A customer with no retained orders has nothing left that time can change in a way
+  // the models care about beyond recency; they are archived and no longer timed.
+  cursor.nextDue =
+    cursor.state.orders.length === 0 ? Number.NaN : nextChangeTime(cursor.state, asOf, ctx.spec, ctx.maxStalenessMs).at;
+}
+
+/** Evaluates every timer due at or before `until` (strictly before when `exclusive`). */
+function fireDueTimers(customerId: string, cursor: Cursor, until: number, exclusive: boolean, ctx: ScoringContext): void {
+  while (!Number.isNaN(cursor.nextDue) && (exclusive ? cursor.nextDue < until : cursor.nextDue <= until)) {
+    const due = cursor.nextDue;
+    rescore(customerId, cursor, due, 'timer', `timer:${due}`, ctx);
+    cursor.timerEvaluations += 1;
+    schedule(cursor, due, ctx);
+  }
+}
+
+// The stored state is copied: a step never changes its input.
+const start = (stored: StoredCustomer | null): Cursor => ({
+  state: stored === null ? emptyState() : cloneState(stored.state),
+  tier: stored?.tier ?? null,
+  nextDue: stored?.nextDue ?? Number.NaN,
+  riskChanges: [],
+  timerEvaluations: 0,
+});
+
+export function processEvents(customerId: string, stored: StoredCustomer | null, events: readonly SourcedEvent[], ctx: ScoringContext): CustomerStep {
+  const cursor = start(stored);
+  const refused: RefusedEvent[] = [];
+  const outcomes: Record<FoldOutcome, number> = { applied: 0, duplicate: 0, too_late: 0, refund_pending: 0 };
+  for (const { event, offset } of events) {
+    fireDueTimers(customerId, cursor, event.eventTime, true, ctx);
+    const outcome = foldEvent(cursor.state, event, ctx.spec.retention);
+    outcomes[outcome] += 1;
+    if (outcome === 'too_late') {
+      refused.push({
+        offset,
+        errorClass: 'event_too_late',
+        reason: `event_time ${new Date(event.eventTime).toISOString()} is more than ${ctx.spec.retention.windowDays + ctx.spec.retention.allowedLatenessDays} days before the customer's newest event`,
+      });
+      continue;
+    }
+    if (outcome !== 'applied') continue;
+    // As of the newest event known: a late event updates the customer's current view
+    // rather than scoring a past one.
+    const asOf = cursor.state.maxEventTime;
+    rescore(customerId, cursor, asOf, event.type, event.orderId, ctx);
+    schedule(cursor, asOf, ctx);
+  }
+  return { ...cursor, refused, outcomes };
+}
+
+/** The timer loop's step: evaluate every timer due up to `now`. */
+export function processTimers(customerId: string, stored: StoredCustomer, now: number, ctx: ScoringContext): CustomerStep {
+  const cursor = start(stored);
+  fireDueTimers(customerId, cursor, now, false, ctx);
+  return { ...cursor, refused: [], outcomes: { applied: 0, duplicate: 0, too_late: 0, refund_pending: 0 } };
+}

@@ -1,0 +1,74 @@
+// The streaming scorer's per-customer step, with the rules fallback (no model) so the
+// probabilities are known: base 0.1, +0.3 past 90 days of silence, +0.2 more past 180,
+// +0.2 under 5 orders, +0.1 with no order in the 180-day window.
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_HYSTERESIS } from '../../../../src/core/decisions/hysteresis.js';
+import type { OrderEvent } from '../../../../src/core/events/order-event.js';
+import { DEFAULT_FEATURE_SPEC } from '../../../../src/core/features/spec.js';
+import { processEvents, processTimers, type ScoringContext, type SourcedEvent } from '../../../../src/core/pipeline/process.js';
+import { DAY_MS } from '../../../../src/core/time.js';
+
+const T = Date.UTC(2025, 0, 1);
+const ctx: ScoringContext = { churn: null, ltv: null, spec: DEFAULT_FEATURE_SPEC, hysteresis: DEFAULT_HYSTERESIS, maxStalenessMs: 7 * DAY_MS };
+let offset = 0;
+const order = (id: string, day: number): SourcedEvent => {
+  offset += 1;
+  const event: OrderEvent = { customerId: 'c1', orderId: id, eventTime: T + day * DAY_MS, type: 'order', amount: 20, currency: 'GBP', itemCount: 1, originalOrderId: null };
+  return { event, offset: String(offset) };
+};
+const regular = Array.from({ length: 6 }, (_, i) => order(`o${i}`, i * 10));
+
+describe('per-customer step', () => {
+  it('publishes the first assessment and then only tier changes', () => {
+    const step = processEvents('c1', null, regular, ctx);
+    // Orders 1-4: fewer than 5 orders -> 0.3 (medium); the 5th order (day 40) -> 0.1, and
+    // the 7-day dwell since day 0 is over: low. The 6th changes nothing.
+    expect(step.riskChanges.map((r) => [r.previous_risk_level, r.risk_level, r.trigger, (r.as_of - T) / DAY_MS])).toEqual([
+      [null, 'medium', 'order', 0],
+      ['medium', 'low', 'order', 40],
+    ]);
+    expect(step.tier?.level).toBe('low');
+    expect(step.outcomes.applied).toBe(6);
+    expect(step.nextDue).toBeGreaterThan(T + 50 * DAY_MS);
+    expect(step.nextDue).toBeLessThanOrEqual(T + 51 * DAY_MS);
+  });
+
+  it('rescoring on time escalates a silent customer, as of the timers due time', () => {
+    const first = processEvents('c1', null, regular, ctx);
+    const later = processTimers('c1', first, T + 300 * DAY_MS, ctx);
+    const changes = later.riskChanges.map((r) => [r.previous_risk_level, r.risk_level, r.trigger, (r.as_of - T) / DAY_MS]);
+    // day 141 (more than 90 days silent): 0.4 -> medium; day 230 (nothing left in the window):
+    // 0.5, still medium; day 231 (more than 180 days silent): 0.7 -> high.
+    expect(changes).toEqual([
+      ['low', 'medium', 'timer', 141],
+      ['medium', 'high', 'timer', 231],
+    ]);
+    expect(later.timerEvaluations).toBeGreaterThan(200);
+  });
+
+  it('gives the same events the same ids whether timers fired in the loop or before the next event', () => {
+    const first = processEvents('c1', null, regular, ctx);
+    const viaLoop = processTimers('c1', first, T + 200 * DAY_MS, ctx);
+    const next = [order('late-comer', 200.5)];
+    const a = processEvents('c1', viaLoop, next, ctx);
+    const b = processEvents('c1', first, next, ctx);
+    const ids = (xs: { event_id: string }[]) => xs.map((x) => x.event_id);
+    expect([...ids(viaLoop.riskChanges), ...ids(a.riskChanges)]).toEqual(ids(b.riskChanges));
+  });
+
+  it('never changes its input', () => {
+    const first = processEvents('c1', null, regular, ctx);
+    const before = JSON.stringify(first.state);
+    processEvents('c1', first, [order('x', 60)], ctx);
+    processTimers('c1', first, T + 400 * DAY_MS, ctx);
+    expect(JSON.stringify(first.state)).toBe(before);
+  });
+
+  it('ignores duplicates and refuses events older than window plus lateness', () => {
+    const first = processEvents('c1', null, regular, ctx);
+    const again = processEvents('c1', first, [regular[2] as SourcedEvent, order('ancient', 50 - 211)], ctx);
+    expect(again.outcomes).toMatchObject({ duplicate: 1, too_late: 1, applied: 0 });
+    expect(again.refused.map((r) => r.errorClass)).toEqual(['event_too_late']);
+    expect(again.riskChanges).toEqual([]);
+  });
+});
