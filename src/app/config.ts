@@ -15,6 +15,7 @@ const csv = z
   .pipe(z.array(z.string()).min(1));
 
 const port = z.coerce.number().int().min(0).max(65535);
+const DAY = 86_400_000;
 
 export const configSchema = z.object({
   KAFKA_BROKERS: csv.default(['127.0.0.1:19092']),
@@ -32,6 +33,23 @@ export const configSchema = z.object({
   CHURNSTREAM_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   CHURNSTREAM_HTTP_PORT: port.default(18080),
   CHURNSTREAM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CHURNSTREAM_REDIS_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only')
+    .default('default'),
+  CHURNSTREAM_MODELS_DIR: z.string().min(1).optional(),
+  CHURNSTREAM_CHURN_MODEL_VERSION: z.string().min(1).optional(),
+  CHURNSTREAM_LTV_MODEL_VERSION: z.string().min(1).optional(),
+  CHURNSTREAM_CLOCK: z.enum(['wall', 'watermark']).default('wall'),
+  CHURNSTREAM_FROM_BEGINNING: z.enum(['true', 'false']).default('true'),
+  CHURNSTREAM_TIMER_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
+  CHURNSTREAM_TIMER_BATCH: z.coerce.number().int().min(1).default(500),
+  CHURNSTREAM_MAX_STALENESS_DAYS: z.coerce.number().positive().default(7),
+  CHURNSTREAM_STATE_TTL_DAYS: z.coerce.number().int().min(0).default(730),
+  CHURNSTREAM_EVENT_FLOOR: z.iso.date().default('1990-01-01'),
+  CHURNSTREAM_MAX_FUTURE_HOURS: z.coerce.number().min(0).default(24),
+  CHURNSTREAM_HYSTERESIS_BAND: z.coerce.number().min(0).max(0.2).default(0.03),
+  CHURNSTREAM_MIN_DWELL_DAYS: z.coerce.number().min(0).default(7),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -40,11 +58,25 @@ export interface Config {
   readonly kafka: { readonly brokers: readonly string[]; readonly clientId: string };
   readonly schemaRegistryUrl: string;
   readonly redisUrl: string;
+  /** Key namespace: deployments (or test runs) sharing a Redis keep apart. */
+  readonly redisNamespace: string;
   readonly topics: { readonly orders: string; readonly riskChanges: string; readonly deadLetters: string };
   readonly groupId: string;
   readonly partitions: number;
   readonly http: { readonly host: string; readonly port: number };
   readonly logLevel: RawConfig['CHURNSTREAM_LOG_LEVEL'];
+  readonly models: {
+    readonly dir: string | null;
+    readonly churnVersion: string | null;
+    readonly ltvVersion: string | null;
+  };
+  /** wall: live traffic; watermark: event time (replays, deterministic). */
+  readonly clock: 'wall' | 'watermark';
+  readonly fromBeginning: boolean;
+  readonly timers: { readonly intervalMs: number; readonly batch: number; readonly maxStalenessMs: number };
+  readonly stateTtlSeconds: number;
+  readonly validation: { readonly floor: number; readonly maxFutureMs: number; readonly maxIdLength: number };
+  readonly hysteresis: { readonly band: number; readonly minDwellMs: number };
 }
 
 export class ConfigError extends Error {
@@ -69,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     kafka: Object.freeze({ brokers: Object.freeze([...raw.KAFKA_BROKERS]), clientId: raw.KAFKA_CLIENT_ID }),
     schemaRegistryUrl: raw.SCHEMA_REGISTRY_URL,
     redisUrl: raw.REDIS_URL,
+    redisNamespace: raw.CHURNSTREAM_REDIS_NAMESPACE,
     topics: Object.freeze({
       orders: raw.CHURNSTREAM_ORDERS_TOPIC,
       riskChanges: raw.CHURNSTREAM_RISK_TOPIC,
@@ -78,5 +111,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     partitions: raw.CHURNSTREAM_PARTITIONS,
     http: Object.freeze({ host: raw.CHURNSTREAM_HTTP_HOST, port: raw.CHURNSTREAM_HTTP_PORT }),
     logLevel: raw.CHURNSTREAM_LOG_LEVEL,
+    models: Object.freeze({
+      dir: raw.CHURNSTREAM_MODELS_DIR ?? null,
+      churnVersion: raw.CHURNSTREAM_CHURN_MODEL_VERSION ?? null,
+      ltvVersion: raw.CHURNSTREAM_LTV_MODEL_VERSION ?? null,
+    }),
+    clock: raw.CHURNSTREAM_CLOCK,
+    fromBeginning: raw.CHURNSTREAM_FROM_BEGINNING === 'true',
+    timers: Object.freeze({
+      intervalMs: raw.CHURNSTREAM_TIMER_INTERVAL_MS,
+      batch: raw.CHURNSTREAM_TIMER_BATCH,
+      maxStalenessMs: raw.CHURNSTREAM_MAX_STALENESS_DAYS * DAY,
+    }),
+    stateTtlSeconds: raw.CHURNSTREAM_STATE_TTL_DAYS * 86_400,
+    validation: Object.freeze({
+      floor: Date.parse(`${raw.CHURNSTREAM_EVENT_FLOOR}T00:00:00Z`),
+      maxFutureMs: raw.CHURNSTREAM_MAX_FUTURE_HOURS * 3_600_000,
+      maxIdLength: 256,
+    }),
+    hysteresis: Object.freeze({
+      band: raw.CHURNSTREAM_HYSTERESIS_BAND,
+      minDwellMs: raw.CHURNSTREAM_MIN_DWELL_DAYS * DAY,
+    }),
   });
 }

@@ -7,7 +7,10 @@ import cliProgress from 'cli-progress';
 import { Redis } from 'ioredis';
 import type { EachBatchPayload } from 'kafkajs';
 import { createIdempotentProducer, createKafka } from '../adapters/kafka/client.js';
-import { customerStateKey } from '../adapters/redis/keys.js';
+import { redisKeys } from '../adapters/redis/keys.js';
+
+const customerStateKey = redisKeys('demo-tally').customerState;
+
 import { defineScripts, toApplyStateOutcome } from '../adapters/redis/scripts.js';
 import {
   fromOrderEventRecord,
@@ -178,6 +181,7 @@ export async function runDemo(config: Config, options: DemoRunOptions, log: Logg
                 batch.partition,
                 source?.offset ?? '0',
                 JSON.stringify(tally),
+                '',
                 0,
               )
               .then(toApplyStateOutcome);

@@ -24,5 +24,6 @@ export function testConfig(label: string, env: NodeJS.ProcessEnv = process.env):
     CHURNSTREAM_DEAD_LETTER_TOPIC: `test.${suffix}.dead-letters`,
     CHURNSTREAM_GROUP_ID: `test.${suffix}`,
     CHURNSTREAM_PARTITIONS: '3',
+    CHURNSTREAM_REDIS_NAMESPACE: `test-${suffix}`,
   });
 }

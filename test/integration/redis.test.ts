@@ -1,7 +1,10 @@
 // The real Redis: the fenced apply-state Lua script, loaded by SHA through ioredis.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { customerStateKey } from '../../src/adapters/redis/keys.js';
+import { redisKeys } from '../../src/adapters/redis/keys.js';
+
+const customerStateKey = redisKeys('test').customerState;
+
 import { defineScripts, type ScriptedRedis, toApplyStateOutcome } from '../../src/adapters/redis/scripts.js';
 import { testConfig, uniqueSuffix } from '../helpers/stack.js';
 
@@ -17,8 +20,8 @@ afterAll(async () => {
   await redis.quit();
 });
 
-const apply = (key: string, expected: number, partition: number, offset: number, state: string, ttl = 0) =>
-  redis.applyState(key, expected, partition, String(offset), state, ttl).then(toApplyStateOutcome);
+const apply = (key: string, expected: number, partition: number, offset: number, state: string, ttl = 0, tier = '') =>
+  redis.applyState(key, expected, partition, String(offset), state, tier, ttl).then(toApplyStateOutcome);
 
 describe('apply-state script (real Redis)', () => {
   it('writes, then fences redeliveries and stale writers', async () => {
@@ -37,6 +40,19 @@ describe('apply-state script (real Redis)', () => {
     // Offsets are tracked per partition (after a repartitioning the customer moves).
     expect(await apply(key, 2, 5, 7, 'D')).toEqual({ kind: 'applied', version: 3 });
     expect(await redis.hgetall(key)).toEqual({ ver: '3', state: 'D', 'o:2': '101', 'o:5': '7' });
+  });
+
+  it('writes the scoring metadata with the state, and timer writes are fenced by version only', async () => {
+    const key = customerStateKey(`cust-${uniqueSuffix()}`);
+    await apply(key, 0, 1, 10, 'A', 0, '{"level":"low"}');
+    expect(await redis.hget(key, 'meta')).toBe('{"level":"low"}');
+    const timer = await redis.applyState(key, 1, '', '', 'B', '{"level":"high"}', 0).then(toApplyStateOutcome);
+    expect(timer).toEqual({ kind: 'applied', version: 2 });
+    expect(await redis.hgetall(key)).toEqual({ ver: '2', state: 'B', meta: '{"level":"high"}', 'o:1': '10' });
+    expect(await redis.applyState(key, 1, '', '', 'Z', '', 0).then(toApplyStateOutcome)).toEqual({
+      kind: 'version_conflict',
+      version: 2,
+    });
   });
 
   it('sets the TTL in the same atomic write', async () => {

@@ -1,10 +1,26 @@
 // The only place Redis key strings are built. Every key of a customer carries the
 // customer id as a hash tag, so all of a customer's keys live in one Redis Cluster
 // slot and one Lua script may touch them together. The layout version lets a new
-// release change the layout without reading old values by mistake.
-// Documented in docs/REDIS_LAYOUT.md.
+// release change the layout without reading old values by mistake; the namespace lets
+// several deployments (or test runs) share one Redis. Documented in docs/REDIS_LAYOUT.md.
 
 export const KEY_LAYOUT_VERSION = 'v1';
-const PREFIX = `cs:${KEY_LAYOUT_VERSION}`;
 
-export const customerStateKey = (customerId: string): string => `${PREFIX}:{${customerId}}:state`;
+export interface RedisKeys {
+  /** Hash with the customer's state, scoring metadata, version and applied offsets. */
+  customerState(customerId: string): string;
+  /**
+   * Due timers of the customers of one input partition (sorted set: member = customer
+   * id, score = due time in ms). Sharded by partition so timers follow partition
+   * ownership; the partition is the hash tag, so each shard is one cluster slot.
+   */
+  timers(partition: number): string;
+}
+
+export function redisKeys(namespace: string): RedisKeys {
+  const prefix = `cs:${KEY_LAYOUT_VERSION}:${namespace}`;
+  return {
+    customerState: (customerId) => `${prefix}:{${customerId}}:state`,
+    timers: (partition) => `${prefix}:timers:{p${partition}}`,
+  };
+}

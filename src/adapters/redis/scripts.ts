@@ -20,9 +20,10 @@ export interface ScriptedRedis extends Redis {
   applyState(
     key: string,
     expected: number,
-    partition: number,
+    partition: number | '',
     offset: string,
     state: string | Buffer,
+    meta: string,
     ttlSeconds: number,
   ): Promise<ScriptReply>;
 }

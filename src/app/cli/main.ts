@@ -7,6 +7,7 @@ import { ScoreInputError, scoreCsv } from '../commands/score.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { runDemo } from '../demo.js';
 import { createLogger } from '../logger.js';
+import { startService } from '../service.js';
 import { provision } from '../setup.js';
 
 const positiveInt = (name: string) => (value: string) => {
@@ -34,6 +35,30 @@ program
         `${topic}: ${partitions.get(topic) ?? '?'} partitions, subject ${schema.subject} schema id ${schema.id}`,
       );
     }
+  });
+
+program
+  .command('run')
+  .description('run the streaming scorer: consumer group, timers and the HTTP API (until SIGTERM/SIGINT)')
+  .action(async () => {
+    const config = loadConfig();
+    const log = createLogger(config.logLevel);
+    const service = await startService(config, log);
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down: finishing the batch, committing, closing');
+      service.stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
   });
 
 program

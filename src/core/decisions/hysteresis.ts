@@ -32,7 +32,12 @@ function levelWith(probability: number, offset: number): RiskLevel {
 }
 
 /** The next tier state, or null when the tier does not change. */
-export function nextTier(previous: TierState | null, probability: number, asOf: number, policy: HysteresisPolicy = DEFAULT_HYSTERESIS): TierState | null {
+export function nextTier(
+  previous: TierState | null,
+  probability: number,
+  asOf: number,
+  policy: HysteresisPolicy = DEFAULT_HYSTERESIS,
+): TierState | null {
   if (previous === null) return { level: levelWith(probability, 0), since: asOf, probability };
   const up = levelWith(probability, policy.band);
   if (riskRank(up) > riskRank(previous.level)) return { level: up, since: asOf, probability };

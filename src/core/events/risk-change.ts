@@ -19,7 +19,13 @@ export interface RiskChangeRecord {
   churn_probability: number;
   is_at_risk: boolean;
   confidence: 'low' | 'medium' | 'high';
-  reasons: { code: string; feature: string; direction: Reason['direction']; contribution: number; value: number | null }[];
+  reasons: {
+    code: string;
+    feature: string;
+    direction: Reason['direction'];
+    contribution: number;
+    value: number | null;
+  }[];
   recommendation: string;
   predicted_ltv: number;
   ltv_interval_low: number;
@@ -43,12 +49,19 @@ export interface RiskChangeCause {
 
 export function riskChangeId(cause: RiskChangeCause, level: RiskLevel): string {
   return createHash('sha256')
-    .update([cause.customerId, cause.asOf, cause.trigger, cause.cause, cause.previous?.level ?? '-', level].join('\u0000'))
+    .update(
+      [cause.customerId, cause.asOf, cause.trigger, cause.cause, cause.previous?.level ?? '-', level].join('\u0000'),
+    )
     .digest('hex')
     .slice(0, 32);
 }
 
-export function riskChangeRecord(cause: RiskChangeCause, churn: ChurnResult, ltv: LtvResult, featureSpecVersion: string): RiskChangeRecord {
+export function riskChangeRecord(
+  cause: RiskChangeCause,
+  churn: ChurnResult,
+  ltv: LtvResult,
+  featureSpecVersion: string,
+): RiskChangeRecord {
   return {
     event_id: riskChangeId(cause, churn.risk_level),
     customer_id: cause.customerId,

@@ -43,7 +43,8 @@ export const DEFAULT_VALIDATION: ValidationRules = {
 // Control characters (C0, DEL, C1) are never part of a legitimate identifier.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-const isoOrRaw = (t: number): string => (Number.isFinite(t) && Math.abs(t) < 8.64e15 ? new Date(t).toISOString() : String(t));
+const isoOrRaw = (t: number): string =>
+  Number.isFinite(t) && Math.abs(t) < 8.64e15 ? new Date(t).toISOString() : String(t);
 
 const describe = (text: string): string => JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
 
@@ -54,15 +55,21 @@ function checkId(value: string, field: 'customer_id' | 'order_id', rules: Valida
   if (value.length > rules.maxIdLength) {
     return { errorClass: invalid, reason: `${field} has ${value.length} characters, more than ${rules.maxIdLength}` };
   }
-  if (CONTROL.test(value)) return { errorClass: invalid, reason: `${field} ${describe(value)} contains control characters` };
+  if (CONTROL.test(value))
+    return { errorClass: invalid, reason: `${field} ${describe(value)} contains control characters` };
   return null;
 }
 
 /** Returns the first problem of the event, or null when it may be applied. `now` is the clock's time. */
-export function validateOrderEvent(event: OrderEvent, now: number, rules: ValidationRules = DEFAULT_VALIDATION): ValidationError | null {
+export function validateOrderEvent(
+  event: OrderEvent,
+  now: number,
+  rules: ValidationRules = DEFAULT_VALIDATION,
+): ValidationError | null {
   const id = checkId(event.customerId, 'customer_id', rules) ?? checkId(event.orderId, 'order_id', rules);
   if (id !== null) return id;
-  if (!ORDER_EVENT_TYPES.includes(event.type)) return { errorClass: 'invalid_event_type', reason: `type ${describe(String(event.type))} is unknown` };
+  if (!ORDER_EVENT_TYPES.includes(event.type))
+    return { errorClass: 'invalid_event_type', reason: `type ${describe(String(event.type))} is unknown` };
   if (!Number.isFinite(event.amount) || event.amount < 0) {
     return { errorClass: 'invalid_amount', reason: `amount ${event.amount} is not a finite number >= 0` };
   }
@@ -71,7 +78,10 @@ export function validateOrderEvent(event: OrderEvent, now: number, rules: Valida
     return { errorClass: 'invalid_item_count', reason: `item_count ${event.itemCount} is not an integer >= 0` };
   }
   if (!/^[A-Za-z]{3}$/.test(event.currency)) {
-    return { errorClass: 'invalid_currency', reason: `currency ${describe(event.currency)} is not a 3-letter ISO 4217 code` };
+    return {
+      errorClass: 'invalid_currency',
+      reason: `currency ${describe(event.currency)} is not a 3-letter ISO 4217 code`,
+    };
   }
   if (!Number.isFinite(event.eventTime) || event.eventTime > now + rules.maxFutureMs) {
     return {
@@ -87,10 +97,16 @@ export function validateOrderEvent(event: OrderEvent, now: number, rules: Valida
   }
   const original = event.originalOrderId;
   if (event.type !== 'order' && (original === null || original.trim() === '')) {
-    return { errorClass: 'refund_without_order', reason: `a ${event.type} must name the order it reverses (original_order_id)` };
+    return {
+      errorClass: 'refund_without_order',
+      reason: `a ${event.type} must name the order it reverses (original_order_id)`,
+    };
   }
   if (event.type === 'order' && original !== null) {
-    return { errorClass: 'order_with_original_order', reason: `an order must not name an original_order_id (${describe(original)})` };
+    return {
+      errorClass: 'order_with_original_order',
+      reason: `an order must not name an original_order_id (${describe(original)})`,
+    };
   }
   if (original !== null) return checkId(original, 'order_id', rules);
   return null;

@@ -8,8 +8,9 @@
 // time unless it arrived late). A risk-change event is produced only on
 // a tier transition (with hysteresis). Everything is a function of the input, so a
 // replay produces the same events with the same ids.
-import { churnResult, ltvResult } from '../decisions/results.js';
+
 import { type HysteresisPolicy, nextTier, type TierState } from '../decisions/hysteresis.js';
+import { churnResult, ltvResult } from '../decisions/results.js';
 import type { OrderEvent } from '../events/order-event.js';
 import { type RiskChangeRecord, type RiskChangeTrigger, riskChangeRecord } from '../events/risk-change.js';
 import { featuresAt } from '../features/extract.js';
@@ -66,7 +67,14 @@ interface Cursor {
   timerEvaluations: number;
 }
 
-function rescore(customerId: string, cursor: Cursor, asOf: number, trigger: RiskChangeTrigger, cause: string, ctx: ScoringContext): void {
+function rescore(
+  customerId: string,
+  cursor: Cursor,
+  asOf: number,
+  trigger: RiskChangeTrigger,
+  cause: string,
+  ctx: ScoringContext,
+): void {
   const features = featuresAt(cursor.state, asOf, ctx.spec);
   const quick = scoreChurn(ctx.churn, features, false);
   const next = nextTier(cursor.tier, quick.probability, asOf, ctx.hysteresis);
@@ -76,7 +84,9 @@ function rescore(customerId: string, cursor: Cursor, asOf: number, trigger: Risk
   const windowDays = ctx.spec.retention.windowDays;
   const ltv = ltvResult(scoreLtv(ctx.ltv, features, churn.churn_probability, windowDays));
   const previous = cursor.tier === null ? null : { level: cursor.tier.level, probability: cursor.tier.probability };
-  cursor.riskChanges.push(riskChangeRecord({ customerId, asOf, trigger, cause, previous }, churn, ltv, ctx.spec.version));
+  cursor.riskChanges.push(
+    riskChangeRecord({ customerId, asOf, trigger, cause, previous }, churn, ltv, ctx.spec.version),
+  );
   cursor.tier = next;
 }
 
@@ -88,7 +98,13 @@ function schedule(cursor: Cursor, asOf: number, ctx: ScoringContext): void {
 }
 
 /** Evaluates every timer due at or before `until` (strictly before when `exclusive`). */
-function fireDueTimers(customerId: string, cursor: Cursor, until: number, exclusive: boolean, ctx: ScoringContext): void {
+function fireDueTimers(
+  customerId: string,
+  cursor: Cursor,
+  until: number,
+  exclusive: boolean,
+  ctx: ScoringContext,
+): void {
   while (!Number.isNaN(cursor.nextDue) && (exclusive ? cursor.nextDue < until : cursor.nextDue <= until)) {
     const due = cursor.nextDue;
     rescore(customerId, cursor, due, 'timer', `timer:${due}`, ctx);
@@ -106,7 +122,12 @@ const start = (stored: StoredCustomer | null): Cursor => ({
   timerEvaluations: 0,
 });
 
-export function processEvents(customerId: string, stored: StoredCustomer | null, events: readonly SourcedEvent[], ctx: ScoringContext): CustomerStep {
+export function processEvents(
+  customerId: string,
+  stored: StoredCustomer | null,
+  events: readonly SourcedEvent[],
+  ctx: ScoringContext,
+): CustomerStep {
   const cursor = start(stored);
   const refused: RefusedEvent[] = [];
   const outcomes: Record<FoldOutcome, number> = { applied: 0, duplicate: 0, too_late: 0, refund_pending: 0 };
@@ -133,7 +154,12 @@ export function processEvents(customerId: string, stored: StoredCustomer | null,
 }
 
 /** The timer loop's step: evaluate every timer due up to `now`. */
-export function processTimers(customerId: string, stored: StoredCustomer, now: number, ctx: ScoringContext): CustomerStep {
+export function processTimers(
+  customerId: string,
+  stored: StoredCustomer,
+  now: number,
+  ctx: ScoringContext,
+): CustomerStep {
   const cursor = start(stored);
   fireDueTimers(customerId, cursor, now, false, ctx);
   return { ...cursor, refused: [], outcomes: { applied: 0, duplicate: 0, too_late: 0, refund_pending: 0 } };

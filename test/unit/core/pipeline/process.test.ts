@@ -5,15 +5,35 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_HYSTERESIS } from '../../../../src/core/decisions/hysteresis.js';
 import type { OrderEvent } from '../../../../src/core/events/order-event.js';
 import { DEFAULT_FEATURE_SPEC } from '../../../../src/core/features/spec.js';
-import { processEvents, processTimers, type ScoringContext, type SourcedEvent } from '../../../../src/core/pipeline/process.js';
+import {
+  processEvents,
+  processTimers,
+  type ScoringContext,
+  type SourcedEvent,
+} from '../../../../src/core/pipeline/process.js';
 import { DAY_MS } from '../../../../src/core/time.js';
 
 const T = Date.UTC(2025, 0, 1);
-const ctx: ScoringContext = { churn: null, ltv: null, spec: DEFAULT_FEATURE_SPEC, hysteresis: DEFAULT_HYSTERESIS, maxStalenessMs: 7 * DAY_MS };
+const ctx: ScoringContext = {
+  churn: null,
+  ltv: null,
+  spec: DEFAULT_FEATURE_SPEC,
+  hysteresis: DEFAULT_HYSTERESIS,
+  maxStalenessMs: 7 * DAY_MS,
+};
 let offset = 0;
 const order = (id: string, day: number): SourcedEvent => {
   offset += 1;
-  const event: OrderEvent = { customerId: 'c1', orderId: id, eventTime: T + day * DAY_MS, type: 'order', amount: 20, currency: 'GBP', itemCount: 1, originalOrderId: null };
+  const event: OrderEvent = {
+    customerId: 'c1',
+    orderId: id,
+    eventTime: T + day * DAY_MS,
+    type: 'order',
+    amount: 20,
+    currency: 'GBP',
+    itemCount: 1,
+    originalOrderId: null,
+  };
   return { event, offset: String(offset) };
 };
 const regular = Array.from({ length: 6 }, (_, i) => order(`o${i}`, i * 10));
@@ -23,7 +43,9 @@ describe('per-customer step', () => {
     const step = processEvents('c1', null, regular, ctx);
     // Orders 1-4: fewer than 5 orders -> 0.3 (medium); the 5th order (day 40) -> 0.1, and
     // the 7-day dwell since day 0 is over: low. The 6th changes nothing.
-    expect(step.riskChanges.map((r) => [r.previous_risk_level, r.risk_level, r.trigger, (r.as_of - T) / DAY_MS])).toEqual([
+    expect(
+      step.riskChanges.map((r) => [r.previous_risk_level, r.risk_level, r.trigger, (r.as_of - T) / DAY_MS]),
+    ).toEqual([
       [null, 'medium', 'order', 0],
       ['medium', 'low', 'order', 40],
     ]);
@@ -36,7 +58,12 @@ describe('per-customer step', () => {
   it('rescoring on time escalates a silent customer, as of the timers due time', () => {
     const first = processEvents('c1', null, regular, ctx);
     const later = processTimers('c1', first, T + 300 * DAY_MS, ctx);
-    const changes = later.riskChanges.map((r) => [r.previous_risk_level, r.risk_level, r.trigger, (r.as_of - T) / DAY_MS]);
+    const changes = later.riskChanges.map((r) => [
+      r.previous_risk_level,
+      r.risk_level,
+      r.trigger,
+      (r.as_of - T) / DAY_MS,
+    ]);
     // day 141 (more than 90 days silent): 0.4 -> medium; day 230 (nothing left in the window):
     // 0.5, still medium; day 231 (more than 180 days silent): 0.7 -> high.
     expect(changes).toEqual([

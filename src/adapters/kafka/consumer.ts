@@ -1,0 +1,92 @@
+// The consumer loop: one kafkajs consumer in a group, batches handled per partition by a
+// handler that wiring passes in, offsets committed only after the handler resolved (so
+// state is durable before the input is marked done). Heartbeats continue during long
+// batches through the callback given to the handler.
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+
+export interface RawMessage {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly offset: string;
+  readonly timestamp: string;
+  readonly headers: Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>;
+}
+
+export interface Batch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly messages: readonly RawMessage[];
+  readonly highWatermark: string;
+}
+
+export interface ConsumerOptions {
+  readonly groupId: string;
+  readonly topic: string;
+  readonly fromBeginning: boolean;
+  readonly sessionTimeoutMs?: number;
+  readonly handle: (batch: Batch, heartbeat: () => Promise<void>) => Promise<void>;
+  readonly onAssignment?: (partitions: readonly number[]) => void;
+  readonly onCrash?: (error: Error) => void;
+}
+
+export interface RunningConsumer {
+  readonly consumer: Consumer;
+  assigned(): readonly number[];
+  stop(): Promise<void>;
+}
+
+export async function startConsumer(kafka: Kafka, options: ConsumerOptions): Promise<RunningConsumer> {
+  const consumer = kafka.consumer({
+    groupId: options.groupId,
+    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: 3000,
+    maxBytesPerPartition: 1_048_576,
+  });
+  let assigned: number[] = [];
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    assigned = [...(event.payload.memberAssignment[options.topic] ?? [])].sort((a, b) => a - b);
+    options.onAssignment?.(assigned);
+  });
+  consumer.on(consumer.events.CRASH, (event) => {
+    options.onCrash?.(event.payload.error);
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic: options.topic, fromBeginning: options.fromBeginning });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: 1,
+    eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning, isStale }: EachBatchPayload) => {
+      if (!isRunning() || isStale() || batch.messages.length === 0) return;
+      await options.handle(
+        {
+          topic: batch.topic,
+          partition: batch.partition,
+          highWatermark: batch.highWatermark,
+          messages: batch.messages.map((m) => ({
+            key: m.key ?? null,
+            value: m.value ?? null,
+            offset: m.offset,
+            timestamp: m.timestamp,
+            headers: m.headers ?? {},
+          })),
+        },
+        heartbeat,
+      );
+      const last = batch.messages.at(-1);
+      if (last === undefined) return;
+      resolveOffset(last.offset);
+      await consumer.commitOffsets([
+        { topic: batch.topic, partition: batch.partition, offset: String(BigInt(last.offset) + 1n) },
+      ]);
+      await heartbeat();
+    },
+  });
+  return {
+    consumer,
+    assigned: () => assigned,
+    stop: async () => {
+      await consumer.disconnect();
+    },
+  };
+}

@@ -1,0 +1,113 @@
+// Per-customer state in Redis: reads in one pipeline, fenced compare-and-set writes
+// (apply-state-1.lua) and the partition-sharded timers. The layout is documented in
+// docs/REDIS_LAYOUT.md; keys come from keys.ts only.
+import type { TierState } from '../../core/decisions/hysteresis.js';
+import type { StoredCustomer } from '../../core/pipeline/process.js';
+import { decodeState, encodeState } from '../../core/state/codec.js';
+import type { RedisKeys } from './keys.js';
+import { type ApplyStateOutcome, type ScriptedRedis, toApplyStateOutcome } from './scripts.js';
+
+export interface LoadedCustomer {
+  readonly stored: StoredCustomer | null;
+  /** Version read (0 when absent): the compare-and-set's expectation. */
+  readonly version: number;
+  /** Last applied offset of the given partition, or null. */
+  readonly lastOffset: bigint | null;
+}
+
+export interface CustomerWrite {
+  readonly customerId: string;
+  readonly expectedVersion: number;
+  /** Source partition and offset of the last event folded in; null for timer writes. */
+  readonly source: { readonly partition: number; readonly offset: string } | null;
+  readonly next: StoredCustomer;
+  /** Partition whose timer shard holds this customer. */
+  readonly timerPartition: number;
+}
+
+interface Meta {
+  readonly tier: TierState | null;
+  readonly nextDue: number | null;
+}
+
+export class CustomerStore {
+  private readonly redis: ScriptedRedis;
+  private readonly keys: RedisKeys;
+  private readonly ttlSeconds: number;
+
+  constructor(redis: ScriptedRedis, keys: RedisKeys, ttlSeconds: number) {
+    this.redis = redis;
+    this.keys = keys;
+    this.ttlSeconds = ttlSeconds;
+  }
+
+  async read(customerIds: readonly string[], partition: number | null): Promise<Map<string, LoadedCustomer>> {
+    const pipeline = this.redis.pipeline();
+    for (const id of customerIds) {
+      pipeline.hmgetBuffer(this.keys.customerState(id), 'ver', 'state', 'meta', `o:${partition ?? 'none'}`);
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    const loaded = new Map<string, LoadedCustomer>();
+    customerIds.forEach((id, index) => {
+      const [error, value] = replies[index] ?? [new Error('no reply'), null];
+      if (error) throw error;
+      const [ver, state, meta, offset] = value as (Buffer | null)[];
+      const version = ver === null || ver === undefined ? 0 : Number(ver.toString());
+      let stored: StoredCustomer | null = null;
+      if (state !== null && state !== undefined) {
+        const parsed: Meta = meta ? (JSON.parse(meta.toString()) as Meta) : { tier: null, nextDue: null };
+        stored = { state: decodeState(state), tier: parsed.tier, nextDue: parsed.nextDue ?? Number.NaN };
+      }
+      loaded.set(id, { stored, version, lastOffset: offset ? BigInt(offset.toString()) : null });
+    });
+    return loaded;
+  }
+
+  /** Writes each customer atomically; timers follow only successful writes. */
+  async write(writes: readonly CustomerWrite[]): Promise<ApplyStateOutcome[]> {
+    const outcomes = await Promise.all(
+      writes.map((w) => {
+        const meta: Meta = { tier: w.next.tier, nextDue: Number.isNaN(w.next.nextDue) ? null : w.next.nextDue };
+        return this.redis
+          .applyState(
+            this.keys.customerState(w.customerId),
+            w.expectedVersion,
+            w.source?.partition ?? '',
+            w.source?.offset ?? '',
+            encodeState(w.next.state),
+            JSON.stringify(meta),
+            this.ttlSeconds,
+          )
+          .then(toApplyStateOutcome);
+      }),
+    );
+    const timers = this.redis.pipeline();
+    writes.forEach((w, index) => {
+      if (outcomes[index]?.kind !== 'applied') return;
+      if (Number.isNaN(w.next.nextDue)) timers.zrem(this.keys.timers(w.timerPartition), w.customerId);
+      else timers.zadd(this.keys.timers(w.timerPartition), w.next.nextDue, w.customerId);
+    });
+    await timers.exec();
+    return outcomes;
+  }
+
+  /** Re-registers timers of customers whose state is already written (after a redelivery). */
+  async refreshTimers(entries: readonly CustomerWrite[]): Promise<void> {
+    if (entries.length === 0) return;
+    const timers = this.redis.pipeline();
+    for (const entry of entries) {
+      if (Number.isNaN(entry.next.nextDue)) timers.zrem(this.keys.timers(entry.timerPartition), entry.customerId);
+      else timers.zadd(this.keys.timers(entry.timerPartition), entry.next.nextDue, entry.customerId);
+    }
+    await timers.exec();
+  }
+
+  /** Customers of a partition due at or before `now`, earliest first. */
+  async due(partition: number, now: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.timers(partition), '-inf', now, 'LIMIT', 0, limit);
+  }
+
+  async timerBacklog(partition: number, now: number): Promise<number> {
+    return this.redis.zcount(this.keys.timers(partition), '-inf', now);
+  }
+}

@@ -1,0 +1,262 @@
+// The streaming scorer's batch path, wired from the pure core and the adapters:
+// bytes -> decoded, validated events (or dead letters) -> per-customer state (Redis)
+// -> features -> scores -> tier change -> risk-change events (Kafka) -> state written.
+//
+// Order of effects, which is what makes the outcome exactly-once in effect:
+//   1. dead letters and risk-change events are published (acks=all) first;
+//   2. then each customer's state is written with a fenced compare-and-set;
+//   3. the consumer commits the input offsets only after this handler returns.
+// A crash between 1 and 2 republishes the same records (same deterministic ids) on
+// redelivery; a crash between 2 and 3 redelivers events whose offsets the state
+// already holds, and they are skipped. docs/EXACTLY_ONCE.md has the full argument.
+import type { Batch } from '../adapters/kafka/consumer.js';
+import type { OutgoingRecord, Publisher } from '../adapters/kafka/publisher.js';
+import type { CustomerStore, CustomerWrite, LoadedCustomer } from '../adapters/redis/customer-store.js';
+import type { AvroRegistry, RegisteredValueSchema } from '../adapters/registry/avro-registry.js';
+import { fromOrderEventRecord, type OrderEventRecord } from '../adapters/registry/order-event-codec.js';
+import type { HysteresisPolicy } from '../core/decisions/hysteresis.js';
+import type { RiskChangeRecord } from '../core/events/risk-change.js';
+import { type ValidationRules, validateOrderEvent } from '../core/events/validate.js';
+import {
+  type CustomerStep,
+  processEvents,
+  processTimers,
+  type ScoringContext,
+  type SourcedEvent,
+} from '../core/pipeline/process.js';
+import type { Clock } from './clock.js';
+import { activeSpec, type ModelRegistry } from './model-registry.js';
+
+export const CHURNSTREAM_VERSION = '0.1.0';
+
+/** Counts the pipeline reports; the metrics module turns them into Prometheus series. */
+export interface PipelineEvents {
+  consumed(partition: number, count: number): void;
+  deadLettered(errorClass: string): void;
+  applied(outcome: string, count: number): void;
+  riskChanges(records: readonly RiskChangeRecord[]): void;
+  stateConflict(): void;
+  timerFired(count: number): void;
+  batchDone(partition: number, messages: number, seconds: number, lastEventTime: number): void;
+}
+
+export interface PipelineDeps {
+  readonly registry: AvroRegistry;
+  readonly schemas: {
+    readonly orders: RegisteredValueSchema;
+    readonly riskChanges: RegisteredValueSchema;
+    readonly deadLetters: RegisteredValueSchema;
+  };
+  readonly store: CustomerStore;
+  readonly publisher: Publisher;
+  readonly models: ModelRegistry;
+  readonly clock: Clock;
+  readonly topics: { readonly riskChanges: string; readonly deadLetters: string };
+  readonly groupId: string;
+  readonly validation: ValidationRules;
+  readonly hysteresis: HysteresisPolicy;
+  readonly maxStalenessMs: number;
+  readonly events: PipelineEvents;
+}
+
+interface DeadLetter {
+  readonly errorClass: string;
+  readonly reason: string;
+  readonly message: Batch['messages'][number];
+}
+
+const MAX_CONFLICT_RETRIES = 5;
+
+function scoringContext(deps: PipelineDeps): ScoringContext {
+  const models = deps.models.current;
+  return {
+    churn: models.churn,
+    ltv: models.ltv,
+    spec: activeSpec(models),
+    hysteresis: deps.hysteresis,
+    maxStalenessMs: deps.maxStalenessMs,
+  };
+}
+
+function deadLetterRecord(deps: PipelineDeps, batch: Batch, letter: DeadLetter): OutgoingRecord {
+  const headers = Object.entries(letter.message.headers).flatMap(([key, value]) =>
+    (Array.isArray(value) ? value : [value])
+      .filter((v) => v !== undefined)
+      .map((v) => ({ key, value: Buffer.from(v as Buffer | string) })),
+  );
+  const record = {
+    dead_letter_id: `${batch.topic}/${batch.partition}/${letter.message.offset}`,
+    source_topic: batch.topic,
+    source_partition: batch.partition,
+    source_offset: Number(letter.message.offset),
+    source_timestamp: Number(letter.message.timestamp),
+    key: letter.message.key,
+    value: letter.message.value,
+    headers,
+    error_class: letter.errorClass,
+    reason: letter.reason,
+    failed_at: Date.now(),
+    consumer_group: deps.groupId,
+    churnstream_version: CHURNSTREAM_VERSION,
+  };
+  return {
+    topic: deps.topics.deadLetters,
+    key: letter.message.key,
+    value: deps.registry.encode(deps.schemas.deadLetters, record),
+  };
+}
+
+const riskRecord = (deps: PipelineDeps, record: RiskChangeRecord): OutgoingRecord => ({
+  topic: deps.topics.riskChanges,
+  key: record.customer_id,
+  value: deps.registry.encode(deps.schemas.riskChanges, record),
+  headers: { event_id: record.event_id },
+});
+
+/** Decodes and validates a batch; valid events grouped by customer in offset order. */
+async function decodeBatch(deps: PipelineDeps, batch: Batch) {
+  const byCustomer = new Map<string, SourcedEvent[]>();
+  const letters: DeadLetter[] = [];
+  const now = Date.now();
+  for (const message of batch.messages) {
+    const decoded = await deps.registry.decode<OrderEventRecord>(message.value, deps.schemas.orders);
+    if (!decoded.ok) {
+      letters.push({ errorClass: decoded.errorClass, reason: decoded.reason, message });
+      continue;
+    }
+    const event = fromOrderEventRecord(decoded.value);
+    const invalid = validateOrderEvent(event, now, deps.validation);
+    if (invalid !== null) {
+      letters.push({ ...invalid, message });
+      continue;
+    }
+    const list = byCustomer.get(event.customerId) ?? [];
+    list.push({ event, offset: message.offset });
+    byCustomer.set(event.customerId, list);
+  }
+  return { byCustomer, letters };
+}
+
+export function createBatchHandler(deps: PipelineDeps) {
+  return async (batch: Batch, heartbeat: () => Promise<void>): Promise<void> => {
+    const started = performance.now();
+    deps.events.consumed(batch.partition, batch.messages.length);
+    const { byCustomer, letters } = await decodeBatch(deps, batch);
+    const messageByOffset = new Map(batch.messages.map((m) => [m.offset, m]));
+
+    let pending = [...byCustomer.keys()];
+    for (let attempt = 0; pending.length > 0; attempt += 1) {
+      if (attempt > MAX_CONFLICT_RETRIES)
+        throw new Error(`state version conflicts persist for ${pending.length} customers`);
+      const ctx = scoringContext(deps);
+      const loaded = await deps.store.read(pending, batch.partition);
+      const writes: CustomerWrite[] = [];
+      const steps: CustomerStep[] = [];
+      const refreshTimers: CustomerWrite[] = [];
+      for (const customerId of pending) {
+        const current = loaded.get(customerId) as LoadedCustomer;
+        // Events at or below the offset the state already holds were applied before a crash.
+        const fresh = (byCustomer.get(customerId) ?? []).filter(
+          (e) => current.lastOffset === null || BigInt(e.offset) > current.lastOffset,
+        );
+        if (fresh.length === 0) {
+          if (current.stored !== null)
+            refreshTimers.push({
+              customerId,
+              expectedVersion: -1,
+              source: null,
+              next: current.stored,
+              timerPartition: batch.partition,
+            });
+          continue;
+        }
+        const step = processEvents(customerId, current.stored, fresh, ctx);
+        steps.push(step);
+        writes.push({
+          customerId,
+          expectedVersion: current.version,
+          source: { partition: batch.partition, offset: fresh.at(-1)?.offset ?? '0' },
+          next: { state: step.state, tier: step.tier, nextDue: step.nextDue },
+          timerPartition: batch.partition,
+        });
+      }
+      const outgoing: OutgoingRecord[] = [];
+      if (attempt === 0) for (const letter of letters) outgoing.push(deadLetterRecord(deps, batch, letter));
+      for (const step of steps) {
+        for (const refused of step.refused) {
+          const message = messageByOffset.get(refused.offset);
+          if (message)
+            outgoing.push(
+              deadLetterRecord(deps, batch, { errorClass: refused.errorClass, reason: refused.reason, message }),
+            );
+        }
+        for (const change of step.riskChanges) outgoing.push(riskRecord(deps, change));
+      }
+      await deps.publisher.publish(outgoing);
+      await heartbeat();
+      const outcomes = await deps.store.write(writes);
+      await deps.store.refreshTimers(refreshTimers);
+      if (attempt === 0) for (const letter of letters) deps.events.deadLettered(letter.errorClass);
+      const conflicted = new Set<string>();
+      outcomes.forEach((outcome, index) => {
+        const step = steps[index];
+        const write = writes[index];
+        if (step === undefined || write === undefined) return;
+        if (outcome.kind === 'version_conflict') {
+          conflicted.add(write.customerId);
+          deps.events.stateConflict();
+          return;
+        }
+        if (outcome.kind !== 'applied') return;
+        for (const refused of step.refused) deps.events.deadLettered(refused.errorClass);
+        for (const [kind, count] of Object.entries(step.outcomes)) if (count > 0) deps.events.applied(kind, count);
+        deps.events.riskChanges(step.riskChanges);
+        deps.events.timerFired(step.timerEvaluations);
+      });
+      pending = pending.filter((id) => conflicted.has(id));
+    }
+    const lastEventTime = Math.max(0, ...[...byCustomer.values()].flat().map((e) => e.event.eventTime));
+    // The watermark moves only once the whole batch is applied, so a timer never fires
+    // ahead of an event of the same batch.
+    deps.clock.observe(batch.partition, lastEventTime);
+    deps.events.batchDone(batch.partition, batch.messages.length, (performance.now() - started) / 1000, lastEventTime);
+  };
+}
+
+/** One pass of the timer loop over a partition: rescore every customer due by the clock. */
+export async function runDueTimers(deps: PipelineDeps, partition: number, limit: number): Promise<number> {
+  const now = deps.clock.now(partition);
+  const due = await deps.store.due(partition, now, limit);
+  if (due.length === 0) return 0;
+  const ctx = scoringContext(deps);
+  const loaded = await deps.store.read(due, null);
+  const writes: CustomerWrite[] = [];
+  const steps: CustomerStep[] = [];
+  for (const customerId of due) {
+    const current = loaded.get(customerId);
+    if (current?.stored == null) continue;
+    const step = processTimers(customerId, current.stored, now, ctx);
+    steps.push(step);
+    writes.push({
+      customerId,
+      expectedVersion: current.version,
+      source: null,
+      next: { state: step.state, tier: step.tier, nextDue: step.nextDue },
+      timerPartition: partition,
+    });
+  }
+  await deps.publisher.publish(steps.flatMap((step) => step.riskChanges.map((change) => riskRecord(deps, change))));
+  const outcomes = await deps.store.write(writes);
+  outcomes.forEach((outcome, index) => {
+    const step = steps[index];
+    if (step === undefined) return;
+    if (outcome.kind === 'applied') {
+      deps.events.riskChanges(step.riskChanges);
+      deps.events.timerFired(step.timerEvaluations);
+    } else {
+      // The batch path or another timer pass wrote first; it fires the same due timers.
+      deps.events.stateConflict();
+    }
+  });
+  return due.length;
+}

@@ -1,0 +1,229 @@
+// Wiring of the streaming scorer: the only place clients are constructed. Starts the
+// consumer group, the timer loop and the HTTP API; stops them in order on shutdown.
+import type { Server } from 'node:http';
+import { Redis } from 'ioredis';
+import { fromPackageRoot } from '../adapters/files/package-root.js';
+import { createMetrics, type Metrics } from '../adapters/http/metrics.js';
+import { type RouteTable, startHttpServer } from '../adapters/http/server.js';
+import { createKafka } from '../adapters/kafka/client.js';
+import { type RunningConsumer, startConsumer } from '../adapters/kafka/consumer.js';
+import { Publisher } from '../adapters/kafka/publisher.js';
+import { CustomerStore } from '../adapters/redis/customer-store.js';
+import { redisKeys } from '../adapters/redis/keys.js';
+import { defineScripts } from '../adapters/redis/scripts.js';
+import { churnResult, ltvResult } from '../core/decisions/results.js';
+import { validateOrderEvent } from '../core/events/validate.js';
+import { featuresAt } from '../core/features/extract.js';
+import { FEATURE_NAMES } from '../core/features/names.js';
+import { scoreChurn, scoreLtv } from '../core/models/scoring.js';
+import { type Clock, wallClock, watermarkClock } from './clock.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { activeSpec, ModelRegistry } from './model-registry.js';
+import { createBatchHandler, type PipelineDeps, type PipelineEvents, runDueTimers } from './pipeline.js';
+import { provision } from './setup.js';
+
+export interface Service {
+  readonly metrics: Metrics;
+  readonly models: ModelRegistry;
+  readonly clock: Clock;
+  readonly http: Server;
+  readonly consumer: RunningConsumer;
+  stop(): Promise<void>;
+}
+
+function pipelineEvents(metrics: Metrics): PipelineEvents {
+  return {
+    consumed: (partition, count) => metrics.consumed.inc({ partition: String(partition) }, count),
+    deadLettered: (reason) => metrics.deadLetters.inc({ reason }),
+    applied: (outcome, count) => metrics.applied.inc({ outcome }, count),
+    riskChanges: (records) => {
+      for (const r of records)
+        metrics.riskChanges.inc({ from: r.previous_risk_level ?? 'none', to: r.risk_level, trigger: r.trigger });
+    },
+    stateConflict: () => metrics.conflicts.inc(),
+    timerFired: (count) => metrics.timerEvaluations.inc(count),
+    batchDone: (partition, _messages, seconds) =>
+      metrics.batchSeconds.observe({ partition: String(partition) }, seconds),
+  };
+}
+
+export async function startService(config: Config, log: Logger): Promise<Service> {
+  const metrics = createMetrics();
+  const models = new ModelRegistry(config.models.dir ?? fromPackageRoot('models'));
+  const active = models.loadDefaults({
+    churn: config.models.churnVersion ?? undefined,
+    ltv: config.models.ltvVersion ?? undefined,
+  });
+  const describeModel = (kind: string, version: string | undefined) => {
+    metrics.modelInfo.reset();
+    metrics.modelInfo.set({ kind, version: version ?? 'rules_v1' }, 1);
+  };
+  describeModel('churn', active.churn?.config.version);
+  log.info(
+    {
+      churn: active.churn?.config.version ?? 'rules_v1',
+      ltv: active.ltv?.config.version ?? 'rules_v1',
+      featureSpec: activeSpec(active).version,
+    },
+    'models loaded',
+  );
+
+  const { registry, schemas } = await provision(config);
+  const kafka = createKafka(config.kafka, {}, (level, message, fields) => log[level](fields, message));
+  const redis = defineScripts(
+    new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 5, enableAutoPipelining: true }),
+  );
+  await redis.connect();
+  const store = new CustomerStore(redis, redisKeys(config.redisNamespace), config.stateTtlSeconds);
+  const publisher = new Publisher(kafka);
+  await publisher.connect();
+  const clock = config.clock === 'wall' ? wallClock() : watermarkClock();
+
+  const deps: PipelineDeps = {
+    registry,
+    schemas,
+    store,
+    publisher,
+    models,
+    clock,
+    topics: { riskChanges: config.topics.riskChanges, deadLetters: config.topics.deadLetters },
+    groupId: config.groupId,
+    validation: config.validation,
+    hysteresis: config.hysteresis,
+    maxStalenessMs: config.timers.maxStalenessMs,
+    events: pipelineEvents(metrics),
+  };
+  const handleBatch = createBatchHandler(deps);
+  // Batches and timer passes of one partition never interleave: a timer pass sees a
+  // partition between batches, never half-way through one.
+  const locks = new Map<number, Promise<unknown>>();
+  const withPartition = <T>(partition: number, work: () => Promise<T>): Promise<T> => {
+    const run = (locks.get(partition) ?? Promise.resolve()).then(work, work);
+    locks.set(
+      partition,
+      run.catch(() => undefined),
+    );
+    return run;
+  };
+  const consumer = await startConsumer(kafka, {
+    groupId: config.groupId,
+    topic: config.topics.orders,
+    fromBeginning: config.fromBeginning,
+    handle: async (batch, heartbeat) => {
+      await withPartition(batch.partition, () => handleBatch(batch, heartbeat));
+      const lastOffset = BigInt(batch.messages.at(-1)?.offset ?? '0');
+      metrics.lag.set({ partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - lastOffset - 1n));
+    },
+    onAssignment: (partitions) => log.info({ partitions }, 'partitions assigned'),
+    onCrash: (error) => log.error({ err: error }, 'consumer crashed'),
+  });
+
+  // Timer loop: rescore customers of the owned partitions whose timers are due.
+  let stopping = false;
+  let timerPass: Promise<void> = Promise.resolve();
+  const timerLoop = setInterval(() => {
+    timerPass = timerPass.then(async () => {
+      if (stopping) return;
+      for (const partition of consumer.assigned()) {
+        try {
+          while (
+            !stopping &&
+            (await withPartition(partition, () => runDueTimers(deps, partition, config.timers.batch))) >=
+              config.timers.batch
+          ) {
+            // a full page: keep draining this partition's backlog
+          }
+        } catch (error) {
+          log.warn({ err: error, partition }, 'timer pass failed; retrying next interval');
+        }
+      }
+    });
+  }, config.timers.intervalMs);
+
+  const routes: RouteTable = {
+    '/healthz': async () => ({ status: 200, body: { status: 'ok' } }),
+    '/readyz': async () => {
+      const checks = {
+        redis: await redis.ping().then(
+          () => true,
+          () => false,
+        ),
+        kafka: consumer.assigned().length > 0,
+        models: models.current.churn !== null,
+      };
+      return {
+        status: checks.redis && checks.kafka ? 200 : 503,
+        body: { ...checks, churn_model: models.current.churn?.config.version ?? 'rules_v1' },
+      };
+    },
+    '/metrics': async () => ({
+      status: 200,
+      body: await metrics.registry.metrics(),
+      contentType: metrics.registry.contentType,
+    }),
+    '/customers/:id': async ({ id = '' }) => {
+      const invalid = validateOrderEvent(
+        {
+          customerId: id,
+          orderId: 'x',
+          eventTime: Date.now(),
+          type: 'order',
+          amount: 0,
+          currency: 'XXX',
+          itemCount: 0,
+          originalOrderId: null,
+        },
+        Date.now(),
+        config.validation,
+      );
+      if (invalid !== null) return { status: 400, body: { error: invalid.reason } };
+      const loaded = (await store.read([id], null)).get(id);
+      if (loaded?.stored == null)
+        return { status: 404, body: { error: `no state for customer ${JSON.stringify(id)}` } };
+      const current = models.current;
+      const spec = activeSpec(current);
+      const asOf = Math.max(clock.nowGlobal(), loaded.stored.state.maxEventTime);
+      const features = featuresAt(loaded.stored.state, asOf, spec);
+      const churn = churnResult(scoreChurn(current.churn, features, true));
+      const ltv = ltvResult(scoreLtv(current.ltv, features, churn.churn_probability, spec.retention.windowDays));
+      return {
+        status: 200,
+        body: {
+          customer_id: id,
+          as_of: new Date(asOf).toISOString(),
+          last_event_time: new Date(loaded.stored.state.maxEventTime).toISOString(),
+          state_version: loaded.version,
+          risk_tier: loaded.stored.tier,
+          next_rescore_at: Number.isNaN(loaded.stored.nextDue) ? null : new Date(loaded.stored.nextDue).toISOString(),
+          churn,
+          ltv,
+          features: Object.fromEntries(
+            FEATURE_NAMES.map((name, i) => [name, Number.isNaN(features[i] ?? Number.NaN) ? null : features[i]]),
+          ),
+          feature_spec_version: spec.version,
+          counters: loaded.stored.state.counters,
+        },
+      };
+    },
+  };
+  const http = await startHttpServer(config.http.host, config.http.port, routes);
+  log.info({ host: config.http.host, port: config.http.port }, 'http api listening');
+
+  return {
+    metrics,
+    models,
+    clock,
+    http,
+    consumer,
+    async stop() {
+      stopping = true;
+      clearInterval(timerLoop);
+      await timerPass;
+      await consumer.stop();
+      await publisher.disconnect();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await redis.quit();
+    },
+  };
+}

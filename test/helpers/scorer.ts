@@ -1,0 +1,151 @@
+// Shared pieces of the streaming-scorer integration tests: producing histories, reading
+// the output topics back, and the expected result computed with the pure core.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Kafka, Partitioners } from 'kafkajs';
+import { createIdempotentProducer } from '../../src/adapters/kafka/client.js';
+import type { AvroRegistry, RegisteredValueSchema } from '../../src/adapters/registry/avro-registry.js';
+import { toOrderEventRecord } from '../../src/adapters/registry/order-event-codec.js';
+import type { Config } from '../../src/app/config.js';
+import { type ActiveModels, activeSpec } from '../../src/app/model-registry.js';
+import { DEFAULT_HYSTERESIS } from '../../src/core/decisions/hysteresis.js';
+import type { OrderEvent } from '../../src/core/events/order-event.js';
+import type { RiskChangeRecord } from '../../src/core/events/risk-change.js';
+import { processEvents, processTimers, type ScoringContext } from '../../src/core/pipeline/process.js';
+import type { CustomerState } from '../../src/core/state/customer-state.js';
+import { testConfig } from './stack.js';
+
+export function scorerConfig(label: string, overrides: Record<string, string> = {}): Config {
+  return testConfig(label, {
+    ...process.env,
+    CHURNSTREAM_CLOCK: 'watermark',
+    CHURNSTREAM_TIMER_INTERVAL_MS: '50',
+    CHURNSTREAM_HTTP_PORT: '0',
+    CHURNSTREAM_LOG_LEVEL: 'warn',
+    ...overrides,
+  });
+}
+
+export const emptyModelsDir = (): string => mkdtempSync(join(tmpdir(), 'no-models-'));
+
+export async function produceEvents(
+  kafka: Kafka,
+  topic: string,
+  registry: AvroRegistry,
+  schema: RegisteredValueSchema,
+  events: readonly OrderEvent[],
+) {
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+  for (let i = 0; i < events.length; i += 500) {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: events
+        .slice(i, i + 500)
+        .map((e) => ({ key: e.customerId, value: registry.encode(schema, toOrderEventRecord(e)) })),
+    });
+  }
+  await producer.disconnect();
+}
+
+export async function produceRaw(
+  kafka: Kafka,
+  topic: string,
+  messages: { key: string | Buffer | null; value: Buffer | null }[],
+) {
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+  await producer.send({ topic, acks: -1, messages });
+  await producer.disconnect();
+}
+
+/** Reads a topic from the beginning until `done` says so (or the timeout), decoding values. */
+export async function readTopic<T>(
+  kafka: Kafka,
+  topic: string,
+  decode: (value: Buffer | null) => Promise<T>,
+  done: (items: readonly T[]) => boolean,
+  timeoutMs = 60_000,
+): Promise<T[]> {
+  const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}-${Math.random()}` });
+  const items: T[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let resolveDone: () => void = () => {};
+  const finished = new Promise<void>((resolve) => {
+    resolveDone = resolve;
+  });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      items.push(await decode(message.value));
+      if (done(items)) resolveDone();
+    },
+  });
+  const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs));
+  // A last settling pause catches duplicates that trail the expected count.
+  await Promise.race([finished, deadline]);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await consumer.disconnect();
+  return items;
+}
+
+/** Partition of a key as Kafka's default (murmur2) partitioner assigns it. */
+export function partitionOf(key: string, partitions: number): number {
+  const partitioner = Partitioners.DefaultPartitioner();
+  return partitioner({
+    topic: 't',
+    partitionMetadata: Array.from({ length: partitions }, (_, partitionId) => ({
+      partitionId,
+      leader: 0,
+      replicas: [0],
+      isr: [0],
+      offlineReplicas: [],
+      partitionErrorCode: 0,
+    })),
+    message: { key, value: null },
+  });
+}
+
+export interface Expected {
+  readonly records: RiskChangeRecord[];
+  readonly states: Map<string, CustomerState>;
+}
+
+/** What the stream must produce: the pure core over each customer's events, then timers up to its partition's watermark. */
+export function expectedOutput(
+  events: readonly OrderEvent[],
+  models: ActiveModels,
+  partitions: number,
+  maxStalenessMs: number,
+): Expected {
+  const ctx: ScoringContext = {
+    churn: models.churn,
+    ltv: models.ltv,
+    spec: activeSpec(models),
+    hysteresis: DEFAULT_HYSTERESIS,
+    maxStalenessMs,
+  };
+  const byCustomer = new Map<string, OrderEvent[]>();
+  const watermark = new Map<number, number>();
+  for (const event of events) {
+    byCustomer.set(event.customerId, [...(byCustomer.get(event.customerId) ?? []), event]);
+    const p = partitionOf(event.customerId, partitions);
+    watermark.set(p, Math.max(watermark.get(p) ?? 0, event.eventTime));
+  }
+  const records: RiskChangeRecord[] = [];
+  const states = new Map<string, CustomerState>();
+  for (const [customerId, list] of byCustomer) {
+    const step = processEvents(
+      customerId,
+      null,
+      list.map((event, i) => ({ event, offset: String(i) })),
+      ctx,
+    );
+    const timed = processTimers(customerId, step, watermark.get(partitionOf(customerId, partitions)) ?? 0, ctx);
+    records.push(...step.riskChanges, ...timed.riskChanges);
+    states.set(customerId, timed.state);
+  }
+  return { records, states };
+}
