@@ -41,7 +41,7 @@ export const DEFAULT_VALIDATION: ValidationRules = {
 };
 
 // Control characters (C0, DEL, C1) are never part of a legitimate identifier.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL = /\p{Cc}/u;
 
 const isoOrRaw = (t: number): string =>
   Number.isFinite(t) && Math.abs(t) < 8.64e15 ? new Date(t).toISOString() : String(t);
