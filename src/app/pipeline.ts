@@ -143,6 +143,9 @@ export function createBatchHandler(deps: PipelineDeps) {
     deps.events.consumed(batch.partition, batch.messages.length);
     const { byCustomer, letters } = await decodeBatch(deps, batch);
     const messageByOffset = new Map(batch.messages.map((m) => [m.offset, m]));
+    // Undecodable and invalid records go to the dead-letter topic before anything else.
+    await deps.publisher.publish(letters.map((letter) => deadLetterRecord(deps, batch, letter)));
+    for (const letter of letters) deps.events.deadLettered(letter.errorClass);
 
     let pending = [...byCustomer.keys()];
     for (let attempt = 0; pending.length > 0; attempt += 1) {
@@ -181,7 +184,6 @@ export function createBatchHandler(deps: PipelineDeps) {
         });
       }
       const outgoing: OutgoingRecord[] = [];
-      if (attempt === 0) for (const letter of letters) outgoing.push(deadLetterRecord(deps, batch, letter));
       for (const step of steps) {
         for (const refused of step.refused) {
           const message = messageByOffset.get(refused.offset);
@@ -196,7 +198,6 @@ export function createBatchHandler(deps: PipelineDeps) {
       await heartbeat();
       const outcomes = await deps.store.write(writes);
       await deps.store.refreshTimers(refreshTimers);
-      if (attempt === 0) for (const letter of letters) deps.events.deadLettered(letter.errorClass);
       const conflicted = new Set<string>();
       outcomes.forEach((outcome, index) => {
         const step = steps[index];
