@@ -41,6 +41,8 @@ export const configSchema = z.object({
   CHURNSTREAM_CHURN_MODEL_VERSION: z.string().min(1).optional(),
   CHURNSTREAM_LTV_MODEL_VERSION: z.string().min(1).optional(),
   CHURNSTREAM_CLOCK: z.enum(['wall', 'watermark']).default('wall'),
+  CHURNSTREAM_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
+  CHURNSTREAM_MAX_BATCH_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   CHURNSTREAM_FROM_BEGINNING: z.enum(['true', 'false']).default('true'),
   CHURNSTREAM_TIMER_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
   CHURNSTREAM_TIMER_BATCH: z.coerce.number().int().min(1).default(500),
@@ -73,6 +75,10 @@ export interface Config {
   /** wall: live traffic; watermark: event time (replays, deterministic). */
   readonly clock: 'wall' | 'watermark';
   readonly fromBeginning: boolean;
+  /** Consumer group session timeout: how long a dead member holds its partitions. */
+  readonly sessionTimeoutMs: number;
+  /** Bytes fetched per partition per batch (kafkajs maxBytesPerPartition). */
+  readonly maxBatchBytes: number;
   readonly timers: { readonly intervalMs: number; readonly batch: number; readonly maxStalenessMs: number };
   readonly stateTtlSeconds: number;
   readonly validation: { readonly floor: number; readonly maxFutureMs: number; readonly maxIdLength: number };
@@ -118,6 +124,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     clock: raw.CHURNSTREAM_CLOCK,
     fromBeginning: raw.CHURNSTREAM_FROM_BEGINNING === 'true',
+    sessionTimeoutMs: raw.CHURNSTREAM_SESSION_TIMEOUT_MS,
+    maxBatchBytes: raw.CHURNSTREAM_MAX_BATCH_BYTES,
     timers: Object.freeze({
       intervalMs: raw.CHURNSTREAM_TIMER_INTERVAL_MS,
       batch: raw.CHURNSTREAM_TIMER_BATCH,

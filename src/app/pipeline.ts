@@ -219,7 +219,10 @@ export function createBatchHandler(deps: PipelineDeps) {
     const lastEventTime = Math.max(0, ...[...byCustomer.values()].flat().map((e) => e.event.eventTime));
     // The watermark moves only once the whole batch is applied, so a timer never fires
     // ahead of an event of the same batch.
-    deps.clock.observe(batch.partition, lastEventTime);
+    if (lastEventTime > deps.clock.now(batch.partition)) {
+      deps.clock.observe(batch.partition, lastEventTime);
+      if (deps.clock.kind === 'watermark') await deps.store.saveWatermark(batch.partition, lastEventTime);
+    }
     deps.events.batchDone(batch.partition, batch.messages.length, (performance.now() - started) / 1000, lastEventTime);
   };
 }

@@ -110,12 +110,22 @@ export async function startService(config: Config, log: Logger): Promise<Service
     groupId: config.groupId,
     topic: config.topics.orders,
     fromBeginning: config.fromBeginning,
+    sessionTimeoutMs: config.sessionTimeoutMs,
+    maxBytesPerPartition: config.maxBatchBytes,
     handle: async (batch, heartbeat) => {
       await withPartition(batch.partition, () => handleBatch(batch, heartbeat));
       const lastOffset = BigInt(batch.messages.at(-1)?.offset ?? '0');
       metrics.lag.set({ partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - lastOffset - 1n));
     },
-    onAssignment: (partitions) => log.info({ partitions }, 'partitions assigned'),
+    onAssignment: (partitions) => {
+      log.info({ partitions }, 'partitions assigned');
+      // Replays: resume each partition's event-time watermark where the last owner left it.
+      if (clock.kind === 'watermark') {
+        void store.watermarks(partitions).then((marks) => {
+          for (const [partition, mark] of marks) clock.observe(partition, mark);
+        });
+      }
+    },
     onCrash: (error) => log.error({ err: error }, 'consumer crashed'),
   });
 

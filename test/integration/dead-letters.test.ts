@@ -67,13 +67,33 @@ describe('dead letters (real bytes through the real stack)', () => {
       { key: 'k-empty-id', value: encode({ ...good('', 'o', 0) }), errorClass: 'missing_customer_id' },
       { key: 'k-ctrl', value: encode(good('bad\u0007id', 'o', 0)), errorClass: 'invalid_customer_id' },
       { key: 'k-nan', value: encode({ ...good('dlq-a', 'o', 0), amount: Number.NaN }), errorClass: 'invalid_amount' },
-      { key: 'k-inf', value: encode({ ...good('dlq-a', 'o', 0), amount: Number.POSITIVE_INFINITY }), errorClass: 'invalid_amount' },
+      {
+        key: 'k-inf',
+        value: encode({ ...good('dlq-a', 'o', 0), amount: Number.POSITIVE_INFINITY }),
+        errorClass: 'invalid_amount',
+      },
       { key: 'k-neg', value: encode({ ...good('dlq-a', 'o', 0), amount: -5 }), errorClass: 'invalid_amount' },
       { key: 'k-items', value: encode({ ...good('dlq-a', 'o', 0), itemCount: -1 }), errorClass: 'invalid_item_count' },
-      { key: 'k-future', value: encode({ ...good('dlq-a', 'o', 0), eventTime: Date.now() + 30 * DAY_MS }), errorClass: 'event_time_in_future' },
-      { key: 'k-past', value: encode({ ...good('dlq-a', 'o', 0), eventTime: Date.UTC(1970, 0, 2) }), errorClass: 'event_time_before_floor' },
-      { key: 'k-refund', value: encode({ ...good('dlq-a', 'r', 1), type: 'refund' }), errorClass: 'refund_without_order' },
-      { key: 'k-currency', value: encode({ ...good('dlq-a', 'o', 0), currency: 'pounds' }), errorClass: 'invalid_currency' },
+      {
+        key: 'k-future',
+        value: encode({ ...good('dlq-a', 'o', 0), eventTime: Date.now() + 30 * DAY_MS }),
+        errorClass: 'event_time_in_future',
+      },
+      {
+        key: 'k-past',
+        value: encode({ ...good('dlq-a', 'o', 0), eventTime: Date.UTC(1970, 0, 2) }),
+        errorClass: 'event_time_before_floor',
+      },
+      {
+        key: 'k-refund',
+        value: encode({ ...good('dlq-a', 'r', 1), type: 'refund' }),
+        errorClass: 'refund_without_order',
+      },
+      {
+        key: 'k-currency',
+        value: encode({ ...good('dlq-a', 'o', 0), currency: 'pounds' }),
+        errorClass: 'invalid_currency',
+      },
       // Much older than the customer's newest event (window + lateness): refused by the state.
       { key: 'dlq-ok', value: encode(good('dlq-ok', 'ancient', -400)), errorClass: 'event_too_late' },
     ];
@@ -98,12 +118,16 @@ describe('dead letters (real bytes through the real stack)', () => {
       const letter = letters.find((l) => l.error_class === c.errorClass && l.key?.toString() === c.key);
       expect(letter, c.errorClass).toBeDefined();
       expect(letter?.reason.length).toBeGreaterThan(10);
-      expect(letter?.value === null ? null : Buffer.from(letter?.value ?? []).toString('hex')).toBe(c.value === null ? null : c.value.toString('hex'));
+      expect(letter?.value === null ? null : Buffer.from(letter?.value ?? []).toString('hex')).toBe(
+        c.value === null ? null : c.value.toString('hex'),
+      );
     }
     // The good customer's three orders were applied around the bad records.
     const address = service.http.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
-    const body = (await (await fetch(`http://127.0.0.1:${port}/customers/dlq-ok`)).json()) as { features: Record<string, number> };
+    const body = (await (await fetch(`http://127.0.0.1:${port}/customers/dlq-ok`)).json()) as {
+      features: Record<string, number>;
+    };
     expect(body.features['lifetime_orders']).toBe(3);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/churnstream_dead_letters_total\{reason="bad_magic_byte"\} 1/);

@@ -24,6 +24,7 @@ export interface ConsumerOptions {
   readonly topic: string;
   readonly fromBeginning: boolean;
   readonly sessionTimeoutMs?: number;
+  readonly maxBytesPerPartition?: number;
   readonly handle: (batch: Batch, heartbeat: () => Promise<void>) => Promise<void>;
   readonly onAssignment?: (partitions: readonly number[]) => void;
   readonly onCrash?: (error: Error) => void;
@@ -40,7 +41,7 @@ export async function startConsumer(kafka: Kafka, options: ConsumerOptions): Pro
     groupId: options.groupId,
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,
     heartbeatInterval: 3000,
-    maxBytesPerPartition: 1_048_576,
+    maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
   });
   let assigned: number[] = [];
   consumer.on(consumer.events.GROUP_JOIN, (event) => {

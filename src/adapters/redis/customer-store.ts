@@ -107,6 +107,18 @@ export class CustomerStore {
     return this.redis.zrangebyscore(this.keys.timers(partition), '-inf', now, 'LIMIT', 0, limit);
   }
 
+  async saveWatermark(partition: number, eventTime: number): Promise<void> {
+    await this.redis.set(this.keys.watermark(partition), String(eventTime));
+  }
+
+  async watermarks(partitions: readonly number[]): Promise<Map<number, number>> {
+    if (partitions.length === 0) return new Map();
+    const values = await Promise.all(partitions.map((p) => this.redis.get(this.keys.watermark(p))));
+    return new Map(
+      partitions.flatMap((p, i) => (values[i] == null ? [] : [[p, Number(values[i])] as [number, number]])),
+    );
+  }
+
   async timerBacklog(partition: number, now: number): Promise<number> {
     return this.redis.zcount(this.keys.timers(partition), '-inf', now);
   }

@@ -15,6 +15,8 @@ export interface RedisKeys {
    * ownership; the partition is the hash tag, so each shard is one cluster slot.
    */
   timers(partition: number): string;
+  /** Event-time watermark of a partition (string, ms), so replays survive restarts. */
+  watermark(partition: number): string;
 }
 
 export function redisKeys(namespace: string): RedisKeys {
@@ -22,5 +24,6 @@ export function redisKeys(namespace: string): RedisKeys {
   return {
     customerState: (customerId) => `${prefix}:{${customerId}}:state`,
     timers: (partition) => `${prefix}:timers:{p${partition}}`,
+    watermark: (partition) => `${prefix}:watermark:{p${partition}}`,
   };
 }
