@@ -63,28 +63,75 @@ program
 
 program
   .command('demo')
-  .description('produce a seeded synthetic order history and consume it end to end')
+  .description(
+    'the main job on demo traffic: scorer + replay of a seeded history (or a data file), then the API stays up',
+  )
   .option('--customers <n>', 'customers to simulate', positiveInt('--customers'), 2000)
   .option('--days <n>', 'days of history', positiveInt('--days'), 540)
   .option('--seed <n>', 'random seed (same seed, same events)', positiveInt('--seed'), 42)
+  .option('--source <kind>', 'replay a file instead: uci | cdnow | csv')
+  .option('--input <path>', 'the file for --source')
+  .option('--exit', 'exit after the summary instead of serving the API', false)
   .option('--no-progress', 'no progress bar')
-  .action(async (options: { customers: number; days: number; seed: number; progress: boolean }) => {
-    const config = loadConfig();
-    const log = createLogger(config.logLevel);
-    const summary = await runDemo(config, { ...options, progress: options.progress && process.stderr.isTTY }, log);
-    const rate = (count: number, seconds: number) => Math.round(count / Math.max(seconds, 1e-9));
-    console.log(
-      [
-        `produced  ${summary.produced} events in ${summary.produceSeconds.toFixed(2)} s (${rate(summary.produced, summary.produceSeconds)} ev/s)`,
-        `consumed  ${summary.consumed} events in ${summary.consumeSeconds.toFixed(2)} s (${rate(summary.consumed, summary.consumeSeconds)} ev/s)`,
-        `by type   ${Object.entries(summary.byType)
-          .map(([type, count]) => `${type}=${count}`)
-          .join(' ')}`,
-        `undecodable ${summary.undecodable}`,
-        `customers ${summary.customers} (fenced state writes: ${summary.stateWrites})`,
-      ].join('\n'),
-    );
-  });
+  .action(
+    async (options: {
+      customers: number;
+      days: number;
+      seed: number;
+      source?: string;
+      input?: string;
+      exit: boolean;
+      progress: boolean;
+    }) => {
+      // Replays run on event time so timers fire as the history's months go by.
+      const config = loadConfig({ CHURNSTREAM_CLOCK: 'watermark', ...process.env });
+      const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+      if ((options.source === undefined) !== (options.input === undefined)) {
+        throw new ScoreInputError('--source and --input go together');
+      }
+      if (options.source !== undefined && !['uci', 'cdnow', 'csv'].includes(options.source)) {
+        throw new ScoreInputError(`--source must be uci, cdnow or csv, not '${options.source}'`);
+      }
+      const source =
+        options.source !== undefined && options.input !== undefined
+          ? { kind: options.source as 'uci' | 'cdnow' | 'csv', path: options.input }
+          : undefined;
+      const { service, summary } = await runDemo(
+        config,
+        { ...options, source, progress: options.progress && process.stderr.isTTY },
+        log,
+      );
+      const rate = (count: number, seconds: number) => Math.round(count / Math.max(seconds, 1e-9));
+      console.log(
+        [
+          `replayed   ${summary.produced} order events in ${summary.produceSeconds.toFixed(1)} s; scored and caught up after ${summary.drainSeconds.toFixed(1)} s (${rate(summary.produced, summary.drainSeconds)} ev/s end to end)`,
+          `risk changes published, by new tier: ${Object.entries(summary.riskChangesByTier)
+            .map(([tier, n]) => `${tier}=${n}`)
+            .join(' ')}`,
+          `timer rescorings ${summary.timerEvaluations}, dead letters ${summary.deadLetters}`,
+          'riskiest customers now:',
+          ...summary.top.map(
+            (c) =>
+              `  ${c.customerId.padEnd(10)} ${c.level.padEnd(8)} p=${c.probability.toFixed(3)}  ${c.reasons.join(' ')}`,
+          ),
+          `query API: http://${config.http.host}:${summary.port}/customers/<id>   metrics: http://${config.http.host}:${summary.port}/metrics`,
+        ].join('\n'),
+      );
+      if (options.exit) {
+        await service.stop();
+        return;
+      }
+      console.log('serving; Ctrl-C to stop');
+      const stop = () => {
+        service.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    },
+  );
 
 program
   .command('score')
