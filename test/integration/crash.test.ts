@@ -2,57 +2,38 @@
 // random points of a replay and restarted; at the end, Redis holds exactly the state a
 // batch recomputation gives, every expected risk-change event was published, and any
 // duplicate repeats an id with identical content.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/adapters/kafka/client.js';
 import { redisKeys } from '../../src/adapters/redis/keys.js';
-import { loadConfig } from '../../src/app/config.js';
 import { ModelRegistry } from '../../src/app/model-registry.js';
 import { type Provisioned, provision } from '../../src/app/setup.js';
 import { generateDemoHistory } from '../../src/core/demo/generator.js';
 import type { RiskChangeRecord } from '../../src/core/events/risk-change.js';
 import { decodeState, encodeState } from '../../src/core/state/codec.js';
 import { expectedOutput, produceEvents, readTopic } from '../helpers/scorer.js';
-import { uniqueSuffix } from '../helpers/stack.js';
+import {
+  committedOffsets,
+  configOf,
+  exited,
+  processEnv,
+  startScorer,
+  waitForProgress,
+} from '../helpers/scorer-process.js';
 
-const modelsDir = new URL('../../models/', import.meta.url).pathname;
-const suffix = uniqueSuffix();
-const env = {
-  CHURNSTREAM_ORDERS_TOPIC: `test.crash-${suffix}.orders`,
-  CHURNSTREAM_RISK_TOPIC: `test.crash-${suffix}.risk-changes`,
-  CHURNSTREAM_DEAD_LETTER_TOPIC: `test.crash-${suffix}.dead-letters`,
-  CHURNSTREAM_GROUP_ID: `test.crash-${suffix}`,
-  CHURNSTREAM_REDIS_NAMESPACE: `test-crash-${suffix}`,
-  CHURNSTREAM_PARTITIONS: '3',
-  CHURNSTREAM_CLOCK: 'watermark',
-  CHURNSTREAM_TIMER_INTERVAL_MS: '50',
-  CHURNSTREAM_HTTP_PORT: '0',
-  CHURNSTREAM_LOG_LEVEL: process.env['TEST_LOG'] ?? 'warn',
-  CHURNSTREAM_MODELS_DIR: modelsDir,
-  CHURNSTREAM_SESSION_TIMEOUT_MS: '6000',
-  CHURNSTREAM_MAX_BATCH_BYTES: '8192',
-};
+const env: Record<string, string> = { ...processEnv('crash'), CHURNSTREAM_PARTITIONS: '3' };
 // The child processes read exactly this environment: the test uses the same config.
-const config = loadConfig({ ...process.env, ...env });
+const config = configOf(env);
+const modelsDir = env['CHURNSTREAM_MODELS_DIR'] ?? '';
 const history = generateDemoHistory({ seed: 9, customers: 700, start: Date.UTC(2024, 0, 1), days: 500 });
-const cli = new URL('../../src/app/cli/main.ts', import.meta.url).pathname;
 
 let kafka: Kafka;
 let provisioned: Provisioned;
 let redis: Redis;
 let child: ChildProcess | undefined;
-
-const startScorer = (): ChildProcess =>
-  spawn(process.execPath, ['--import', 'tsx', cli, 'run'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-
-const killed = (proc: ChildProcess) =>
-  new Promise<void>((resolve) => (proc.exitCode !== null ? resolve() : proc.once('exit', () => resolve())));
 
 beforeAll(async () => {
   kafka = createKafka(config.kafka);
@@ -72,27 +53,17 @@ describe('crash recovery (SIGKILL mid-stream)', () => {
     // kills land inside batches: after publishing, before or after the state write.
     const marks = [0.15, 0.35, 0.55, 0.75, 0.9];
     const delays = fc.sample(fc.integer({ min: 0, max: 400 }), { numRuns: marks.length, seed: 42 });
-    const admin = kafka.admin();
-    await admin.connect();
-    const committed = async () =>
-      (await admin.fetchOffsets({ groupId: config.groupId, topics: [config.topics.orders] }))[0]?.partitions.reduce(
-        (sum, p) => sum + Math.max(Number(p.offset), 0),
-        0,
-      ) ?? 0;
     const killedAt: number[] = [];
     for (const [index, mark] of marks.entries()) {
-      child = startScorer();
-      const deadline = Date.now() + 90_000;
-      while ((await committed()) < mark * history.length && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 50));
+      child = startScorer(env);
+      await waitForProgress(kafka, config, mark * history.length);
       await new Promise((resolve) => setTimeout(resolve, delays[index] ?? 0));
-      killedAt.push(await committed());
+      killedAt.push(await committedOffsets(kafka, config));
       child.kill('SIGKILL');
-      await killed(child);
+      await exited(child);
     }
-    await admin.disconnect();
     expect(killedAt.every((at) => at < history.length)).toBe(true);
-    child = startScorer();
+    child = startScorer(env);
     const want = expectedOutput(
       history,
       new ModelRegistry(modelsDir).loadDefaults(),
@@ -127,6 +98,6 @@ describe('crash recovery (SIGKILL mid-stream)', () => {
     }
     expect(differences).toBe(0);
     child.kill('SIGTERM');
-    await killed(child);
+    await exited(child);
   }, 300_000);
 });

@@ -1,0 +1,94 @@
+// Scale-out and rebalances: a second and a third scorer process join the group mid-
+// stream and one leaves; partitions move between them (state and timers follow through
+// Redis). At the end: exact state, every expected risk-change event, duplicates only
+// with identical ids.
+import type { ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafka } from '../../src/adapters/kafka/client.js';
+import { redisKeys } from '../../src/adapters/redis/keys.js';
+import { ModelRegistry } from '../../src/app/model-registry.js';
+import { type Provisioned, provision } from '../../src/app/setup.js';
+import { generateDemoHistory } from '../../src/core/demo/generator.js';
+import type { RiskChangeRecord } from '../../src/core/events/risk-change.js';
+import { decodeState, encodeState } from '../../src/core/state/codec.js';
+import { expectedOutput, produceEvents, readTopic } from '../helpers/scorer.js';
+import { configOf, exited, processEnv, startScorer, waitForProgress } from '../helpers/scorer-process.js';
+
+const env = processEnv('rebalance');
+const config = configOf(env);
+const modelsDir = env['CHURNSTREAM_MODELS_DIR'] ?? '';
+const history = generateDemoHistory({ seed: 13, customers: 800, start: Date.UTC(2024, 0, 1), days: 500 });
+
+let kafka: Kafka;
+let provisioned: Provisioned;
+let redis: Redis;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  kafka = createKafka(config.kafka);
+  provisioned = await provision(config);
+  redis = new Redis(config.redisUrl);
+  await produceEvents(kafka, config.topics.orders, provisioned.registry, provisioned.schemas.orders, history);
+}, 120_000);
+
+afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await redis?.quit();
+});
+
+describe('rebalances (processes joining and leaving mid-stream)', () => {
+  it('keeps state exact and loses no risk-change event', async () => {
+    const a = startScorer(env);
+    children.push(a);
+    const progress: number[] = [];
+    progress.push(await waitForProgress(kafka, config, 0.25 * history.length));
+    const b = startScorer(env);
+    children.push(b);
+    progress.push(await waitForProgress(kafka, config, 0.5 * history.length));
+    const c = startScorer(env);
+    children.push(c);
+    progress.push(await waitForProgress(kafka, config, 0.7 * history.length));
+    b.kill('SIGTERM'); // graceful leave: finishes its batch, commits, leaves the group
+    await exited(b);
+    expect(progress.every((p) => p < history.length)).toBe(true);
+
+    const want = expectedOutput(
+      history,
+      new ModelRegistry(modelsDir).loadDefaults(),
+      config.partitions,
+      config.timers.maxStalenessMs,
+    );
+    const got = await readTopic<RiskChangeRecord>(
+      kafka,
+      config.topics.riskChanges,
+      async (value) => {
+        const decoded = await provisioned.registry.decode<RiskChangeRecord>(value, provisioned.schemas.riskChanges);
+        if (!decoded.ok) throw new Error(decoded.reason);
+        return decoded.value;
+      },
+      (items) => new Set(items.map((r) => r.event_id)).size >= want.records.length,
+      150_000,
+    );
+    const byId = new Map(got.map((r) => [r.event_id, r]));
+    for (const record of got) expect(record).toEqual(byId.get(record.event_id));
+    const wanted = new Set(want.records.map((r) => r.event_id));
+    const missing = want.records.filter((r) => !byId.has(r.event_id)).length;
+    const unexpected = [...byId.keys()].filter((id) => !wanted.has(id)).length;
+    expect({ missing, unexpected }).toEqual({ missing: 0, unexpected: 0 });
+    console.log(
+      `rebalance test: ${history.length} events, ${want.records.length} risk changes, ${got.length - byId.size} duplicates; joins at ${progress.join(', ')}`,
+    );
+
+    const keys = redisKeys(config.redisNamespace);
+    let differences = 0;
+    for (const [customerId, state] of want.states) {
+      const stored = await redis.hgetBuffer(keys.customerState(customerId), 'state');
+      if (stored === null || !encodeState(decodeState(stored)).equals(encodeState(state))) differences += 1;
+    }
+    expect(differences).toBe(0);
+    for (const child of [a, c]) child.kill('SIGTERM');
+    await Promise.all([exited(a), exited(c)]);
+  }, 300_000);
+});
