@@ -20,6 +20,7 @@ import { type ValidationRules, validateOrderEvent } from '../core/events/validat
 import {
   type CustomerStep,
   processEvents,
+  processModelChange,
   processTimers,
   type ScoringContext,
   type SourcedEvent,
@@ -263,4 +264,46 @@ export async function runDueTimers(deps: PipelineDeps, partition: number, limit:
     }
   });
   return due.length;
+}
+
+/**
+ * After a model swap: rescore every timed customer of a partition with the new models
+ * (trigger "model_change"), publishing the tiers that change. Version-fenced like timers.
+ */
+export async function rescoreForModelChange(deps: PipelineDeps, partition: number, pageSize: number): Promise<number> {
+  const models = deps.models.current;
+  const versions = `${models.churn?.config.version ?? 'rules_v1'}/${models.ltv?.config.version ?? 'rules_v1'}`;
+  const asOf = deps.clock.now(partition);
+  let cursor = '0';
+  let rescored = 0;
+  do {
+    const page = await deps.store.customersOf(partition, cursor, pageSize);
+    cursor = page.cursor;
+    if (page.customers.length === 0 || !Number.isFinite(asOf)) continue;
+    const ctx = scoringContext(deps);
+    const loaded = await deps.store.read(page.customers, null);
+    const writes: CustomerWrite[] = [];
+    const steps: CustomerStep[] = [];
+    for (const customerId of page.customers) {
+      const current = loaded.get(customerId);
+      if (current?.stored == null) continue;
+      const step = processModelChange(customerId, current.stored, asOf, versions, ctx);
+      steps.push(step);
+      writes.push({
+        customerId,
+        expectedVersion: current.version,
+        source: null,
+        next: { state: step.state, tier: step.tier, nextDue: step.nextDue },
+        timerPartition: partition,
+      });
+    }
+    await deps.publisher.publish(steps.flatMap((step) => step.riskChanges.map((change) => riskRecord(deps, change))));
+    const outcomes = await deps.store.write(writes);
+    outcomes.forEach((outcome, index) => {
+      const step = steps[index];
+      if (step !== undefined && outcome.kind === 'applied') deps.events.riskChanges(step.riskChanges);
+    });
+    rescored += steps.length;
+  } while (cursor !== '0');
+  return rescored;
 }

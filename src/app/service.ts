@@ -20,11 +20,23 @@ import { type Clock, wallClock, watermarkClock } from './clock.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { activeSpec, ModelRegistry } from './model-registry.js';
-import { createBatchHandler, type PipelineDeps, type PipelineEvents, runDueTimers } from './pipeline.js';
+import {
+  createBatchHandler,
+  type PipelineDeps,
+  type PipelineEvents,
+  rescoreForModelChange,
+  runDueTimers,
+} from './pipeline.js';
 import { provision } from './setup.js';
 
 export interface Service {
   readonly metrics: Metrics;
+  /**
+   * Loads the wanted (default: configured or newest) model versions and, if they differ
+   * from the active ones, rescores every customer of the owned partitions with trigger
+   * "model_change". A model that fails validation leaves the active one in place.
+   */
+  reloadModels(wanted?: { churn?: string; ltv?: string }): Promise<{ changed: boolean; rescored: number }>;
   readonly models: ModelRegistry;
   readonly clock: Clock;
   readonly http: Server;
@@ -220,14 +232,41 @@ export async function startService(config: Config, log: Logger): Promise<Service
   const http = await startHttpServer(config.http.host, config.http.port, routes);
   log.info({ host: config.http.host, port: config.http.port }, 'http api listening');
 
+  const versionsOf = () =>
+    `${models.current.churn?.config.version ?? 'rules_v1'}/${models.current.ltv?.config.version ?? 'rules_v1'}`;
+  const reloadModels = async (wanted: { churn?: string; ltv?: string } = {}) => {
+    const before = versionsOf();
+    models.loadDefaults({
+      churn: wanted.churn ?? config.models.churnVersion ?? undefined,
+      ltv: wanted.ltv ?? config.models.ltvVersion ?? undefined,
+    });
+    const after = versionsOf();
+    describeModel('churn', models.current.churn?.config.version);
+    if (after === before) return { changed: false, rescored: 0 };
+    log.info({ before, after }, 'models swapped; rescoring customers with trigger model_change');
+    let rescored = 0;
+    for (const partition of consumer.assigned()) {
+      rescored += await withPartition(partition, () => rescoreForModelChange(deps, partition, config.timers.batch));
+    }
+    return { changed: true, rescored };
+  };
+  const onHangup = () => {
+    reloadModels().catch((error: unknown) =>
+      log.error({ err: error }, 'model reload failed; keeping the active models'),
+    );
+  };
+  process.on('SIGHUP', onHangup);
+
   return {
     metrics,
+    reloadModels,
     models,
     clock,
     http,
     consumer,
     async stop() {
       stopping = true;
+      process.off('SIGHUP', onHangup);
       clearInterval(timerLoop);
       await timerPass;
       await consumer.stop();

@@ -2,6 +2,9 @@
 // events and Redis state out, exactly as the pure core computes them; silent customers
 // rescored by timers; the query API.
 
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,8 +20,19 @@ import { decodeState, encodeState } from '../../src/core/state/codec.js';
 import { DAY_MS } from '../../src/core/time.js';
 import { expectedOutput, produceEvents, readTopic, scorerConfig } from '../helpers/scorer.js';
 
-const modelsDir = new URL('../../models/', import.meta.url).pathname;
-const config = scorerConfig('scorer', { CHURNSTREAM_MODELS_DIR: modelsDir });
+// The shipped models, plus the small fixture models as version t1 to switch to.
+const modelsDir = mkdtempSync(join(tmpdir(), 'models-'));
+cpSync(new URL('../../models/', import.meta.url).pathname, modelsDir, { recursive: true });
+for (const kind of ['churn', 'ltv']) {
+  cpSync(new URL(`../fixtures/models/${kind}/t1`, import.meta.url).pathname, join(modelsDir, kind, 't1'), {
+    recursive: true,
+  });
+}
+const config = scorerConfig('scorer', {
+  CHURNSTREAM_MODELS_DIR: modelsDir,
+  CHURNSTREAM_CHURN_MODEL_VERSION: 'v1',
+  CHURNSTREAM_LTV_MODEL_VERSION: 'v1',
+});
 const history = generateDemoHistory({ seed: 5, customers: 80, start: Date.UTC(2024, 0, 1), days: 400 });
 
 let kafka: Kafka;
@@ -110,4 +124,36 @@ describe('streaming scorer (real Kafka, registry, Redis)', () => {
     expect(metrics).toMatch(/churnstream_risk_changes_total\{/);
     expect(DAY_MS).toBeGreaterThan(0);
   });
+
+  it('rescores every customer with trigger model_change when the models are swapped', async () => {
+    const before = await metricValue('churnstream_risk_changes_total');
+    const result = await service.reloadModels({ churn: 't1', ltv: 't1' });
+    expect(result.changed).toBe(true);
+    expect(result.rescored).toBeGreaterThan(0);
+    const changes = await readTopic<RiskChangeRecord>(
+      kafka,
+      config.topics.riskChanges,
+      async (value) => {
+        const decoded = await provisioned.registry.decode<RiskChangeRecord>(value, provisioned.schemas.riskChanges);
+        if (!decoded.ok) throw new Error(decoded.reason);
+        return decoded.value;
+      },
+      (items) => items.some((r) => r.trigger === 'model_change'),
+      30_000,
+    );
+    const modelChanges = changes.filter((r) => r.trigger === 'model_change');
+    expect(modelChanges.length).toBeGreaterThan(0);
+    expect(modelChanges.every((r) => r.churn_model_version === 't1' && r.feature_spec_version === 'default-1')).toBe(
+      true,
+    );
+    expect(await metricValue('churnstream_risk_changes_total')).toBeGreaterThan(before);
+    // A broken version is refused and the active one stays.
+    await expect(service.reloadModels({ churn: 'does-not-exist' })).rejects.toThrow(/no model artifact/);
+    expect(service.models.current.churn?.config.version).toBe('t1');
+  }, 60_000);
 });
+
+async function metricValue(name: string): Promise<number> {
+  const metric = service.metrics.registry.getSingleMetric(name);
+  return metric === undefined ? 0 : (await metric.get()).values.reduce((sum, v) => sum + v.value, 0);
+}

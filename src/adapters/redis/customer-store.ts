@@ -107,6 +107,16 @@ export class CustomerStore {
     return this.redis.zrangebyscore(this.keys.timers(partition), '-inf', now, 'LIMIT', 0, limit);
   }
 
+  /** Every customer with a timer in a partition's shard, a page at a time (cursor-based). */
+  async customersOf(
+    partition: number,
+    cursor: string,
+    count: number,
+  ): Promise<{ cursor: string; customers: string[] }> {
+    const [next, flat] = await this.redis.zscan(this.keys.timers(partition), cursor, 'COUNT', count);
+    return { cursor: next, customers: flat.filter((_, i) => i % 2 === 0) };
+  }
+
   async saveWatermark(partition: number, eventTime: number): Promise<void> {
     await this.redis.set(this.keys.watermark(partition), String(eventTime));
   }

@@ -164,3 +164,23 @@ export function processTimers(
   fireDueTimers(customerId, cursor, now, false, ctx);
   return { ...cursor, refused: [], outcomes: { applied: 0, duplicate: 0, too_late: 0, refund_pending: 0 } };
 }
+
+/**
+ * Rescoring after a model (or feature spec) change, as of `asOf`: timers due by then are
+ * evaluated first with the models now active, then the customer is rescored with
+ * trigger "model_change", so a changed tier is published with the new models' reasons.
+ */
+export function processModelChange(
+  customerId: string,
+  stored: StoredCustomer,
+  asOf: number,
+  modelVersions: string,
+  ctx: ScoringContext,
+): CustomerStep {
+  const cursor = start(stored);
+  fireDueTimers(customerId, cursor, asOf, false, ctx);
+  const when = Math.max(asOf, cursor.state.maxEventTime);
+  rescore(customerId, cursor, when, 'model_change', `model:${modelVersions}`, ctx);
+  schedule(cursor, when, ctx);
+  return { ...cursor, refused: [], outcomes: { applied: 0, duplicate: 0, too_late: 0, refund_pending: 0 } };
+}

@@ -7,6 +7,7 @@ import type { OrderEvent } from '../../../../src/core/events/order-event.js';
 import { DEFAULT_FEATURE_SPEC } from '../../../../src/core/features/spec.js';
 import {
   processEvents,
+  processModelChange,
   processTimers,
   type ScoringContext,
   type SourcedEvent,
@@ -97,5 +98,15 @@ describe('per-customer step', () => {
     expect(again.outcomes).toMatchObject({ duplicate: 1, too_late: 1, applied: 0 });
     expect(again.refused.map((r) => r.errorClass)).toEqual(['event_too_late']);
     expect(again.riskChanges).toEqual([]);
+  });
+
+  it('a model change rescores as of the given time with trigger model_change, only when the tier moves', () => {
+    const first = processEvents('c1', null, regular, ctx);
+    // Same (rules) model: nothing changes, nothing published.
+    expect(processModelChange('c1', first, T + 52 * DAY_MS, 'rules_v1/rules_v1', ctx).riskChanges).toEqual([]);
+    // A stricter hysteresis band cannot move a settled tier either; a silent customer's
+    // due timers are evaluated first, then the model-change rescoring.
+    const late = processModelChange('c1', first, T + 150 * DAY_MS, 'm2/m2', ctx);
+    expect(late.riskChanges.map((r) => [r.trigger, r.risk_level])).toEqual([['timer', 'medium']]);
   });
 });
