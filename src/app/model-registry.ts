@@ -3,7 +3,7 @@
 // wrong the active model stays and the error says why. No model = rules fallback.
 import { listVersions, type ModelKind, readArtifact } from '../adapters/files/model-store.js';
 import { DEFAULT_FEATURE_SPEC, type FeatureSpec, parseFeatureSpec } from '../core/features/spec.js';
-import { churnConfigSchema, ltvConfigSchema, parseConfig } from '../core/models/artifacts.js';
+import { churnConfigSchema, ltvConfigSchema, parseConfig, referenceSchema } from '../core/models/artifacts.js';
 import { parseGammaGlm } from '../core/models/glm/model.js';
 import { parseLightGbmModel } from '../core/models/lightgbm/parse.js';
 import { type ChurnModel, type LtvModel, prepareChurnModel, prepareLtvModel } from '../core/models/scoring.js';
@@ -25,7 +25,15 @@ export function loadChurnModel(root: string, version: string): ChurnModel {
   const files = readArtifact(root, 'churn', version);
   const config = parseConfig(churnConfigSchema, files.config, `${files.dir}/config.json`);
   if (config.version !== version) throw new Error(`${files.dir}: config.json says version ${config.version}`);
-  return prepareChurnModel(config, parseLightGbmModel(files.modelText), specOf(files.featureSpec), files.dir);
+  const reference =
+    files.reference === null ? null : parseConfig(referenceSchema, files.reference, `${files.dir}/reference.json`);
+  return prepareChurnModel(
+    config,
+    parseLightGbmModel(files.modelText),
+    specOf(files.featureSpec),
+    files.dir,
+    reference,
+  );
 }
 
 export function loadLtvModel(root: string, version: string): LtvModel {

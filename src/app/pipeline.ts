@@ -24,6 +24,7 @@ import {
   processTimers,
   type ScoringContext,
   type SourcedEvent,
+  type StoredCustomer,
 } from '../core/pipeline/process.js';
 import type { Clock } from './clock.js';
 import { activeSpec, type ModelRegistry } from './model-registry.js';
@@ -36,6 +37,7 @@ export interface PipelineEvents {
   deadLettered(errorClass: string): void;
   applied(outcome: string, count: number): void;
   riskChanges(records: readonly RiskChangeRecord[]): void;
+  scored(features: Float64Array, probability: number): void;
   stateConflict(): void;
   timerFired(count: number): void;
   batchDone(partition: number, messages: number, seconds: number, lastEventTime: number): void;
@@ -214,6 +216,7 @@ export function createBatchHandler(deps: PipelineDeps) {
         for (const [kind, count] of Object.entries(step.outcomes)) if (count > 0) deps.events.applied(kind, count);
         deps.events.riskChanges(step.riskChanges);
         deps.events.timerFired(step.timerEvaluations);
+        for (const scoring of step.scored) deps.events.scored(scoring.features, scoring.probability);
       });
       pending = pending.filter((id) => conflicted.has(id));
     }
@@ -228,82 +231,78 @@ export function createBatchHandler(deps: PipelineDeps) {
   };
 }
 
-/** One pass of the timer loop over a partition: rescore every customer due by the clock. */
-export async function runDueTimers(deps: PipelineDeps, partition: number, limit: number): Promise<number> {
-  const now = deps.clock.now(partition);
-  const due = await deps.store.due(partition, now, limit);
-  if (due.length === 0) return 0;
+/**
+ * Rescores customers outside the event path (timers, model changes): each is read,
+ * stepped with `step`, its changes published, then written with the version fence
+ * only (no source offset). A lost fence means the batch path or another pass wrote
+ * first; it computes the same due rescorings.
+ */
+async function rescoreCustomers(
+  deps: PipelineDeps,
+  partition: number,
+  customers: readonly string[],
+  step: (customerId: string, stored: StoredCustomer, ctx: ScoringContext) => CustomerStep,
+): Promise<number> {
+  if (customers.length === 0) return 0;
   const ctx = scoringContext(deps);
-  const loaded = await deps.store.read(due, null);
+  const loaded = await deps.store.read(customers, null);
   const writes: CustomerWrite[] = [];
   const steps: CustomerStep[] = [];
-  for (const customerId of due) {
+  for (const customerId of customers) {
     const current = loaded.get(customerId);
     if (current?.stored == null) continue;
-    const step = processTimers(customerId, current.stored, now, ctx);
-    steps.push(step);
+    const next = step(customerId, current.stored, ctx);
+    steps.push(next);
     writes.push({
       customerId,
       expectedVersion: current.version,
       source: null,
-      next: { state: step.state, tier: step.tier, nextDue: step.nextDue },
+      next: { state: next.state, tier: next.tier, nextDue: next.nextDue },
       timerPartition: partition,
     });
   }
-  await deps.publisher.publish(steps.flatMap((step) => step.riskChanges.map((change) => riskRecord(deps, change))));
+  await deps.publisher.publish(steps.flatMap((s) => s.riskChanges.map((change) => riskRecord(deps, change))));
   const outcomes = await deps.store.write(writes);
   outcomes.forEach((outcome, index) => {
-    const step = steps[index];
-    if (step === undefined) return;
+    const done = steps[index];
+    if (done === undefined) return;
     if (outcome.kind === 'applied') {
-      deps.events.riskChanges(step.riskChanges);
-      deps.events.timerFired(step.timerEvaluations);
+      deps.events.riskChanges(done.riskChanges);
+      deps.events.timerFired(done.timerEvaluations);
     } else {
-      // The batch path or another timer pass wrote first; it fires the same due timers.
       deps.events.stateConflict();
     }
   });
+  return steps.length;
+}
+
+/** One pass of the timer loop over a partition: rescore every customer due by the clock (a page). */
+export async function runDueTimers(deps: PipelineDeps, partition: number, limit: number): Promise<number> {
+  const now = deps.clock.now(partition);
+  const due = await deps.store.due(partition, now, limit);
+  await rescoreCustomers(deps, partition, due, (customerId, stored, ctx) =>
+    processTimers(customerId, stored, now, ctx),
+  );
   return due.length;
 }
 
 /**
  * After a model swap: rescore every timed customer of a partition with the new models
- * (trigger "model_change"), publishing the tiers that change. Version-fenced like timers.
+ * (trigger "model_change"), publishing the tiers that change.
  */
 export async function rescoreForModelChange(deps: PipelineDeps, partition: number, pageSize: number): Promise<number> {
   const models = deps.models.current;
   const versions = `${models.churn?.config.version ?? 'rules_v1'}/${models.ltv?.config.version ?? 'rules_v1'}`;
   const asOf = deps.clock.now(partition);
+  if (!Number.isFinite(asOf)) return 0;
   let cursor = '0';
   let rescored = 0;
   do {
     const page = await deps.store.customersOf(partition, cursor, pageSize);
     cursor = page.cursor;
-    if (page.customers.length === 0 || !Number.isFinite(asOf)) continue;
-    const ctx = scoringContext(deps);
-    const loaded = await deps.store.read(page.customers, null);
-    const writes: CustomerWrite[] = [];
-    const steps: CustomerStep[] = [];
-    for (const customerId of page.customers) {
-      const current = loaded.get(customerId);
-      if (current?.stored == null) continue;
-      const step = processModelChange(customerId, current.stored, asOf, versions, ctx);
-      steps.push(step);
-      writes.push({
-        customerId,
-        expectedVersion: current.version,
-        source: null,
-        next: { state: step.state, tier: step.tier, nextDue: step.nextDue },
-        timerPartition: partition,
-      });
-    }
-    await deps.publisher.publish(steps.flatMap((step) => step.riskChanges.map((change) => riskRecord(deps, change))));
-    const outcomes = await deps.store.write(writes);
-    outcomes.forEach((outcome, index) => {
-      const step = steps[index];
-      if (step !== undefined && outcome.kind === 'applied') deps.events.riskChanges(step.riskChanges);
-    });
-    rescored += steps.length;
+    rescored += await rescoreCustomers(deps, partition, page.customers, (customerId, stored, ctx) =>
+      processModelChange(customerId, stored, asOf, versions, ctx),
+    );
   } while (cursor !== '0');
   return rescored;
 }

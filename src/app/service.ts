@@ -16,6 +16,7 @@ import { validateOrderEvent } from '../core/events/validate.js';
 import { featuresAt } from '../core/features/extract.js';
 import { FEATURE_NAMES } from '../core/features/names.js';
 import { scoreChurn, scoreLtv } from '../core/models/scoring.js';
+import { DriftMonitor } from '../core/monitoring/drift.js';
 import { type Clock, wallClock, watermarkClock } from './clock.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -44,8 +45,12 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-function pipelineEvents(metrics: Metrics): PipelineEvents {
+function pipelineEvents(metrics: Metrics, drift: () => DriftMonitor | null): PipelineEvents {
   return {
+    scored: (features, probability) => {
+      metrics.churnProbability.observe(probability);
+      drift()?.add(features, probability);
+    },
     consumed: (partition, count) => metrics.consumed.inc({ partition: String(partition) }, count),
     deadLettered: (reason) => metrics.deadLetters.inc({ reason }),
     applied: (outcome, count) => metrics.applied.inc({ outcome }, count),
@@ -81,6 +86,19 @@ export async function startService(config: Config, log: Logger): Promise<Service
     'models loaded',
   );
 
+  // Drift against the active churn model's training reference; a new model starts a new window.
+  const newDrift = () => {
+    const reference = models.current.churn?.reference;
+    return reference == null ? null : new DriftMonitor(reference, FEATURE_NAMES);
+  };
+  let drift = newDrift();
+  models.onChange(() => {
+    drift = newDrift();
+  });
+  metrics.drift(() =>
+    drift === null ? null : { features: drift.featurePsi(), score: drift.scorePsi(), window: drift.size },
+  );
+
   const { registry, schemas } = await provision(config);
   const kafka = createKafka(config.kafka, {}, (level, message, fields) => log[level](fields, message));
   const redis = defineScripts(
@@ -104,7 +122,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     validation: config.validation,
     hysteresis: config.hysteresis,
     maxStalenessMs: config.timers.maxStalenessMs,
-    events: pipelineEvents(metrics),
+    events: pipelineEvents(metrics, () => drift),
   };
   const handleBatch = createBatchHandler(deps);
   // Batches and timer passes of one partition never interleave: a timer pass sees a

@@ -3,8 +3,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Redis } from 'ioredis';
 import { type Kafka, Partitioners } from 'kafkajs';
 import { createIdempotentProducer } from '../../src/adapters/kafka/client.js';
+import { redisKeys } from '../../src/adapters/redis/keys.js';
 import type { AvroRegistry, RegisteredValueSchema } from '../../src/adapters/registry/avro-registry.js';
 import { toOrderEventRecord } from '../../src/adapters/registry/order-event-codec.js';
 import type { Config } from '../../src/app/config.js';
@@ -13,6 +15,7 @@ import { DEFAULT_HYSTERESIS } from '../../src/core/decisions/hysteresis.js';
 import type { OrderEvent } from '../../src/core/events/order-event.js';
 import type { RiskChangeRecord } from '../../src/core/events/risk-change.js';
 import { processEvents, processTimers, type ScoringContext } from '../../src/core/pipeline/process.js';
+import { decodeState, encodeState } from '../../src/core/state/codec.js';
 import type { CustomerState } from '../../src/core/state/customer-state.js';
 import { testConfig } from './stack.js';
 
@@ -148,4 +151,55 @@ export function expectedOutput(
     states.set(customerId, timed.state);
   }
   return { records, states };
+}
+
+/** Reads the risk-change topic until `count` distinct ids arrived (or the timeout). */
+export function readRiskChanges(
+  kafka: Kafka,
+  topic: string,
+  registry: AvroRegistry,
+  schema: RegisteredValueSchema,
+  count: number,
+  timeoutMs: number,
+) {
+  return readTopic<RiskChangeRecord>(
+    kafka,
+    topic,
+    async (value) => {
+      const decoded = await registry.decode<RiskChangeRecord>(value, schema);
+      if (!decoded.ok) throw new Error(decoded.reason);
+      return decoded.value;
+    },
+    (items) => new Set(items.map((r) => r.event_id)).size >= count,
+    timeoutMs,
+  );
+}
+
+/** How the published records compare with the expected ones. */
+export function compareRecords(got: readonly RiskChangeRecord[], want: readonly RiskChangeRecord[]) {
+  const byId = new Map(got.map((r) => [r.event_id, r]));
+  const wanted = new Set(want.map((r) => r.event_id));
+  return {
+    byId,
+    missing: want.filter((r) => !byId.has(r.event_id)).length,
+    unexpected: [...byId.keys()].filter((id) => !wanted.has(id)).length,
+    duplicates: got.length - byId.size,
+    /** Duplicates whose content differs from the first record with that id (must be 0). */
+    inconsistentDuplicates: got.filter((r) => JSON.stringify(r) !== JSON.stringify(byId.get(r.event_id))).length,
+  };
+}
+
+/** Customers whose state in Redis differs from the expected state (or is absent). */
+export async function stateDifferences(
+  redis: Redis,
+  namespace: string,
+  states: ReadonlyMap<string, CustomerState>,
+): Promise<number> {
+  const keys = redisKeys(namespace);
+  let differences = 0;
+  for (const [customerId, state] of states) {
+    const stored = await redis.hgetBuffer(keys.customerState(customerId), 'state');
+    if (stored === null || !encodeState(decodeState(stored)).equals(encodeState(state))) differences += 1;
+  }
+  return differences;
 }

@@ -8,13 +8,10 @@ import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/adapters/kafka/client.js';
-import { redisKeys } from '../../src/adapters/redis/keys.js';
 import { ModelRegistry } from '../../src/app/model-registry.js';
 import { type Provisioned, provision } from '../../src/app/setup.js';
 import { generateDemoHistory } from '../../src/core/demo/generator.js';
-import type { RiskChangeRecord } from '../../src/core/events/risk-change.js';
-import { decodeState, encodeState } from '../../src/core/state/codec.js';
-import { expectedOutput, produceEvents, readTopic } from '../helpers/scorer.js';
+import { compareRecords, expectedOutput, produceEvents, readRiskChanges, stateDifferences } from '../helpers/scorer.js';
 import {
   committedOffsets,
   configOf,
@@ -70,33 +67,28 @@ describe('crash recovery (SIGKILL mid-stream)', () => {
       config.partitions,
       config.timers.maxStalenessMs,
     );
-    const got = await readTopic<RiskChangeRecord>(
+    const got = await readRiskChanges(
       kafka,
       config.topics.riskChanges,
-      async (value) => {
-        const decoded = await provisioned.registry.decode<RiskChangeRecord>(value, provisioned.schemas.riskChanges);
-        if (!decoded.ok) throw new Error(decoded.reason);
-        return decoded.value;
-      },
-      (items) => new Set(items.map((r) => r.event_id)).size >= want.records.length,
+      provisioned.registry,
+      provisioned.schemas.riskChanges,
+      want.records.length,
       150_000,
     );
-    const byId = new Map(got.map((r) => [r.event_id, r]));
-    for (const record of got) expect(record).toEqual(byId.get(record.event_id));
-    const missing = want.records.filter((r) => !byId.has(r.event_id));
-    const unexpected = [...byId.keys()].filter((id) => !want.records.some((r) => r.event_id === id));
-    expect({ missing: missing.length, unexpected: unexpected.length }).toEqual({ missing: 0, unexpected: 0 });
+    const result = compareRecords(got, want.records);
+    expect({
+      missing: result.missing,
+      unexpected: result.unexpected,
+      inconsistentDuplicates: result.inconsistentDuplicates,
+    }).toEqual({
+      missing: 0,
+      unexpected: 0,
+      inconsistentDuplicates: 0,
+    });
     console.log(
-      `crash test: ${history.length} events, ${want.records.length} risk changes, ${got.length - byId.size} duplicates after kills at committed offsets ${killedAt.join(', ')}`,
+      `crash test: ${history.length} events, ${want.records.length} risk changes, ${result.duplicates} duplicates; after kills at committed offsets ${killedAt.join(', ')}`,
     );
-
-    const keys = redisKeys(config.redisNamespace);
-    let differences = 0;
-    for (const [customerId, state] of want.states) {
-      const stored = await redis.hgetBuffer(keys.customerState(customerId), 'state');
-      if (stored === null || !encodeState(decodeState(stored)).equals(encodeState(state))) differences += 1;
-    }
-    expect(differences).toBe(0);
+    expect(await stateDifferences(redis, config.redisNamespace, want.states)).toBe(0);
     child.kill('SIGTERM');
     await exited(child);
   }, 300_000);

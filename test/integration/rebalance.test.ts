@@ -7,13 +7,10 @@ import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/adapters/kafka/client.js';
-import { redisKeys } from '../../src/adapters/redis/keys.js';
 import { ModelRegistry } from '../../src/app/model-registry.js';
 import { type Provisioned, provision } from '../../src/app/setup.js';
 import { generateDemoHistory } from '../../src/core/demo/generator.js';
-import type { RiskChangeRecord } from '../../src/core/events/risk-change.js';
-import { decodeState, encodeState } from '../../src/core/state/codec.js';
-import { expectedOutput, produceEvents, readTopic } from '../helpers/scorer.js';
+import { compareRecords, expectedOutput, produceEvents, readRiskChanges, stateDifferences } from '../helpers/scorer.js';
 import { configOf, exited, processEnv, startScorer, waitForProgress } from '../helpers/scorer-process.js';
 
 const env = processEnv('rebalance');
@@ -60,34 +57,28 @@ describe('rebalances (processes joining and leaving mid-stream)', () => {
       config.partitions,
       config.timers.maxStalenessMs,
     );
-    const got = await readTopic<RiskChangeRecord>(
+    const got = await readRiskChanges(
       kafka,
       config.topics.riskChanges,
-      async (value) => {
-        const decoded = await provisioned.registry.decode<RiskChangeRecord>(value, provisioned.schemas.riskChanges);
-        if (!decoded.ok) throw new Error(decoded.reason);
-        return decoded.value;
-      },
-      (items) => new Set(items.map((r) => r.event_id)).size >= want.records.length,
+      provisioned.registry,
+      provisioned.schemas.riskChanges,
+      want.records.length,
       150_000,
     );
-    const byId = new Map(got.map((r) => [r.event_id, r]));
-    for (const record of got) expect(record).toEqual(byId.get(record.event_id));
-    const wanted = new Set(want.records.map((r) => r.event_id));
-    const missing = want.records.filter((r) => !byId.has(r.event_id)).length;
-    const unexpected = [...byId.keys()].filter((id) => !wanted.has(id)).length;
-    expect({ missing, unexpected }).toEqual({ missing: 0, unexpected: 0 });
+    const result = compareRecords(got, want.records);
+    expect({
+      missing: result.missing,
+      unexpected: result.unexpected,
+      inconsistentDuplicates: result.inconsistentDuplicates,
+    }).toEqual({
+      missing: 0,
+      unexpected: 0,
+      inconsistentDuplicates: 0,
+    });
     console.log(
-      `rebalance test: ${history.length} events, ${want.records.length} risk changes, ${got.length - byId.size} duplicates; joins at ${progress.join(', ')}`,
+      `rebalance test: ${history.length} events, ${want.records.length} risk changes, ${result.duplicates} duplicates; joins at ${progress.join(', ')}`,
     );
-
-    const keys = redisKeys(config.redisNamespace);
-    let differences = 0;
-    for (const [customerId, state] of want.states) {
-      const stored = await redis.hgetBuffer(keys.customerState(customerId), 'state');
-      if (stored === null || !encodeState(decodeState(stored)).equals(encodeState(state))) differences += 1;
-    }
-    expect(differences).toBe(0);
+    expect(await stateDifferences(redis, config.redisNamespace, want.states)).toBe(0);
     for (const child of [a, c]) child.kill('SIGTERM');
     await Promise.all([exited(a), exited(c)]);
   }, 300_000);

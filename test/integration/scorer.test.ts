@@ -9,16 +9,22 @@ import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/adapters/kafka/client.js';
-import { redisKeys } from '../../src/adapters/redis/keys.js';
 import { createLogger } from '../../src/app/logger.js';
 import { ModelRegistry } from '../../src/app/model-registry.js';
 import { type Service, startService } from '../../src/app/service.js';
 import { type Provisioned, provision } from '../../src/app/setup.js';
 import { generateDemoHistory } from '../../src/core/demo/generator.js';
 import type { RiskChangeRecord } from '../../src/core/events/risk-change.js';
-import { decodeState, encodeState } from '../../src/core/state/codec.js';
 import { DAY_MS } from '../../src/core/time.js';
-import { expectedOutput, produceEvents, readTopic, scorerConfig } from '../helpers/scorer.js';
+import {
+  compareRecords,
+  expectedOutput,
+  produceEvents,
+  readRiskChanges,
+  readTopic,
+  scorerConfig,
+  stateDifferences,
+} from '../helpers/scorer.js';
 
 // The shipped models, plus the small fixture models as version t1 to switch to.
 const modelsDir = mkdtempSync(join(tmpdir(), 'models-'));
@@ -64,23 +70,20 @@ describe('streaming scorer (real Kafka, registry, Redis)', () => {
 
   it('publishes exactly the expected risk-change events, with reasons, keyed by customer', async () => {
     const want = expected();
-    const got = await readTopic<RiskChangeRecord>(
+    const got = await readRiskChanges(
       kafka,
       config.topics.riskChanges,
-      async (value) =>
-        (await provisioned.registry.decode<RiskChangeRecord>(value, provisioned.schemas.riskChanges)).ok
-          ? (
-              (await provisioned.registry.decode<RiskChangeRecord>(value, provisioned.schemas.riskChanges)) as {
-                value: RiskChangeRecord;
-              }
-            ).value
-          : (null as unknown as RiskChangeRecord),
-      (items) => new Set(items.map((r) => r.event_id)).size >= want.records.length,
+      provisioned.registry,
+      provisioned.schemas.riskChanges,
+      want.records.length,
       90_000,
     );
-    const byId = new Map(got.map((r) => [r.event_id, r]));
-    // Duplicates may only repeat an id with identical content.
-    for (const record of got) expect(record).toEqual(byId.get(record.event_id));
+    const { byId, missing, unexpected, inconsistentDuplicates } = compareRecords(got, want.records);
+    expect({ missing, unexpected, inconsistentDuplicates }).toEqual({
+      missing: 0,
+      unexpected: 0,
+      inconsistentDuplicates: 0,
+    });
     expect(want.records.length).toBeGreaterThan(80);
     expect([...byId.keys()].sort()).toEqual(want.records.map((r) => r.event_id).sort());
     for (const record of want.records) {
@@ -95,12 +98,7 @@ describe('streaming scorer (real Kafka, registry, Redis)', () => {
   }, 120_000);
 
   it('holds exactly the expected state per customer in Redis', async () => {
-    const want = expected();
-    for (const [customerId, state] of want.states) {
-      const stored = await redis.hgetBuffer(redisKeys(config.redisNamespace).customerState(customerId), 'state');
-      expect(stored, customerId).not.toBeNull();
-      expect(encodeState(decodeState(stored as Buffer)).equals(encodeState(state)), customerId).toBe(true);
-    }
+    expect(await stateDifferences(redis, config.redisNamespace, expected().states)).toBe(0);
   });
 
   it('answers the query API with the customer result', async () => {
@@ -122,6 +120,10 @@ describe('streaming scorer (real Kafka, registry, Redis)', () => {
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/churnstream_risk_changes_total\{/);
+    // Drift against the shipped model's training reference, over the recent scorings.
+    expect(metrics).toMatch(/churnstream_feature_psi\{feature="recency_days"\} \d/);
+    expect(metrics).toMatch(/churnstream_score_psi \d/);
+    expect(metrics).toMatch(/churnstream_churn_probability_bucket\{le="0.5"\} \d/);
     expect(DAY_MS).toBeGreaterThan(0);
   });
 

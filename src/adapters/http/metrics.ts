@@ -2,6 +2,12 @@
 // labels only (never a customer id). The registry is created by wiring and passed in.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+export interface DriftReading {
+  readonly features: readonly { readonly feature: string; readonly psi: number }[];
+  readonly score: number;
+  readonly window: number;
+}
+
 export function createMetrics(registry: Registry = new Registry()) {
   collectDefaultMetrics({ register: registry });
   const counter = (name: string, help: string, labelNames: string[] = []) =>
@@ -42,6 +48,42 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['kind', 'version'],
       registers: [registry],
     }),
+    churnProbability: new Histogram({
+      name: 'churnstream_churn_probability',
+      help: 'Churn probability of event-triggered scorings; buckets match the reference score bins.',
+      buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+      registers: [registry],
+    }),
+    /** Installs the drift gauges; their values are read at scrape time from `read`. */
+    drift: (read: () => DriftReading | null) => {
+      new Gauge({
+        name: 'churnstream_feature_psi',
+        help: 'Population Stability Index of each feature over the recent scoring window vs the training reference.',
+        labelNames: ['feature'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const { feature, psi } of read()?.features ?? []) if (Number.isFinite(psi)) this.set({ feature }, psi);
+        },
+      });
+      new Gauge({
+        name: 'churnstream_score_psi',
+        help: 'Population Stability Index of the churn score over the recent scoring window vs the training reference.',
+        registers: [registry],
+        collect() {
+          const score = read()?.score;
+          if (score !== undefined && Number.isFinite(score)) this.set(score);
+        },
+      });
+      new Gauge({
+        name: 'churnstream_drift_window_scorings',
+        help: 'Scorings in the drift window.',
+        registers: [registry],
+        collect() {
+          this.set(read()?.window ?? 0);
+        },
+      });
+    },
   };
 }
 

@@ -17,6 +17,7 @@ import { withMemberships } from '../../core/features/extract.js';
 import { FEATURE_NAMES } from '../../core/features/names.js';
 import { DEFAULT_FEATURE_SPEC } from '../../core/features/spec.js';
 import { DAY_MS } from '../../core/time.js';
+import { formatNumber } from './score.js';
 
 export type DatasetSource = 'uci' | 'cdnow' | 'csv';
 
@@ -44,8 +45,8 @@ export interface DatasetSummary {
 }
 
 const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
-const cell = (v: number) =>
-  Number.isNaN(v) ? '' : v === Number.POSITIVE_INFINITY ? 'inf' : v === Number.NEGATIVE_INFINITY ? '-inf' : String(v);
+/** Empty for missing, otherwise the score CLI's number form (inf, -inf, shortest round trip). */
+const cell = (v: number) => (Number.isNaN(v) ? '' : formatNumber(v));
 
 async function load(source: DatasetSource, input: string) {
   switch (source) {

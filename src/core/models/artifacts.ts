@@ -108,3 +108,15 @@ export function calibrate(calibration: Calibration, p: number): number {
     }
   }
 }
+
+const distribution = z.object({
+  edges: z.array(z.number()),
+  shares: z.array(z.number().min(0)),
+  missing_share: z.number().min(0),
+});
+
+/** reference.json: training distributions on fixed bins (training/train.py). */
+export const referenceSchema = z.object({
+  features: z.record(z.string(), distribution),
+  score: distribution,
+});

@@ -6,6 +6,7 @@ import { type ChurnScore, fallbackLtv, type LtvScore } from '../decisions/result
 import { RULES_VERSION, rulesChurnScore } from '../decisions/rules.js';
 import { FEATURE_NAMES, featureIndex } from '../features/names.js';
 import type { FeatureSpec } from '../features/spec.js';
+import type { DriftReference } from '../monitoring/drift.js';
 import { ArtifactError, type ChurnConfig, calibrate, featureMapping, type LtvConfig } from './artifacts.js';
 import { predictGlm, zeroInflatedInterval } from './glm/evaluate.js';
 import type { GammaGlm } from './glm/model.js';
@@ -15,6 +16,8 @@ import { createShapExplainer, type ShapExplainer } from './lightgbm/shap.js';
 
 export interface ChurnModel {
   readonly config: ChurnConfig;
+  /** Training distributions of the features and the score (reference.json), for drift. */
+  readonly reference: DriftReference | null;
   /** The feature spec the model was trained with: serving must compute features with it. */
   readonly spec: FeatureSpec;
   readonly model: LightGbmModel;
@@ -42,10 +45,11 @@ export function prepareChurnModel(
   model: LightGbmModel,
   spec: FeatureSpec,
   where: string,
+  reference: DriftReference | null = null,
 ): ChurnModel {
   checkSpec(config.feature_spec_version, spec, where);
   const inputIndex = featureMapping(model.featureNames, config.feature_names, FEATURE_NAMES, where);
-  return { config, spec, model, inputIndex, explainer: createShapExplainer(model) };
+  return { config, reference, spec, model, inputIndex, explainer: createShapExplainer(model) };
 }
 
 export function prepareLtvModel(config: LtvConfig, glm: GammaGlm, spec: FeatureSpec, where: string): LtvModel {

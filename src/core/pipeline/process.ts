@@ -56,6 +56,8 @@ export interface CustomerStep {
   readonly outcomes: Record<FoldOutcome, number>;
   /** Timer evaluations performed (due before an event, or by the timer loop). */
   readonly timerEvaluations: number;
+  /** Features and churn probability of each event-triggered scoring (drift monitoring). */
+  readonly scored: { readonly features: Float64Array; readonly probability: number }[];
 }
 
 /** Work state while a step runs; copied into the immutable result at the end. */
@@ -65,6 +67,7 @@ interface Cursor {
   nextDue: number;
   riskChanges: RiskChangeRecord[];
   timerEvaluations: number;
+  scored: { features: Float64Array; probability: number }[];
 }
 
 function rescore(
@@ -77,6 +80,8 @@ function rescore(
 ): void {
   const features = featuresAt(cursor.state, asOf, ctx.spec);
   const quick = scoreChurn(ctx.churn, features, false);
+  if (trigger !== 'timer' && trigger !== 'model_change')
+    cursor.scored.push({ features, probability: quick.probability });
   const next = nextTier(cursor.tier, quick.probability, asOf, ctx.hysteresis);
   if (next === null) return;
   // A transition is published: now compute what it carries (reasons, LTV).
@@ -120,6 +125,7 @@ const start = (stored: StoredCustomer | null): Cursor => ({
   nextDue: stored?.nextDue ?? Number.NaN,
   riskChanges: [],
   timerEvaluations: 0,
+  scored: [],
 });
 
 export function processEvents(
