@@ -17,11 +17,13 @@ import { fromOrderEventRecord, type OrderEventRecord } from '../adapters/registr
 import type { HysteresisPolicy } from '../core/decisions/hysteresis.js';
 import type { RiskChangeRecord } from '../core/events/risk-change.js';
 import { type ValidationRules, validateOrderEvent } from '../core/events/validate.js';
+import { labelHorizonMs } from '../core/models/scoring.js';
 import {
   type CustomerStep,
   processEvents,
   processModelChange,
   processTimers,
+  type ResolvedLabel,
   type ScoringContext,
   type SourcedEvent,
   type StoredCustomer,
@@ -38,6 +40,7 @@ export interface PipelineEvents {
   applied(outcome: string, count: number): void;
   riskChanges(records: readonly RiskChangeRecord[]): void;
   scored(features: Float64Array, probability: number): void;
+  labelsResolved(labels: readonly ResolvedLabel[]): void;
   stateConflict(): void;
   timerFired(count: number): void;
   batchDone(partition: number, messages: number, seconds: number, lastEventTime: number): void;
@@ -78,6 +81,7 @@ function scoringContext(deps: PipelineDeps): ScoringContext {
     spec: activeSpec(models),
     hysteresis: deps.hysteresis,
     maxStalenessMs: deps.maxStalenessMs,
+    labelHorizonMs: labelHorizonMs(models.churn),
   };
 }
 
@@ -182,7 +186,7 @@ export function createBatchHandler(deps: PipelineDeps) {
           customerId,
           expectedVersion: current.version,
           source: { partition: batch.partition, offset: fresh.at(-1)?.offset ?? '0' },
-          next: { state: step.state, tier: step.tier, nextDue: step.nextDue },
+          next: { state: step.state, tier: step.tier, nextDue: step.nextDue, prediction: step.prediction },
           timerPartition: batch.partition,
         });
       }
@@ -202,6 +206,7 @@ export function createBatchHandler(deps: PipelineDeps) {
       const outcomes = await deps.store.write(writes);
       await deps.store.refreshTimers(refreshTimers);
       const conflicted = new Set<string>();
+      const resolved: ResolvedLabel[] = [];
       outcomes.forEach((outcome, index) => {
         const step = steps[index];
         const write = writes[index];
@@ -217,7 +222,10 @@ export function createBatchHandler(deps: PipelineDeps) {
         deps.events.riskChanges(step.riskChanges);
         deps.events.timerFired(step.timerEvaluations);
         for (const scoring of step.scored) deps.events.scored(scoring.features, scoring.probability);
+        resolved.push(...step.resolved);
       });
+      await deps.store.addLabels(resolved);
+      deps.events.labelsResolved(resolved);
       pending = pending.filter((id) => conflicted.has(id));
     }
     const lastEventTime = Math.max(0, ...[...byCustomer.values()].flat().map((e) => e.event.eventTime));
@@ -257,22 +265,26 @@ async function rescoreCustomers(
       customerId,
       expectedVersion: current.version,
       source: null,
-      next: { state: next.state, tier: next.tier, nextDue: next.nextDue },
+      next: { state: next.state, tier: next.tier, nextDue: next.nextDue, prediction: next.prediction },
       timerPartition: partition,
     });
   }
   await deps.publisher.publish(steps.flatMap((s) => s.riskChanges.map((change) => riskRecord(deps, change))));
   const outcomes = await deps.store.write(writes);
+  const resolved: ResolvedLabel[] = [];
   outcomes.forEach((outcome, index) => {
     const done = steps[index];
     if (done === undefined) return;
     if (outcome.kind === 'applied') {
       deps.events.riskChanges(done.riskChanges);
       deps.events.timerFired(done.timerEvaluations);
+      resolved.push(...done.resolved);
     } else {
       deps.events.stateConflict();
     }
   });
+  await deps.store.addLabels(resolved);
+  deps.events.labelsResolved(resolved);
   return steps.length;
 }
 

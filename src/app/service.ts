@@ -45,8 +45,21 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-function pipelineEvents(metrics: Metrics, drift: () => DriftMonitor | null): PipelineEvents {
+function pipelineEvents(
+  metrics: Metrics,
+  drift: () => DriftMonitor | null,
+  versionsWithLabels: Set<string>,
+): PipelineEvents {
   return {
+    labelsResolved: (labels) => {
+      for (const label of labels) {
+        versionsWithLabels.add(label.modelVersion);
+        metrics.labelsResolved.inc({
+          model_version: label.modelVersion,
+          label: label.churned ? 'churned' : 'retained',
+        });
+      }
+    },
     scored: (features, probability) => {
       metrics.churnProbability.observe(probability);
       drift()?.add(features, probability);
@@ -106,6 +119,15 @@ export async function startService(config: Config, log: Logger): Promise<Service
   );
   await redis.connect();
   const store = new CustomerStore(redis, redisKeys(config.redisNamespace), config.stateTtlSeconds);
+  // Model health from the labels the stream resolves (stats live in Redis, shared by all processes).
+  const versionsWithLabels = new Set<string>();
+  metrics.modelHealth(async () => {
+    const versions = new Set([...versionsWithLabels, models.current.churn?.config.version ?? 'rules_v1']);
+    const entries = await Promise.all([...versions].map(async (v) => [v, await store.labelStats(v)] as const));
+    return new Map(
+      entries.filter(([, stats]) => stats.positives.some((c) => c > 0) || stats.negatives.some((c) => c > 0)),
+    );
+  });
   const publisher = new Publisher(kafka);
   await publisher.connect();
   const clock = config.clock === 'wall' ? wallClock() : watermarkClock();
@@ -122,7 +144,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     validation: config.validation,
     hysteresis: config.hysteresis,
     maxStalenessMs: config.timers.maxStalenessMs,
-    events: pipelineEvents(metrics, () => drift),
+    events: pipelineEvents(metrics, () => drift, versionsWithLabels),
   };
   const handleBatch = createBatchHandler(deps);
   // Batches and timer passes of one partition never interleave: a timer pass sees a

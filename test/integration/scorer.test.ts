@@ -124,6 +124,12 @@ describe('streaming scorer (real Kafka, registry, Redis)', () => {
     expect(metrics).toMatch(/churnstream_feature_psi\{feature="recency_days"\} \d/);
     expect(metrics).toMatch(/churnstream_score_psi \d/);
     expect(metrics).toMatch(/churnstream_churn_probability_bucket\{le="0.5"\} \d/);
+    // Model health from labels the stream resolved itself over the replayed months.
+    const auc = Number(/churnstream_model_auc\{model_version="v1"\} ([\d.]+)/.exec(metrics)?.[1]);
+    expect(auc).toBeGreaterThan(0.5);
+    expect(auc).toBeLessThan(1);
+    expect(metrics).toMatch(/churnstream_labels_resolved_total\{model_version="v1",label="churned"\} \d/);
+    expect(metrics).toMatch(/churnstream_model_calibration_error\{model_version="v1"\} \d/);
     expect(DAY_MS).toBeGreaterThan(0);
   });
 

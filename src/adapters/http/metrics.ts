@@ -1,6 +1,13 @@
 // Every Prometheus metric churnstream exports, declared in one place with bounded
 // labels only (never a customer id). The registry is created by wiring and passed in.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import {
+  brierScore,
+  expectedCalibrationError,
+  histogramAuc,
+  type LabelStats,
+  reliability,
+} from '../../core/monitoring/calibration.js';
 
 export interface DriftReading {
   readonly features: readonly { readonly feature: string; readonly psi: number }[];
@@ -54,6 +61,59 @@ export function createMetrics(registry: Registry = new Registry()) {
       buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
       registers: [registry],
     }),
+    labelsResolved: counter('churnstream_labels_resolved_total', 'Churn predictions whose label the stream resolved.', [
+      'model_version',
+      'label',
+    ]),
+    /** Installs the model-health gauges (from resolved labels, per model version), read at scrape time. */
+    modelHealth: (read: () => Promise<ReadonlyMap<string, LabelStats>>) => {
+      const gauge = (name: string, help: string, value: (stats: LabelStats) => number) =>
+        new Gauge({
+          name,
+          help,
+          labelNames: ['model_version'],
+          registers: [registry],
+          async collect() {
+            this.reset();
+            for (const [version, stats] of await read()) {
+              const v = value(stats);
+              if (Number.isFinite(v)) this.set({ model_version: version }, v);
+            }
+          },
+        });
+      gauge('churnstream_model_auc', 'AUC of churn predictions on labels resolved by the stream.', histogramAuc);
+      gauge(
+        'churnstream_model_calibration_error',
+        'Expected calibration error on resolved labels (10 bins).',
+        expectedCalibrationError,
+      );
+      gauge('churnstream_model_brier_score', 'Brier score on resolved labels.', brierScore);
+      gauge('churnstream_realised_churn_rate', 'Share of resolved predictions that churned.', (s) => {
+        const pos = s.positives.reduce((a, b) => a + b, 0);
+        return pos / (pos + s.negatives.reduce((a, b) => a + b, 0));
+      });
+      gauge(
+        'churnstream_predicted_churn_rate',
+        'Mean predicted churn probability of the resolved predictions.',
+        (s) => {
+          const n = s.positives.reduce((a, b) => a + b, 0) + s.negatives.reduce((a, b) => a + b, 0);
+          return s.predictedSum.reduce((a, b) => a + b, 0) / n;
+        },
+      );
+      new Gauge({
+        name: 'churnstream_reliability_observed_rate',
+        help: 'Reliability table: observed churn rate per predicted-probability bin (lower bound in `bin`).',
+        labelNames: ['model_version', 'bin'],
+        registers: [registry],
+        async collect() {
+          this.reset();
+          for (const [version, stats] of await read()) {
+            for (const row of reliability(stats))
+              this.set({ model_version: version, bin: (row.bin / 10).toFixed(1) }, row.observedRate);
+          }
+        },
+      });
+    },
     /** Installs the drift gauges; their values are read at scrape time from `read`. */
     drift: (read: () => DriftReading | null) => {
       new Gauge({

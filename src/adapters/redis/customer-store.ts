@@ -2,7 +2,8 @@
 // (apply-state-1.lua) and the partition-sharded timers. The layout is documented in
 // docs/REDIS_LAYOUT.md; keys come from keys.ts only.
 import type { TierState } from '../../core/decisions/hysteresis.js';
-import type { StoredCustomer } from '../../core/pipeline/process.js';
+import { CALIBRATION_BINS, emptyLabelStats, type LabelStats } from '../../core/monitoring/calibration.js';
+import type { OpenPrediction, ResolvedLabel, StoredCustomer } from '../../core/pipeline/process.js';
 import { decodeState, encodeState } from '../../core/state/codec.js';
 import type { RedisKeys } from './keys.js';
 import { type ApplyStateOutcome, type ScriptedRedis, toApplyStateOutcome } from './scripts.js';
@@ -28,6 +29,7 @@ export interface CustomerWrite {
 interface Meta {
   readonly tier: TierState | null;
   readonly nextDue: number | null;
+  readonly prediction?: OpenPrediction | null;
 }
 
 export class CustomerStore {
@@ -56,7 +58,12 @@ export class CustomerStore {
       let stored: StoredCustomer | null = null;
       if (state !== null && state !== undefined) {
         const parsed: Meta = meta ? (JSON.parse(meta.toString()) as Meta) : { tier: null, nextDue: null };
-        stored = { state: decodeState(state), tier: parsed.tier, nextDue: parsed.nextDue ?? Number.NaN };
+        stored = {
+          state: decodeState(state),
+          tier: parsed.tier,
+          nextDue: parsed.nextDue ?? Number.NaN,
+          prediction: parsed.prediction ?? null,
+        };
       }
       loaded.set(id, { stored, version, lastOffset: offset ? BigInt(offset.toString()) : null });
     });
@@ -67,7 +74,11 @@ export class CustomerStore {
   async write(writes: readonly CustomerWrite[]): Promise<ApplyStateOutcome[]> {
     const outcomes = await Promise.all(
       writes.map((w) => {
-        const meta: Meta = { tier: w.next.tier, nextDue: Number.isNaN(w.next.nextDue) ? null : w.next.nextDue };
+        const meta: Meta = {
+          tier: w.next.tier,
+          nextDue: Number.isNaN(w.next.nextDue) ? null : w.next.nextDue,
+          prediction: w.next.prediction ?? null,
+        };
         return this.redis
           .applyState(
             this.keys.customerState(w.customerId),
@@ -115,6 +126,35 @@ export class CustomerStore {
   ): Promise<{ cursor: string; customers: string[] }> {
     const [next, flat] = await this.redis.zscan(this.keys.timers(partition), cursor, 'COUNT', count);
     return { cursor: next, customers: flat.filter((_, i) => i % 2 === 0) };
+  }
+
+  /**
+   * Adds resolved labels to their model version's statistics (bin counts and sums, so
+   * processes and restarts add up). Written after the state, at most once per label.
+   */
+  async addLabels(labels: readonly ResolvedLabel[]): Promise<void> {
+    if (labels.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const label of labels) {
+      const key = this.keys.labels(label.modelVersion);
+      const bin = Math.min(CALIBRATION_BINS - 1, Math.max(0, Math.floor(label.probability * CALIBRATION_BINS)));
+      pipeline.hincrby(key, `${label.churned ? 'pos' : 'neg'}:${bin}`, 1);
+      pipeline.hincrbyfloat(key, `psum:${bin}`, label.probability);
+      pipeline.hincrbyfloat(key, 'brier', (label.probability - (label.churned ? 1 : 0)) ** 2);
+    }
+    await pipeline.exec();
+  }
+
+  async labelStats(modelVersion: string): Promise<LabelStats> {
+    const fields = await this.redis.hgetall(this.keys.labels(modelVersion));
+    const stats = emptyLabelStats();
+    for (let bin = 0; bin < CALIBRATION_BINS; bin += 1) {
+      stats.positives[bin] = Number(fields[`pos:${bin}`] ?? 0);
+      stats.negatives[bin] = Number(fields[`neg:${bin}`] ?? 0);
+      stats.predictedSum[bin] = Number(fields[`psum:${bin}`] ?? 0);
+    }
+    stats.brierSum = Number(fields['brier'] ?? 0);
+    return stats;
   }
 
   async saveWatermark(partition: number, eventTime: number): Promise<void> {

@@ -17,6 +17,8 @@ export interface RedisKeys {
   timers(partition: number): string;
   /** Event-time watermark of a partition (string, ms), so replays survive restarts. */
   watermark(partition: number): string;
+  /** Resolved-label statistics of one model version (hash of bin counts and sums). */
+  labels(modelVersion: string): string;
 }
 
 export function redisKeys(namespace: string): RedisKeys {
@@ -25,5 +27,6 @@ export function redisKeys(namespace: string): RedisKeys {
     customerState: (customerId) => `${prefix}:{${customerId}}:state`,
     timers: (partition) => `${prefix}:timers:{p${partition}}`,
     watermark: (partition) => `${prefix}:watermark:{p${partition}}`,
+    labels: (modelVersion) => `${prefix}:labels:{${modelVersion}}`,
   };
 }

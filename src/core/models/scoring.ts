@@ -116,3 +116,7 @@ export function scoreLtv(
     isRulesFallback: false,
   };
 }
+
+/** Label horizon of churn predictions: the model's prediction window, 90 days without a model. */
+export const labelHorizonMs = (churn: ChurnModel | null): number =>
+  (churn?.config.prediction_window_days ?? 90) * 86_400_000;

@@ -19,11 +19,27 @@ import type { FeatureSpec } from '../features/spec.js';
 import { type ChurnModel, type LtvModel, scoreChurn, scoreLtv } from '../models/scoring.js';
 import { type CustomerState, cloneState, emptyState, type FoldOutcome, foldEvent } from '../state/customer-state.js';
 
+/** The open prediction whose label the stream resolves when its window closes. */
+export interface OpenPrediction {
+  readonly probability: number;
+  /** Event time the prediction was made; its label window is (at, at + horizon]. */
+  readonly at: number;
+  readonly modelVersion: string;
+}
+
+/** A prediction whose outcome is now known: churned = no order within the horizon. */
+export interface ResolvedLabel {
+  readonly modelVersion: string;
+  readonly probability: number;
+  readonly churned: boolean;
+}
+
 export interface StoredCustomer {
   readonly state: CustomerState;
   readonly tier: TierState | null;
   /** Next time the customer is due for a timer rescoring (NaN: none). */
   readonly nextDue: number;
+  readonly prediction?: OpenPrediction | null;
 }
 
 export interface SourcedEvent {
@@ -39,6 +55,8 @@ export interface ScoringContext {
   readonly hysteresis: HysteresisPolicy;
   /** Upper bound on the gap between timer rescorings of a customer with retained orders. */
   readonly maxStalenessMs: number;
+  /** Label horizon of churn predictions (the churn model's prediction window). */
+  readonly labelHorizonMs: number;
 }
 
 export interface RefusedEvent {
@@ -58,6 +76,8 @@ export interface CustomerStep {
   readonly timerEvaluations: number;
   /** Features and churn probability of each event-triggered scoring (drift monitoring). */
   readonly scored: { readonly features: Float64Array; readonly probability: number }[];
+  readonly prediction: OpenPrediction | null;
+  readonly resolved: ResolvedLabel[];
 }
 
 /** Work state while a step runs; copied into the immutable result at the end. */
@@ -68,6 +88,26 @@ interface Cursor {
   riskChanges: RiskChangeRecord[];
   timerEvaluations: number;
   scored: { features: Float64Array; probability: number }[];
+  prediction: OpenPrediction | null;
+  resolved: ResolvedLabel[];
+}
+
+/**
+ * Label resolution: an order inside the open prediction's window resolves it as retained;
+ * reaching the end of the window without one resolves it as churned. Either way the
+ * scoring that follows opens the next window.
+ */
+function resolveLabel(cursor: Cursor, asOf: number, ordered: boolean, ctx: ScoringContext): void {
+  const open = cursor.prediction;
+  if (open === null) return;
+  const closes = open.at + ctx.labelHorizonMs;
+  if (ordered && asOf > open.at && asOf <= closes) {
+    cursor.resolved.push({ modelVersion: open.modelVersion, probability: open.probability, churned: false });
+    cursor.prediction = null;
+  } else if (asOf >= closes) {
+    cursor.resolved.push({ modelVersion: open.modelVersion, probability: open.probability, churned: true });
+    cursor.prediction = null;
+  }
 }
 
 function rescore(
@@ -82,6 +122,9 @@ function rescore(
   const quick = scoreChurn(ctx.churn, features, false);
   if (trigger !== 'timer' && trigger !== 'model_change')
     cursor.scored.push({ features, probability: quick.probability });
+  resolveLabel(cursor, asOf, trigger === 'order', ctx);
+  if (cursor.prediction === null)
+    cursor.prediction = { probability: quick.probability, at: asOf, modelVersion: quick.modelVersion };
   const next = nextTier(cursor.tier, quick.probability, asOf, ctx.hysteresis);
   if (next === null) return;
   // A transition is published: now compute what it carries (reasons, LTV).
@@ -126,6 +169,8 @@ const start = (stored: StoredCustomer | null): Cursor => ({
   riskChanges: [],
   timerEvaluations: 0,
   scored: [],
+  prediction: stored?.prediction ?? null,
+  resolved: [],
 });
 
 export function processEvents(

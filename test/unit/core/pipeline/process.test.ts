@@ -21,6 +21,7 @@ const ctx: ScoringContext = {
   spec: DEFAULT_FEATURE_SPEC,
   hysteresis: DEFAULT_HYSTERESIS,
   maxStalenessMs: 7 * DAY_MS,
+  labelHorizonMs: 90 * DAY_MS,
 };
 let offset = 0;
 const order = (id: string, day: number): SourcedEvent => {
@@ -108,5 +109,21 @@ describe('per-customer step', () => {
     // due timers are evaluated first, then the model-change rescoring.
     const late = processModelChange('c1', first, T + 150 * DAY_MS, 'm2/m2', ctx);
     expect(late.riskChanges.map((r) => [r.trigger, r.risk_level])).toEqual([['timer', 'medium']]);
+  });
+
+  it('resolves labels: an order inside the 90-day window is retained, a window closing without one is churned', () => {
+    const first = processEvents('c1', null, regular, ctx);
+    // Orders every 10 days: each resolves the previous prediction as retained.
+    expect(first.resolved.map((l) => l.churned)).toEqual([false, false, false, false, false]);
+    expect(first.prediction).toMatchObject({ at: T + 50 * DAY_MS, modelVersion: 'rules_v1' });
+    // Silent afterwards: the window opened at day 50 closes at day 140 -> churned, exactly then.
+    const silent = processTimers('c1', first, T + 140 * DAY_MS, ctx);
+    expect(silent.resolved).toEqual([
+      { modelVersion: 'rules_v1', probability: first.prediction?.probability, churned: true },
+    ]);
+    expect(processTimers('c1', first, T + 140 * DAY_MS - 1, ctx).resolved).toEqual([]);
+    // An order on day 140 itself still counts as inside the window.
+    const back = processEvents('c1', first, [order('back', 140)], ctx);
+    expect(back.resolved.map((l) => l.churned)).toEqual([false]);
   });
 });
