@@ -32,6 +32,13 @@ describe('prometheus (real)', () => {
     expect(target?.scrapeUrl).toBe(`http://${stackEnv['STACK_HOST']}:${stackEnv['APP_HTTP_PORT']}/metrics`);
   });
 
+  it('accepts the alert rules with promtool', () => {
+    const output = execFileSync('promtool', ['check', 'rules', 'deploy/prometheus/rules/churnstream.yml'], {
+      encoding: 'utf8',
+    });
+    expect(output).toMatch(/SUCCESS: 8 rules found/);
+  });
+
   it('accepts the checked-in config with promtool', () => {
     const output = execFileSync('promtool', ['check', 'config', 'deploy/prometheus/prometheus.yml'], {
       encoding: 'utf8',

@@ -1,0 +1,103 @@
+// Generates deploy/grafana/dashboards/churnstream.json (provisioned into Grafana).
+// Panels are listed here once; re-run after changing them: node scripts/grafana-dashboard.mjs
+import { writeFileSync } from 'node:fs';
+
+const rows = [
+  [
+    'Flow',
+    [
+      ['Events consumed / s', 'sum(rate(churnstream_events_consumed_total[1m]))'],
+      ['Events by outcome / s', 'sum by (outcome) (rate(churnstream_events_processed_total[1m]))'],
+      ['Risk changes / min by new tier', 'sum by (to) (rate(churnstream_risk_changes_total[5m])) * 60'],
+      ['Timer rescorings / s', 'rate(churnstream_timer_evaluations_total[1m])'],
+    ],
+  ],
+  [
+    'Lag',
+    [
+      ['Consumer lag by partition', 'max by (partition) (churnstream_consumer_lag_records)'],
+      ['Total lag', 'sum(churnstream_consumer_lag_records)'],
+    ],
+  ],
+  [
+    'Latency',
+    [
+      [
+        'Batch duration p99',
+        'histogram_quantile(0.99, sum by (le) (rate(churnstream_batch_duration_seconds_bucket[5m])))',
+      ],
+      [
+        'Batch duration p50',
+        'histogram_quantile(0.5, sum by (le) (rate(churnstream_batch_duration_seconds_bucket[5m])))',
+      ],
+    ],
+  ],
+  [
+    'Errors and dead letters',
+    [
+      ['Dead letters / min by reason', 'sum by (reason) (rate(churnstream_dead_letters_total[5m])) * 60'],
+      ['State write conflicts / min', 'rate(churnstream_state_conflicts_total[5m]) * 60'],
+    ],
+  ],
+  [
+    'Model health',
+    [
+      ['Score PSI vs training', 'churnstream_score_psi'],
+      ['Feature PSI (top 10)', 'topk(10, churnstream_feature_psi)'],
+      ['AUC on resolved labels', 'churnstream_model_auc'],
+      ['Calibration error', 'churnstream_model_calibration_error'],
+      ['Brier score', 'churnstream_model_brier_score'],
+      ['Predicted vs realised churn rate', 'churnstream_predicted_churn_rate'],
+      ['Realised churn rate', 'churnstream_realised_churn_rate'],
+      ['Reliability: observed rate by bin', 'churnstream_reliability_observed_rate'],
+      ['Score distribution', 'sum by (le) (rate(churnstream_churn_probability_bucket[15m]))'],
+      ['Model in use', 'churnstream_model_info'],
+    ],
+  ],
+  [
+    'Runtime',
+    [
+      ['Event loop lag p99', 'nodejs_eventloop_lag_p99_seconds'],
+      ['Heap used', 'nodejs_heap_size_used_bytes'],
+      ['Resident memory', 'process_resident_memory_bytes'],
+      ['CPU', 'rate(process_cpu_seconds_total[1m])'],
+    ],
+  ],
+];
+
+let id = 1;
+let y = 0;
+const panels = [];
+for (const [title, items] of rows) {
+  panels.push({ id: id++, type: 'row', title, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y: y++ }, panels: [] });
+  items.forEach(([panelTitle, expr], index) => {
+    panels.push({
+      id: id++,
+      type: 'timeseries',
+      title: panelTitle,
+      datasource: { type: 'prometheus', uid: 'prometheus' },
+      gridPos: { h: 8, w: 6, x: (index % 4) * 6, y: y + Math.floor(index / 4) * 8 },
+      targets: [{ refId: 'A', expr, datasource: { type: 'prometheus', uid: 'prometheus' } }],
+      fieldConfig: { defaults: {}, overrides: [] },
+      options: { legend: { displayMode: 'list', placement: 'bottom' } },
+    });
+  });
+  y += Math.ceil(items.length / 4) * 8;
+}
+
+const dashboard = {
+  uid: 'churnstream',
+  title: 'churnstream',
+  tags: ['churnstream'],
+  timezone: 'utc',
+  schemaVersion: 39,
+  version: 1,
+  refresh: '10s',
+  time: { from: 'now-1h', to: 'now' },
+  panels,
+};
+writeFileSync(
+  new URL('../deploy/grafana/dashboards/churnstream.json', import.meta.url),
+  `${JSON.stringify(dashboard, null, 2)}\n`,
+);
+console.log(`${panels.length} panels written`);
