@@ -17,6 +17,8 @@ const rows = [
     [
       ['Consumer lag by partition', 'max by (partition) (churnstream_consumer_lag_records)'],
       ['Total lag', 'sum(churnstream_consumer_lag_records)'],
+      ['Timer backlog by partition', 'churnstream_timer_backlog'],
+      ['Rebalances (15 min)', 'increase(churnstream_rebalances_total[15m])'],
     ],
   ],
   [
@@ -29,6 +31,14 @@ const rows = [
       [
         'Batch duration p50',
         'histogram_quantile(0.5, sum by (le) (rate(churnstream_batch_duration_seconds_bucket[5m])))',
+      ],
+      [
+        'End-to-end latency p99 (event time to processed)',
+        'histogram_quantile(0.99, sum by (le) (rate(churnstream_end_to_end_latency_seconds_bucket[5m])))',
+      ],
+      [
+        'Redis round trip p99 by operation',
+        'histogram_quantile(0.99, sum by (le, operation) (rate(churnstream_redis_call_duration_seconds_bucket[5m])))',
       ],
     ],
   ],

@@ -44,6 +44,8 @@ export interface PipelineEvents {
   stateConflict(): void;
   timerFired(count: number): void;
   batchDone(partition: number, messages: number, seconds: number, lastEventTime: number): void;
+  eventProcessed(eventTime: number): void;
+  redisCall(operation: 'read' | 'write', seconds: number): void;
 }
 
 export interface PipelineDeps {
@@ -159,7 +161,9 @@ export function createBatchHandler(deps: PipelineDeps) {
       if (attempt > MAX_CONFLICT_RETRIES)
         throw new Error(`state version conflicts persist for ${pending.length} customers`);
       const ctx = scoringContext(deps);
+      const readStarted = performance.now();
       const loaded = await deps.store.read(pending, batch.partition);
+      deps.events.redisCall('read', (performance.now() - readStarted) / 1000);
       const writes: CustomerWrite[] = [];
       const steps: CustomerStep[] = [];
       const refreshTimers: CustomerWrite[] = [];
@@ -203,8 +207,10 @@ export function createBatchHandler(deps: PipelineDeps) {
       }
       await deps.publisher.publish(outgoing);
       await heartbeat();
+      const writeStarted = performance.now();
       const outcomes = await deps.store.write(writes);
       await deps.store.refreshTimers(refreshTimers);
+      deps.events.redisCall('write', (performance.now() - writeStarted) / 1000);
       const conflicted = new Set<string>();
       const resolved: ResolvedLabel[] = [];
       outcomes.forEach((outcome, index) => {
@@ -229,6 +235,7 @@ export function createBatchHandler(deps: PipelineDeps) {
       pending = pending.filter((id) => conflicted.has(id));
     }
     const lastEventTime = Math.max(0, ...[...byCustomer.values()].flat().map((e) => e.event.eventTime));
+    for (const events of byCustomer.values()) for (const e of events) deps.events.eventProcessed(e.event.eventTime);
     // The watermark moves only once the whole batch is applied, so a timer never fires
     // ahead of an event of the same batch.
     if (lastEventTime > deps.clock.now(batch.partition)) {

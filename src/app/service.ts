@@ -75,6 +75,8 @@ function pipelineEvents(
     timerFired: (count) => metrics.timerEvaluations.inc(count),
     batchDone: (partition, _messages, seconds) =>
       metrics.batchSeconds.observe({ partition: String(partition) }, seconds),
+    eventProcessed: (eventTime) => metrics.endToEndSeconds.observe(Math.max(0, (Date.now() - eventTime) / 1000)),
+    redisCall: (operation, seconds) => metrics.redisSeconds.observe({ operation }, seconds),
   };
 }
 
@@ -170,6 +172,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
       metrics.lag.set({ partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - lastOffset - 1n));
     },
     onAssignment: (partitions) => {
+      metrics.rebalances.inc();
       log.info({ partitions }, 'partitions assigned');
       // Replays: resume each partition's event-time watermark where the last owner left it.
       if (clock.kind === 'watermark') {
@@ -202,6 +205,12 @@ export async function startService(config: Config, log: Logger): Promise<Service
       }
     });
   }, config.timers.intervalMs);
+
+  metrics.timerBacklog(async () => {
+    const partitions = consumer.assigned();
+    const counts = await Promise.all(partitions.map((p) => store.timerBacklog(p, clock.now(p))));
+    return new Map(partitions.map((p, i) => [p, counts[i] ?? 0]));
+  });
 
   const routes: RouteTable = {
     '/healthz': async () => ({ status: 200, body: { status: 'ok' } }),

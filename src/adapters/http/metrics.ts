@@ -43,6 +43,20 @@ export function createMetrics(registry: Registry = new Registry()) {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
+    endToEndSeconds: new Histogram({
+      name: 'churnstream_end_to_end_latency_seconds',
+      help: "Wall-clock time from an event's event time to its processing (replays show their age).",
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 300, 3600, 86_400, 2_592_000],
+      registers: [registry],
+    }),
+    redisSeconds: new Histogram({
+      name: 'churnstream_redis_call_duration_seconds',
+      help: 'Redis round trips of a batch, by operation.',
+      labelNames: ['operation'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    rebalances: counter('churnstream_rebalances_total', 'Consumer group joins (each rebalance moves partitions).'),
     lag: new Gauge({
       name: 'churnstream_consumer_lag_records',
       help: 'High watermark minus the next offset to process.',
@@ -111,6 +125,19 @@ export function createMetrics(registry: Registry = new Registry()) {
             for (const row of reliability(stats))
               this.set({ model_version: version, bin: (row.bin / 10).toFixed(1) }, row.observedRate);
           }
+        },
+      });
+    },
+    /** Installs the timer backlog gauge (due timers per owned partition), read at scrape time. */
+    timerBacklog: (read: () => Promise<ReadonlyMap<number, number>>) => {
+      new Gauge({
+        name: 'churnstream_timer_backlog',
+        help: 'Customers whose rescoring timer is due but not yet processed, per owned partition.',
+        labelNames: ['partition'],
+        registers: [registry],
+        async collect() {
+          this.reset();
+          for (const [partition, due] of await read()) this.set({ partition: String(partition) }, due);
         },
       });
     },

@@ -1,0 +1,53 @@
+// A drift scenario on the real stack: customers who spend fifty times what the training
+// data saw push the monetary features' and the score's PSI past the 0.25 alert level.
+import type { Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafka } from '../../src/adapters/kafka/client.js';
+import { createLogger } from '../../src/app/logger.js';
+import { type Service, startService } from '../../src/app/service.js';
+import { type Provisioned, provision } from '../../src/app/setup.js';
+import { generateDemoHistory } from '../../src/core/demo/generator.js';
+import { produceEvents, scorerConfig } from '../helpers/scorer.js';
+
+const config = scorerConfig('drift', { CHURNSTREAM_MODELS_DIR: new URL('../../models/', import.meta.url).pathname });
+let kafka: Kafka;
+let provisioned: Provisioned;
+let service: Service;
+
+const gauge = (metrics: string, pattern: string): number =>
+  Number(new RegExp(`${pattern} ([\\d.e+-]+)`).exec(metrics)?.[1]);
+
+beforeAll(async () => {
+  kafka = createKafka(config.kafka);
+  provisioned = await provision(config);
+  service = await startService(config, createLogger('silent'));
+}, 120_000);
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+describe('drift scenario', () => {
+  it('raises feature and score PSI past the alert threshold for a shifted population', async () => {
+    const shifted = generateDemoHistory({ seed: 31, customers: 400, start: Date.UTC(2024, 0, 1), days: 300 }).map(
+      (e) => ({
+        ...e,
+        amount: e.amount * 50,
+        itemCount: e.itemCount * 40,
+      }),
+    );
+    await produceEvents(kafka, config.topics.orders, provisioned.registry, provisioned.schemas.orders, shifted);
+    const address = service.http.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    let metrics = '';
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      if (gauge(metrics, 'churnstream_drift_window_scorings') >= shifted.length * 0.9) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(gauge(metrics, 'churnstream_feature_psi\\{feature="monetary_spend"\\}')).toBeGreaterThan(0.25);
+    expect(gauge(metrics, 'churnstream_feature_psi\\{feature="avg_basket_size"\\}')).toBeGreaterThan(0.25);
+    expect(gauge(metrics, 'churnstream_score_psi')).toBeGreaterThan(0);
+  }, 120_000);
+});
