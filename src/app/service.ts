@@ -80,7 +80,11 @@ function pipelineEvents(
   };
 }
 
-export async function startService(config: Config, log: Logger): Promise<Service> {
+export async function startService(
+  config: Config,
+  log: Logger,
+  onFatal: (error: Error) => void = () => {},
+): Promise<Service> {
   const metrics = createMetrics();
   const models = new ModelRegistry(config.models.dir ?? fromPackageRoot('models'));
   const active = models.loadDefaults({
@@ -181,7 +185,12 @@ export async function startService(config: Config, log: Logger): Promise<Service
         });
       }
     },
-    onCrash: (error) => log.error({ err: error }, 'consumer crashed'),
+    onCrash: (error, restarting) => {
+      log.error({ err: error, restarting }, 'consumer crashed');
+      // A consumer kafkajs will not restart is dead: stop the process so a supervisor restarts it
+      // (offsets were committed only for finished batches, so nothing is lost).
+      if (!restarting) onFatal(error);
+    },
   });
 
   // Timer loop: rescore customers of the owned partitions whose timers are due.

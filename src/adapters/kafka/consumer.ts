@@ -27,7 +27,8 @@ export interface ConsumerOptions {
   readonly maxBytesPerPartition?: number;
   readonly handle: (batch: Batch, heartbeat: () => Promise<void>) => Promise<void>;
   readonly onAssignment?: (partitions: readonly number[]) => void;
-  readonly onCrash?: (error: Error) => void;
+  /** `restarting` is false when kafkajs gives up (a non-retriable error): the consumer is dead. */
+  readonly onCrash?: (error: Error, restarting: boolean) => void;
 }
 
 export interface RunningConsumer {
@@ -49,7 +50,7 @@ export async function startConsumer(kafka: Kafka, options: ConsumerOptions): Pro
     options.onAssignment?.(assigned);
   });
   consumer.on(consumer.events.CRASH, (event) => {
-    options.onCrash?.(event.payload.error);
+    options.onCrash?.(event.payload.error, event.payload.restart);
   });
   await consumer.connect();
   await consumer.subscribe({ topic: options.topic, fromBeginning: options.fromBeginning });

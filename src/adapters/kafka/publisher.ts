@@ -10,6 +10,10 @@ export interface OutgoingRecord {
   readonly headers?: Record<string, string>;
 }
 
+/** Well under the broker's default 1 MiB record-batch limit, per partition and request. */
+const MAX_REQUEST_BYTES = 256 * 1024;
+const MAX_REQUEST_RECORDS = 1000;
+
 export class Publisher {
   private readonly producer: Producer;
 
@@ -21,17 +25,34 @@ export class Publisher {
     await this.producer.connect();
   }
 
+  /**
+   * Sends in requests of bounded size (the broker refuses record batches above its
+   * message.max.bytes, 1 MiB by default), in order, each acknowledged by all replicas.
+   */
   async publish(records: readonly OutgoingRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    const byTopic = new Map<string, OutgoingRecord[]>();
-    for (const record of records) byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record]);
-    await this.producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, list]) => ({
-        topic,
-        messages: list.map((r) => ({ key: r.key, value: r.value, ...(r.headers ? { headers: r.headers } : {}) })),
-      })),
-    });
+    let chunk: OutgoingRecord[] = [];
+    let bytes = 0;
+    const flush = async () => {
+      if (chunk.length === 0) return;
+      const byTopic = new Map<string, OutgoingRecord[]>();
+      for (const record of chunk) byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record]);
+      await this.producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, list]) => ({
+          topic,
+          messages: list.map((r) => ({ key: r.key, value: r.value, ...(r.headers ? { headers: r.headers } : {}) })),
+        })),
+      });
+      chunk = [];
+      bytes = 0;
+    };
+    for (const record of records) {
+      const size = record.value.length + (record.key?.length ?? 0) + 64;
+      if (chunk.length > 0 && (bytes + size > MAX_REQUEST_BYTES || chunk.length >= MAX_REQUEST_RECORDS)) await flush();
+      chunk.push(record);
+      bytes += size;
+    }
+    await flush();
   }
 
   async disconnect(): Promise<void> {

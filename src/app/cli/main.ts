@@ -43,7 +43,10 @@ program
   .action(async () => {
     const config = loadConfig();
     const log = createLogger(config.logLevel);
-    const service = await startService(config, log);
+    const service = await startService(config, log, (error) => {
+      log.fatal({ err: error }, 'the consumer cannot continue; exiting for a restart');
+      process.exit(1);
+    });
     let stopping = false;
     const shutdown = (signal: string) => {
       if (stopping) return;
