@@ -3,6 +3,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdempotentProducer, createKafka } from '../../src/adapters/kafka/client.js';
+import { Publisher } from '../../src/adapters/kafka/publisher.js';
 import {
   fromOrderEventRecord,
   type OrderEventRecord,
@@ -116,5 +117,25 @@ describe('kafka (real broker)', () => {
     const endTotal = ends.reduce((sum, p) => sum + Number(p.high), 0);
     expect(committedTotal).toBe(history.length);
     expect(endTotal).toBe(history.length);
+  });
+
+  it('publishes more than the broker takes in one request, in bounded requests, in order', async () => {
+    const publisher = new Publisher(kafka);
+    await publisher.connect();
+    const value = Buffer.alloc(2048, 7);
+    // 3,000 x 2 KiB = 6 MiB to one partition: six times the broker's default message.max.bytes.
+    const records = Array.from({ length: 3000 }, (_, i) => ({
+      topic: config.topics.riskChanges,
+      key: 'same-key',
+      value,
+      headers: { n: String(i) },
+    }));
+    await publisher.publish(records);
+    await publisher.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(config.topics.riskChanges);
+    await admin.disconnect();
+    expect(ends.reduce((sum, p) => sum + Number(p.high), 0)).toBe(3000);
   });
 });
