@@ -273,6 +273,7 @@ export async function startService(
           customer_id: id,
           as_of: new Date(asOf).toISOString(),
           last_event_time: new Date(loaded.stored.state.maxEventTime).toISOString(),
+          state_updated_at: loaded.updatedAt === null ? null : new Date(loaded.updatedAt).toISOString(),
           state_version: loaded.version,
           risk_tier: loaded.stored.tier,
           next_rescore_at: Number.isNaN(loaded.stored.nextDue) ? null : new Date(loaded.stored.nextDue).toISOString(),

@@ -108,11 +108,13 @@ describe('streaming scorer (real Kafka, registry, Redis)', () => {
     const response = await fetch(`http://127.0.0.1:${port}/customers/${encodeURIComponent(customer)}`);
     expect(response.status).toBe(200);
     const body = (await response.json()) as {
+      state_updated_at: string;
       churn: { churn_probability: number; model_version: string };
       ltv: { predicted_ltv: number };
       features: Record<string, number | null>;
     };
     expect(body.churn.model_version).toBe('v1');
+    expect(Date.parse(body.state_updated_at)).toBeGreaterThan(Date.now() - 300_000);
     expect(body.churn.churn_probability).toBeGreaterThan(0);
     expect(Object.keys(body.features)).toHaveLength(56);
     expect((await fetch(`http://127.0.0.1:${port}/customers/nobody-${Date.now()}`)).status).toBe(404);

@@ -10,6 +10,8 @@ import { type ApplyStateOutcome, type ScriptedRedis, toApplyStateOutcome } from 
 
 export interface LoadedCustomer {
   readonly stored: StoredCustomer | null;
+  /** Wall-clock time the state was last written (ms), or null. */
+  readonly updatedAt: number | null;
   /** Version read (0 when absent): the compare-and-set's expectation. */
   readonly version: number;
   /** Last applied offset of the given partition, or null. */
@@ -30,6 +32,8 @@ interface Meta {
   readonly tier: TierState | null;
   readonly nextDue: number | null;
   readonly prediction?: OpenPrediction | null;
+  /** Wall-clock time of the write (ms). */
+  readonly updatedAt?: number;
 }
 
 export class CustomerStore {
@@ -56,8 +60,10 @@ export class CustomerStore {
       const [ver, state, meta, offset] = value as (Buffer | null)[];
       const version = ver === null || ver === undefined ? 0 : Number(ver.toString());
       let stored: StoredCustomer | null = null;
+      let updatedAt: number | null = null;
       if (state !== null && state !== undefined) {
         const parsed: Meta = meta ? (JSON.parse(meta.toString()) as Meta) : { tier: null, nextDue: null };
+        updatedAt = parsed.updatedAt ?? null;
         stored = {
           state: decodeState(state),
           tier: parsed.tier,
@@ -65,7 +71,7 @@ export class CustomerStore {
           prediction: parsed.prediction ?? null,
         };
       }
-      loaded.set(id, { stored, version, lastOffset: offset ? BigInt(offset.toString()) : null });
+      loaded.set(id, { stored, updatedAt, version, lastOffset: offset ? BigInt(offset.toString()) : null });
     });
     return loaded;
   }
@@ -78,6 +84,7 @@ export class CustomerStore {
           tier: w.next.tier,
           nextDue: Number.isNaN(w.next.nextDue) ? null : w.next.nextDue,
           prediction: w.next.prediction ?? null,
+          updatedAt: Date.now(),
         };
         return this.redis
           .applyState(
