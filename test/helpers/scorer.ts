@@ -205,3 +205,48 @@ export async function stateDifferences(
   }
   return differences;
 }
+
+export interface StreamOutcome {
+  readonly expectedRecords: number;
+  readonly missing: number;
+  readonly unexpected: number;
+  readonly inconsistentDuplicates: number;
+  readonly duplicates: number;
+  readonly stateDifferences: number;
+}
+
+/**
+ * Waits for the stream's output and compares it with the pure core's result for the
+ * same history: risk-change ids (missing, unexpected, duplicates and whether they are
+ * identical) and every customer's state in Redis.
+ */
+export async function compareStreamWithCore(options: {
+  readonly kafka: Kafka;
+  readonly config: Config;
+  readonly registry: AvroRegistry;
+  readonly riskSchema: RegisteredValueSchema;
+  readonly redis: Redis;
+  readonly history: readonly OrderEvent[];
+  readonly models: ActiveModels;
+  readonly timeoutMs: number;
+}): Promise<StreamOutcome> {
+  const { kafka, config, registry, riskSchema, redis, history, models, timeoutMs } = options;
+  const want = expectedOutput(history, models, config.partitions, config.timers.maxStalenessMs);
+  const got = await readRiskChanges(
+    kafka,
+    config.topics.riskChanges,
+    registry,
+    riskSchema,
+    want.records.length,
+    timeoutMs,
+  );
+  const result = compareRecords(got, want.records);
+  return {
+    expectedRecords: want.records.length,
+    missing: result.missing,
+    unexpected: result.unexpected,
+    inconsistentDuplicates: result.inconsistentDuplicates,
+    duplicates: result.duplicates,
+    stateDifferences: await stateDifferences(redis, config.redisNamespace, want.states),
+  };
+}

@@ -10,7 +10,7 @@ import { createKafka } from '../../src/adapters/kafka/client.js';
 import { ModelRegistry } from '../../src/app/model-registry.js';
 import { type Provisioned, provision } from '../../src/app/setup.js';
 import { generateDemoHistory } from '../../src/core/demo/generator.js';
-import { compareRecords, expectedOutput, produceEvents, readRiskChanges, stateDifferences } from '../helpers/scorer.js';
+import { compareStreamWithCore, produceEvents } from '../helpers/scorer.js';
 import { configOf, exited, processEnv, startScorer, waitForProgress } from '../helpers/scorer-process.js';
 
 const env = processEnv('rebalance');
@@ -51,34 +51,27 @@ describe('rebalances (processes joining and leaving mid-stream)', () => {
     await exited(b);
     expect(progress.every((p) => p < history.length)).toBe(true);
 
-    const want = expectedOutput(
-      history,
-      new ModelRegistry(modelsDir).loadDefaults(),
-      config.partitions,
-      config.timers.maxStalenessMs,
-    );
-    const got = await readRiskChanges(
+    const outcome = await compareStreamWithCore({
       kafka,
-      config.topics.riskChanges,
-      provisioned.registry,
-      provisioned.schemas.riskChanges,
-      want.records.length,
-      150_000,
+      config,
+      registry: provisioned.registry,
+      riskSchema: provisioned.schemas.riskChanges,
+      redis,
+      history,
+      models: new ModelRegistry(modelsDir).loadDefaults(),
+      timeoutMs: 150_000,
+    });
+    console.log(
+      `rebalance test: ${history.length} events, ${outcome.expectedRecords} risk changes, ${outcome.duplicates} duplicates; joins at ${progress.join(', ')}`,
     );
-    const result = compareRecords(got, want.records);
-    expect({
-      missing: result.missing,
-      unexpected: result.unexpected,
-      inconsistentDuplicates: result.inconsistentDuplicates,
-    }).toEqual({
+    const { missing, unexpected, inconsistentDuplicates, stateDifferences } = outcome;
+    expect({ missing, unexpected, inconsistentDuplicates, stateDifferences }).toEqual({
       missing: 0,
       unexpected: 0,
       inconsistentDuplicates: 0,
+      stateDifferences: 0,
     });
-    console.log(
-      `rebalance test: ${history.length} events, ${want.records.length} risk changes, ${result.duplicates} duplicates; joins at ${progress.join(', ')}`,
-    );
-    expect(await stateDifferences(redis, config.redisNamespace, want.states)).toBe(0);
+    expect(outcome.expectedRecords).toBeGreaterThan(1000);
     for (const child of [a, c]) child.kill('SIGTERM');
     await Promise.all([exited(a), exited(c)]);
   }, 300_000);
