@@ -9,6 +9,7 @@
 // A crash between 1 and 2 republishes the same records (same deterministic ids) on
 // redelivery; a crash between 2 and 3 redelivers events whose offsets the state
 // already holds, and they are skipped. docs/EXACTLY_ONCE.md has the full argument.
+import { packageVersion } from '../adapters/files/package-root.js';
 import type { Batch } from '../adapters/kafka/consumer.js';
 import type { OutgoingRecord, Publisher } from '../adapters/kafka/publisher.js';
 import type { CustomerStore, CustomerWrite, LoadedCustomer } from '../adapters/redis/customer-store.js';
@@ -31,7 +32,8 @@ import {
 import type { Clock } from './clock.js';
 import { activeSpec, type ModelRegistry } from './model-registry.js';
 
-export const CHURNSTREAM_VERSION = '0.1.0';
+/** Named in every dead letter, so a rejected record says which release rejected it. */
+export const CHURNSTREAM_VERSION = packageVersion();
 
 /** Counts the pipeline reports; the metrics module turns them into Prometheus series. */
 export interface PipelineEvents {

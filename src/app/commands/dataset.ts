@@ -9,8 +9,9 @@ import { loadCdnow } from '../../adapters/files/datasets/cdnow.js';
 import { loadGenericCsv } from '../../adapters/files/datasets/generic-csv.js';
 import { formatReport } from '../../adapters/files/datasets/report.js';
 import { loadUciOnlineRetail } from '../../adapters/files/datasets/uci-online-retail.js';
-import { customerRows, cutoffsBetween, type DatasetRow, rulesProbability } from '../../core/dataset/build.js';
+import { customerRows, cutoffsBetween, type DatasetRow } from '../../core/dataset/build.js';
 import { fitFeatureSpec } from '../../core/dataset/fit-spec.js';
+import { rulesChurnScore } from '../../core/decisions/rules.js';
 import type { OrderEvent } from '../../core/events/order-event.js';
 import { groupByCustomer } from '../../core/features/batch.js';
 import { withMemberships } from '../../core/features/extract.js';
@@ -137,7 +138,7 @@ export async function buildDatasetFile(
       ...Array.from(features, cell),
       String(row.labels.churned),
       String(row.labels.futureSpend),
-      String(rulesProbability(features)),
+      String(rulesChurnScore(features).probability),
       String(row.rfm.frequency),
       String(row.rfm.recency),
       String(row.rfm.age),

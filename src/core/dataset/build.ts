@@ -3,7 +3,6 @@
 // and labels from events after the cutoff only. Eligible: at least one counted order in
 // the observation window before the cutoff. Also carries the baselines' inputs: the
 // rules score (from the same features) and the BG/NBD summary.
-import { rulesChurnScore } from '../decisions/rules.js';
 import type { OrderEvent } from '../events/order-event.js';
 import { byEventTime, replayAtCutoffs } from '../features/batch.js';
 import { rawFeaturesAt } from '../features/extract.js';
@@ -55,6 +54,3 @@ export function customerRows(customerId: string, events: readonly OrderEvent[], 
   });
   return rows;
 }
-
-/** The rules baseline's probability for a full feature vector (raw part is what it reads). */
-export const rulesProbability = (features: ArrayLike<number>): number => rulesChurnScore(features).probability;

@@ -74,17 +74,3 @@ export function customerFeaturesAtCutoffs(
   });
   return rows;
 }
-
-/** Features for every customer at every cutoff (rows grouped by customer). */
-export function featuresAtCutoffs(
-  events: Iterable<OrderEvent>,
-  cutoffs: readonly number[],
-  spec: FeatureSpec,
-  include?: (features: Float64Array, cutoff: number) => boolean,
-): FeatureRow[] {
-  const rows: FeatureRow[] = [];
-  for (const [customerId, history] of groupByCustomer(events)) {
-    rows.push(...customerFeaturesAtCutoffs(customerId, history, cutoffs, spec, include));
-  }
-  return rows;
-}

@@ -161,6 +161,8 @@ function fireDueTimers(
   }
 }
 
+const noOutcomes = (): Record<FoldOutcome, number> => ({ applied: 0, duplicate: 0, too_late: 0, refund_pending: 0 });
+
 // The stored state is copied: a step never changes its input.
 const start = (stored: StoredCustomer | null): Cursor => ({
   state: stored === null ? emptyState() : cloneState(stored.state),
@@ -181,7 +183,7 @@ export function processEvents(
 ): CustomerStep {
   const cursor = start(stored);
   const refused: RefusedEvent[] = [];
-  const outcomes: Record<FoldOutcome, number> = { applied: 0, duplicate: 0, too_late: 0, refund_pending: 0 };
+  const outcomes = noOutcomes();
   for (const { event, offset } of events) {
     fireDueTimers(customerId, cursor, event.eventTime, true, ctx);
     const outcome = foldEvent(cursor.state, event, ctx.spec.retention);
@@ -213,7 +215,7 @@ export function processTimers(
 ): CustomerStep {
   const cursor = start(stored);
   fireDueTimers(customerId, cursor, now, false, ctx);
-  return { ...cursor, refused: [], outcomes: { applied: 0, duplicate: 0, too_late: 0, refund_pending: 0 } };
+  return { ...cursor, refused: [], outcomes: noOutcomes() };
 }
 
 /**
@@ -233,5 +235,5 @@ export function processModelChange(
   const when = Math.max(asOf, cursor.state.maxEventTime);
   rescore(customerId, cursor, when, 'model_change', `model:${modelVersions}`, ctx);
   schedule(cursor, when, ctx);
-  return { ...cursor, refused: [], outcomes: { applied: 0, duplicate: 0, too_late: 0, refund_pending: 0 } };
+  return { ...cursor, refused: [], outcomes: noOutcomes() };
 }
