@@ -46,7 +46,8 @@ export const configSchema = z.object({
   CHURNSTREAM_FROM_BEGINNING: z.enum(['true', 'false']).default('true'),
   CHURNSTREAM_TIMER_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
   CHURNSTREAM_TIMER_BATCH: z.coerce.number().int().min(1).default(500),
-  CHURNSTREAM_MAX_STALENESS_DAYS: z.coerce.number().positive().default(7),
+  CHURNSTREAM_MAX_STALENESS_DAYS: z.coerce.number().positive().default(30),
+  CHURNSTREAM_TIMER_MODE: z.enum(['model', 'every_change']).default('model'),
   CHURNSTREAM_STATE_TTL_DAYS: z.coerce.number().int().min(0).default(730),
   CHURNSTREAM_EVENT_FLOOR: z.iso.date().default('1990-01-01'),
   CHURNSTREAM_MAX_FUTURE_HOURS: z.coerce.number().min(0).default(24),
@@ -79,7 +80,13 @@ export interface Config {
   readonly sessionTimeoutMs: number;
   /** Bytes fetched per partition per batch (kafkajs maxBytesPerPartition). */
   readonly maxBatchBytes: number;
-  readonly timers: { readonly intervalMs: number; readonly batch: number; readonly maxStalenessMs: number };
+  readonly timers: {
+    readonly intervalMs: number;
+    readonly batch: number;
+    readonly maxStalenessMs: number;
+    /** model: rescore when time moves a feature across one of the churn model's splits; every_change: on every feature change. */
+    readonly modelAware: boolean;
+  };
   readonly stateTtlSeconds: number;
   readonly validation: { readonly floor: number; readonly maxFutureMs: number; readonly maxIdLength: number };
   readonly hysteresis: { readonly band: number; readonly minDwellMs: number };
@@ -130,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       intervalMs: raw.CHURNSTREAM_TIMER_INTERVAL_MS,
       batch: raw.CHURNSTREAM_TIMER_BATCH,
       maxStalenessMs: raw.CHURNSTREAM_MAX_STALENESS_DAYS * DAY,
+      modelAware: raw.CHURNSTREAM_TIMER_MODE === 'model',
     }),
     stateTtlSeconds: raw.CHURNSTREAM_STATE_TTL_DAYS * 86_400,
     validation: Object.freeze({

@@ -66,6 +66,7 @@ export interface PipelineDeps {
   readonly validation: ValidationRules;
   readonly hysteresis: HysteresisPolicy;
   readonly maxStalenessMs: number;
+  readonly modelAwareTimers: boolean;
   readonly events: PipelineEvents;
 }
 
@@ -86,6 +87,7 @@ function scoringContext(deps: PipelineDeps): ScoringContext {
     hysteresis: deps.hysteresis,
     maxStalenessMs: deps.maxStalenessMs,
     labelHorizonMs: labelHorizonMs(models.churn),
+    modelAwareTimers: deps.modelAwareTimers,
   };
 }
 

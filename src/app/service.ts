@@ -150,6 +150,7 @@ export async function startService(
     validation: config.validation,
     hysteresis: config.hysteresis,
     maxStalenessMs: config.timers.maxStalenessMs,
+    modelAwareTimers: config.timers.modelAware,
     events: pipelineEvents(metrics, () => drift, versionsWithLabels),
   };
   const handleBatch = createBatchHandler(deps);

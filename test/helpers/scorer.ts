@@ -131,6 +131,7 @@ export function expectedOutput(
     hysteresis: DEFAULT_HYSTERESIS,
     maxStalenessMs,
     labelHorizonMs: labelHorizonMs(models.churn),
+    modelAwareTimers: true,
   };
   const byCustomer = new Map<string, OrderEvent[]>();
   const watermark = new Map<number, number>();

@@ -46,3 +46,20 @@ export function nextTier(
   const down = levelWith(probability, -policy.band);
   return riskRank(down) < riskRank(previous.level) ? { level: down, since: asOf, probability } : null;
 }
+
+/**
+ * When a downgrade that the dwell time blocks now becomes allowed, with the probability
+ * unchanged (NaN when none is blocked). The scorer keeps a timer there, so a customer
+ * whose score has settled lower still moves down once the dwell is over.
+ */
+export function blockedUntil(
+  current: TierState | null,
+  probability: number,
+  asOf: number,
+  policy: HysteresisPolicy = DEFAULT_HYSTERESIS,
+): number {
+  if (current === null || asOf - current.since >= policy.minDwellMs) return Number.NaN;
+  const down = levelWith(probability, -policy.band);
+  const blocked = probability < lowerBound(current.level) - policy.band && riskRank(down) < riskRank(current.level);
+  return blocked ? current.since + policy.minDwellMs : Number.NaN;
+}

@@ -11,6 +11,7 @@ import type { FeatureSpec } from './spec.js';
 
 const RAW_INDEX = Object.fromEntries(RAW_FEATURES.map((name, index) => [name, index])) as Record<RawFeature, number>;
 const FUZZY_OFFSET = RAW_FEATURES.length;
+const AXIS_RAW_INDEX = Int32Array.from(AXIS_FEATURES, (axis) => RAW_INDEX[axis]);
 const NINETY_DAYS_MS = 90 * DAY_MS;
 
 /** (a - b) / (a + b), 0 when both are 0. */
@@ -139,8 +140,50 @@ export function featuresAt(state: CustomerState, t: number, spec: FeatureSpec): 
 export function withMemberships(raw: Float64Array, spec: FeatureSpec): Float64Array {
   const out = new Float64Array(FEATURE_COUNT);
   out.set(raw, 0);
-  AXIS_FEATURES.forEach((axis, index) => {
-    writeMemberships(raw[RAW_INDEX[axis]] ?? Number.NaN, spec.breakpoints[axis], out, FUZZY_OFFSET + index * 3);
-  });
+  for (let index = 0; index < AXIS_FEATURES.length; index += 1) {
+    const axis = AXIS_FEATURES[index] as (typeof AXIS_FEATURES)[number];
+    writeMemberships(
+      raw[AXIS_RAW_INDEX[index] as number] as number,
+      spec.breakpoints[axis],
+      out,
+      FUZZY_OFFSET + index * 3,
+    );
+  }
   return out;
 }
+
+/**
+ * featuresAt(state, t) from the vector at an earlier time, when only whole days have
+ * passed in between: no order, refund or window edge lies in (earlier time, t] (see
+ * structuralCandidates in next-change.ts), so only recency, tenure, the overdue ratio
+ * and their memberships move. firstOrder/lastOrder are the anchors at that time.
+ */
+export function advanceDays(
+  features: Float64Array,
+  firstOrder: number,
+  lastOrder: number,
+  t: number,
+  spec: FeatureSpec,
+): Float64Array {
+  const out = features.slice();
+  const recency = Number.isNaN(lastOrder) ? Number.NaN : Math.floor((t - lastOrder) / DAY_MS);
+  const gapMean = features[RAW_INDEX.inter_order_mean_days] as number;
+  out[RAW_INDEX.recency_days] = recency;
+  out[RAW_INDEX.tenure_days] = Number.isNaN(firstOrder) ? Number.NaN : Math.floor((t - firstOrder) / DAY_MS);
+  out[RAW_INDEX.overdue_ratio] = gapMean > 0 && !Number.isNaN(recency) ? recency / gapMean : Number.NaN;
+  for (const axis of DAY_AXES) {
+    writeMemberships(
+      out[RAW_INDEX[axis]] as number,
+      spec.breakpoints[axis],
+      out,
+      FUZZY_OFFSET + AXIS_POSITION[axis] * 3,
+    );
+  }
+  return out;
+}
+
+const DAY_AXES = ['recency_days', 'tenure_days', 'overdue_ratio'] as const;
+const AXIS_POSITION = Object.fromEntries(AXIS_FEATURES.map((axis, index) => [axis, index])) as Record<
+  (typeof AXIS_FEATURES)[number],
+  number
+>;

@@ -23,8 +23,19 @@ export interface NextChange {
 const nextMultipleAfter = (anchor: number, step: number, t: number): number =>
   anchor + (Math.floor((t - anchor) / step) + 1) * step;
 
-/** Earliest time after asOf at which some feature may change; +Infinity when none can. */
-export function candidateChangeTime(state: CustomerState, asOf: number, spec: FeatureSpec): number {
+export interface StructuralCandidates {
+  /** Earliest time after asOf at which an order, refund or window edge may change a feature. */
+  readonly time: number;
+  /** First and last (uncancelled) order times as of asOf: the anchors of the day ticks. */
+  readonly firstOrder: number;
+  readonly lastOrder: number;
+}
+
+/**
+ * The candidates other than whole-day ticks: orders dated later becoming visible,
+ * refunds, and orders leaving the window, the recent half, the last 90 days or a period.
+ */
+export function structuralCandidates(state: CustomerState, asOf: number, spec: FeatureSpec): StructuralCandidates {
   let best = Number.POSITIVE_INFINITY;
   const consider = (time: number) => {
     if (time > asOf && time < best) best = time;
@@ -51,9 +62,17 @@ export function candidateChangeTime(state: CustomerState, asOf: number, spec: Fe
       consider(nextMultipleAfter(order.time, periodMs, asOf));
     }
   }
-  if (!Number.isNaN(lastOrder)) consider(nextMultipleAfter(lastOrder, DAY_MS, asOf));
-  if (!Number.isNaN(firstOrder)) consider(nextMultipleAfter(firstOrder, DAY_MS, asOf));
+  return { time: best, firstOrder, lastOrder };
+}
 
+/** Earliest time after asOf at which some feature may change; +Infinity when none can. */
+export function candidateChangeTime(state: CustomerState, asOf: number, spec: FeatureSpec): number {
+  const { time, firstOrder, lastOrder } = structuralCandidates(state, asOf, spec);
+  let best = time;
+  // Recency and tenure are whole days: they tick a day after their anchor, every day.
+  for (const anchor of [lastOrder, firstOrder]) {
+    if (!Number.isNaN(anchor)) best = Math.min(best, nextMultipleAfter(anchor, DAY_MS, asOf));
+  }
   return best;
 }
 

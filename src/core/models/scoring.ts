@@ -62,8 +62,12 @@ export function prepareLtvModel(config: LtvConfig, glm: GammaGlm, spec: FeatureS
   };
 }
 
-const pick = (features: ArrayLike<number>, index: Int32Array): Float64Array =>
-  Float64Array.from(index, (i) => features[i] ?? Number.NaN);
+/** The model's inputs from the served vector (a plain loop: this runs on every rescoring). */
+function pick(features: ArrayLike<number>, index: Int32Array): Float64Array {
+  const x = new Float64Array(index.length);
+  for (let k = 0; k < index.length; k += 1) x[k] = features[index[k] as number] as number;
+  return x;
+}
 
 /** Default threshold of the rules fallback (its documented operating point). */
 export const RULES_THRESHOLD = 0.5;

@@ -9,7 +9,7 @@
 // a tier transition (with hysteresis). Everything is a function of the input, so a
 // replay produces the same events with the same ids.
 
-import { type HysteresisPolicy, nextTier, type TierState } from '../decisions/hysteresis.js';
+import { blockedUntil, type HysteresisPolicy, nextTier, type TierState } from '../decisions/hysteresis.js';
 import { churnResult, ltvResult } from '../decisions/results.js';
 import type { OrderEvent } from '../events/order-event.js';
 import { type RiskChangeRecord, type RiskChangeTrigger, riskChangeRecord } from '../events/risk-change.js';
@@ -18,6 +18,7 @@ import { nextChangeTime } from '../features/next-change.js';
 import type { FeatureSpec } from '../features/spec.js';
 import { type ChurnModel, type LtvModel, scoreChurn, scoreLtv } from '../models/scoring.js';
 import { type CustomerState, cloneState, emptyState, type FoldOutcome, foldEvent } from '../state/customer-state.js';
+import { nextRelevantChange, timeSensitivity } from './relevant-change.js';
 
 /** The open prediction whose label the stream resolves when its window closes. */
 export interface OpenPrediction {
@@ -57,6 +58,11 @@ export interface ScoringContext {
   readonly maxStalenessMs: number;
   /** Label horizon of churn predictions (the churn model's prediction window). */
   readonly labelHorizonMs: number;
+  /**
+   * Timers at the next change of a feature the churn model's splits can see (true), or at
+   * the next change of any feature (false: many more rescorings, the same risk changes).
+   */
+  readonly modelAwareTimers: boolean;
 }
 
 export interface RefusedEvent {
@@ -90,6 +96,10 @@ interface Cursor {
   scored: { features: Float64Array; probability: number }[];
   prediction: OpenPrediction | null;
   resolved: ResolvedLabel[];
+  /** Churn probability of the latest scoring (what a blocked downgrade waits on). */
+  probability: number;
+  /** Features of the latest scoring and their time, so scheduling does not read them again. */
+  features: { readonly at: number; readonly values: Float64Array } | null;
 }
 
 /**
@@ -120,6 +130,8 @@ function rescore(
 ): void {
   const features = featuresAt(cursor.state, asOf, ctx.spec);
   const quick = scoreChurn(ctx.churn, features, false);
+  cursor.probability = quick.probability;
+  cursor.features = { at: asOf, values: features };
   if (trigger !== 'timer' && trigger !== 'model_change')
     cursor.scored.push({ features, probability: quick.probability });
   resolveLabel(cursor, asOf, trigger === 'order', ctx);
@@ -138,11 +150,33 @@ function rescore(
   cursor.tier = next;
 }
 
+/**
+ * The next timer: the earliest of the next time the score can change (see
+ * relevant-change.ts), the close of the open prediction's label window, and the end of
+ * the dwell that holds back a downgrade.
+ */
 function schedule(cursor: Cursor, asOf: number, ctx: ScoringContext): void {
+  let due = Number.POSITIVE_INFINITY;
   // A customer with no retained orders has nothing left that time can change in a way
   // the models care about beyond recency; they are archived and no longer timed.
-  cursor.nextDue =
-    cursor.state.orders.length === 0 ? Number.NaN : nextChangeTime(cursor.state, asOf, ctx.spec, ctx.maxStalenessMs).at;
+  if (cursor.state.orders.length > 0) {
+    const sensitivity = ctx.modelAwareTimers && ctx.churn !== null ? timeSensitivity(ctx.churn) : null;
+    due =
+      sensitivity === null
+        ? nextChangeTime(cursor.state, asOf, ctx.spec, ctx.maxStalenessMs).at
+        : nextRelevantChange(
+            cursor.state,
+            asOf,
+            ctx.spec,
+            ctx.maxStalenessMs,
+            sensitivity,
+            cursor.features?.at === asOf ? cursor.features.values : featuresAt(cursor.state, asOf, ctx.spec),
+          ).at;
+  }
+  if (cursor.prediction !== null) due = Math.min(due, cursor.prediction.at + ctx.labelHorizonMs);
+  const released = blockedUntil(cursor.tier, cursor.probability, asOf, ctx.hysteresis);
+  if (released > asOf) due = Math.min(due, released);
+  cursor.nextDue = Number.isFinite(due) ? due : Number.NaN;
 }
 
 /** Evaluates every timer due at or before `until` (strictly before when `exclusive`). */
@@ -173,6 +207,8 @@ const start = (stored: StoredCustomer | null): Cursor => ({
   scored: [],
   prediction: stored?.prediction ?? null,
   resolved: [],
+  probability: Number.NaN,
+  features: null,
 });
 
 export function processEvents(

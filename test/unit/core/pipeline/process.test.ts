@@ -22,6 +22,7 @@ const ctx: ScoringContext = {
   hysteresis: DEFAULT_HYSTERESIS,
   maxStalenessMs: 7 * DAY_MS,
   labelHorizonMs: 90 * DAY_MS,
+  modelAwareTimers: true,
 };
 let offset = 0;
 const order = (id: string, day: number): SourcedEvent => {
