@@ -1,146 +1,271 @@
-// End-to-end throughput of the streaming scorer on the real stack (scripts/stack.sh up),
-// one consumer process, side by side with the bare kafkajs consume rate of the same
-// messages (a consumer group that does no work) as the ceiling.
+// End-to-end benchmark of the streaming scorer on the real stack (scripts/stack.sh up),
+// one consumer process, all scenarios in one run so their ratios are comparable:
 //
-//   npx tsx bench/pipeline.ts [--customers 20000] [--events-per-customer 5] [--write]
+//   1. ceiling: a kafkajs consumer group that does no work reads the backlog;
+//   2. live backlog: the same number of events, dated within the last hour (no timers
+//      fall due), drained by the scorer: its sustained rate;
+//   3. history replay: events spread over the last 180 days, so every customer's timers
+//      (rescorings as time passes) are evaluated on the way;
+//   4. fixed load: events produced at --rate per second for --seconds while the scorer
+//      runs; latency = time a risk change was published minus its event's time (the
+//      event is created and sent at its event time), over every first assessment.
+//   Redis memory per customer after scenario 2.
 //
-// Event times are spread over the 180 days before now and the scorer runs on the wall
-// clock, so timers are due in the future (a backlog of overdue timers is benchmark 3).
+//   npx tsx bench/pipeline.ts [--customers 10000] [--events-per-customer 5]
+//        [--rate 5000] [--seconds 30] [--scenarios ceiling,live,replay,load] [--write]
 import { writeFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
 import { createIdempotentProducer, createKafka } from '../src/adapters/kafka/client.js';
 import { toOrderEventRecord } from '../src/adapters/registry/order-event-codec.js';
-import { loadConfig } from '../src/app/config.js';
+import { type Config, loadConfig } from '../src/app/config.js';
 import { createLogger } from '../src/app/logger.js';
-import { startService } from '../src/app/service.js';
+import { type Service, startService } from '../src/app/service.js';
 import { provision } from '../src/app/setup.js';
 import type { OrderEvent } from '../src/core/events/order-event.js';
 import { DAY_MS } from '../src/core/time.js';
-import { machineSummary } from './machine.js';
+import { machineSummary, percentile } from './machine.js';
 
-const arg = (name: string, fallback: number) => {
+const arg = (name: string, fallback: string): string => {
   const at = process.argv.indexOf(`--${name}`);
-  return at < 0 ? fallback : Number(process.argv[at + 1]);
+  return at < 0 ? fallback : (process.argv[at + 1] ?? fallback);
 };
-const customers = arg('customers', 20_000);
-const perCustomer = arg('events-per-customer', 5);
-const suffix = Date.now().toString(36);
-const config = loadConfig({
-  ...process.env,
-  CHURNSTREAM_ORDERS_TOPIC: `bench.${suffix}.orders`,
-  CHURNSTREAM_RISK_TOPIC: `bench.${suffix}.risk-changes`,
-  CHURNSTREAM_DEAD_LETTER_TOPIC: `bench.${suffix}.dead-letters`,
-  CHURNSTREAM_GROUP_ID: `bench.${suffix}`,
-  CHURNSTREAM_REDIS_NAMESPACE: `bench-${suffix}`,
-  CHURNSTREAM_PARTITIONS: '6',
-  CHURNSTREAM_HTTP_PORT: '0',
-  CHURNSTREAM_LOG_LEVEL: 'warn',
-  CHURNSTREAM_CLOCK: 'wall',
-});
+const customers = Number(arg('customers', '10000'));
+const perCustomer = Number(arg('events-per-customer', '5'));
+const rate = Number(arg('rate', '5000'));
+const loadSeconds = Number(arg('seconds', '30'));
+const scenarios = new Set(arg('scenarios', 'ceiling,live,replay,load').split(','));
+const command = `npx tsx bench/pipeline.ts ${process.argv.slice(2).join(' ')}`.trim();
 
-// Deterministic traffic: each customer's orders spread over the last 180 days, in time order overall.
-const now = Date.now();
-const events: OrderEvent[] = [];
-for (let c = 0; c < customers; c += 1) {
-  for (let i = 0; i < perCustomer; i += 1) {
-    const time = now - 180 * DAY_MS + Math.floor((((c * 7919 + i * 104_729) % 1_000_003) / 1_000_003) * 179 * DAY_MS);
-    events.push({
-      customerId: `B${c}`,
-      orderId: `B${c}-${i}`,
-      eventTime: time,
-      type: 'order',
-      amount: 10 + ((c + i) % 90),
-      currency: 'GBP',
-      itemCount: 1 + (i % 4),
-      originalOrderId: null,
+function configFor(name: string): Config {
+  const suffix = `${name}.${Date.now().toString(36)}`;
+  return loadConfig({
+    ...process.env,
+    CHURNSTREAM_ORDERS_TOPIC: `bench.${suffix}.orders`,
+    CHURNSTREAM_RISK_TOPIC: `bench.${suffix}.risk-changes`,
+    CHURNSTREAM_DEAD_LETTER_TOPIC: `bench.${suffix}.dead-letters`,
+    CHURNSTREAM_GROUP_ID: `bench.${suffix}`,
+    CHURNSTREAM_REDIS_NAMESPACE: `bench-${suffix}`,
+    CHURNSTREAM_PARTITIONS: '6',
+    CHURNSTREAM_HTTP_PORT: '0',
+    CHURNSTREAM_LOG_LEVEL: 'warn',
+    CHURNSTREAM_CLOCK: 'wall',
+  });
+}
+
+/** Deterministic traffic: each customer's orders spread over the last `spanDays`, in time order overall. */
+function traffic(prefix: string, spanDays: number): OrderEvent[] {
+  const now = Date.now();
+  const events: OrderEvent[] = [];
+  for (let c = 0; c < customers; c += 1) {
+    for (let i = 0; i < perCustomer; i += 1) {
+      const share = ((c * 7919 + i * 104_729) % 1_000_003) / 1_000_003;
+      events.push(
+        order(
+          `${prefix}${c}`,
+          `${prefix}${c}-${i}`,
+          now - spanDays * DAY_MS + Math.floor(share * spanDays * DAY_MS * 0.999),
+          c + i,
+        ),
+      );
+    }
+  }
+  return events.sort((a, b) => a.eventTime - b.eventTime);
+}
+
+function order(customerId: string, orderId: string, eventTime: number, seed: number): OrderEvent {
+  return {
+    customerId,
+    orderId,
+    eventTime,
+    type: 'order',
+    amount: 10 + (seed % 90),
+    currency: 'GBP',
+    itemCount: 1 + (seed % 4),
+    originalOrderId: null,
+  };
+}
+
+async function produce(config: Config, kafka: Kafka, events: readonly OrderEvent[]): Promise<void> {
+  const { registry, schemas } = await provision(config);
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+  for (let i = 0; i < events.length; i += 2000) {
+    await producer.send({
+      topic: config.topics.orders,
+      acks: -1,
+      messages: events
+        .slice(i, i + 2000)
+        .map((e) => ({ key: e.customerId, value: registry.encode(schemas.orders, toOrderEventRecord(e)) })),
     });
   }
+  await producer.disconnect();
 }
-events.sort((a, b) => a.eventTime - b.eventTime);
 
-const { registry, schemas } = await provision(config);
-const kafka = createKafka(config.kafka);
-const producer = createIdempotentProducer(kafka);
-await producer.connect();
-for (let i = 0; i < events.length; i += 2000) {
-  await producer.send({
-    topic: config.topics.orders,
-    acks: -1,
-    messages: events
-      .slice(i, i + 2000)
-      .map((e) => ({ key: e.customerId, value: registry.encode(schemas.orders, toOrderEventRecord(e)) })),
+async function metricTotal(service: Service, name: string): Promise<number> {
+  const metric = service.metrics.registry.getSingleMetric(name);
+  return ((await metric?.get())?.values ?? []).reduce((s, v) => s + v.value, 0);
+}
+
+async function untilConsumed(service: Service, count: number): Promise<void> {
+  while ((await metricTotal(service, 'churnstream_events_consumed_total')) < count) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+interface Row {
+  readonly scenario: string;
+  readonly events: number;
+  readonly seconds: number;
+  readonly extra: string;
+}
+
+const rows: Row[] = [];
+const notes: string[] = [];
+const kafka = createKafka(configFor('client').kafka);
+const log = createLogger('warn');
+
+if (scenarios.has('ceiling')) {
+  const config = configFor('ceiling');
+  const events = traffic('C', 1 / 24);
+  await produce(config, kafka, events);
+  const bare = kafka.consumer({ groupId: config.groupId });
+  await bare.connect();
+  await bare.subscribe({ topic: config.topics.orders, fromBeginning: true });
+  let seen = 0;
+  const started = performance.now();
+  await new Promise<void>((resolve) => {
+    void bare.run({
+      eachBatch: async ({ batch }) => {
+        seen += batch.messages.length;
+        if (seen >= events.length) resolve();
+      },
+    });
   });
+  rows.push({
+    scenario: 'bare kafkajs consume (no work): the ceiling',
+    events: events.length,
+    seconds: (performance.now() - started) / 1000,
+    extra: '',
+  });
+  await bare.disconnect();
 }
-await producer.disconnect();
 
-// Ceiling: a consumer group that only counts messages.
-const bare = kafka.consumer({ groupId: `bench.${suffix}.bare` });
-await bare.connect();
-await bare.subscribe({ topic: config.topics.orders, fromBeginning: true });
-let seen = 0;
-const bareStart = performance.now();
-await new Promise<void>((resolve) => {
-  void bare.run({
+/** Scorer drains a backlog of `events`; returns its row and the service's counters. */
+async function drain(name: string, label: string, events: readonly OrderEvent[]): Promise<void> {
+  const config = configFor(name);
+  await produce(config, kafka, events);
+  const redis = new Redis(config.redisUrl);
+  const memoryBefore = Number((await redis.info('memory')).match(/used_memory:(\d+)/)?.[1] ?? 0);
+  const started = performance.now();
+  const service = await startService(config, log);
+  await untilConsumed(service, events.length);
+  const seconds = (performance.now() - started) / 1000;
+  const timers = await metricTotal(service, 'churnstream_timer_evaluations_total');
+  const changes = await metricTotal(service, 'churnstream_risk_changes_total');
+  await service.stop();
+  const memoryAfter = Number((await redis.info('memory')).match(/used_memory:(\d+)/)?.[1] ?? 0);
+  await redis.quit();
+  rows.push({
+    scenario: label,
+    events: events.length,
+    seconds,
+    extra: `${changes} risk changes; ${(timers / events.length).toFixed(1)} timer rescorings per event`,
+  });
+  if (name === 'live') {
+    notes.push(
+      `Redis memory per customer after the live backlog: ${Math.round((memoryAfter - memoryBefore) / customers)} bytes (used_memory delta / ${customers} customers, ${perCustomer} orders each; state, meta, timer entries).`,
+    );
+  }
+}
+
+if (scenarios.has('live')) {
+  await drain('live', 'scorer, live backlog (event times within the last hour)', traffic('L', 1 / 24));
+}
+if (scenarios.has('replay')) {
+  await drain('replay', 'scorer, 180-day history replay (timers evaluated on the way)', traffic('R', 180));
+}
+
+if (scenarios.has('load')) {
+  const config = configFor('load');
+  const { registry, schemas } = await provision(config);
+  const service = await startService(config, log);
+  // Measure: every first assessment (one per new customer) carries its event's time in as_of.
+  const watcher = kafka.consumer({ groupId: `${config.groupId}.watch`, maxWaitTimeInMs: 50 });
+  await watcher.connect();
+  await watcher.subscribe({ topic: config.topics.riskChanges, fromBeginning: true });
+  const latencies: number[] = [];
+  await watcher.run({
     eachBatch: async ({ batch }) => {
-      seen += batch.messages.length;
-      if (seen >= events.length) resolve();
+      for (const message of batch.messages) {
+        if (message.value === null) continue;
+        const decoded = await registry.decode(message.value, schemas.riskChanges);
+        if (!decoded.ok) continue;
+        const record = decoded.value as { as_of: number; trigger: string };
+        if (record.trigger === 'order') latencies.push(Number(message.timestamp) - record.as_of);
+      }
     },
   });
-});
-const bareSeconds = (performance.now() - bareStart) / 1000;
-await bare.disconnect();
+  await new Promise((resolve) => setTimeout(resolve, 3000)); // group joins settle
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+  const tickMs = 10;
+  const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
+  const total = rate * loadSeconds;
+  const started = performance.now();
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate) + perTick);
+    if (due > sent) {
+      const now = Date.now();
+      const messages = [];
+      for (; sent < due; sent += 1) {
+        const event = order(`F${sent}`, `F${sent}-0`, now, sent);
+        messages.push({ key: event.customerId, value: registry.encode(schemas.orders, toOrderEventRecord(event)) });
+      }
+      void producer.send({ topic: config.topics.orders, acks: -1, messages });
+    }
+    await new Promise((resolve) => setTimeout(resolve, tickMs));
+  }
+  const offeredSeconds = (performance.now() - started) / 1000;
+  await untilConsumed(service, total);
+  const deadline = Date.now() + 30_000;
+  while (latencies.length < total && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  await producer.disconnect();
+  await watcher.disconnect();
+  await service.stop();
+  const sorted = latencies.sort((a, b) => a - b);
+  rows.push({
+    scenario: `scorer at a fixed offered load of ${rate} events/s for ${loadSeconds} s`,
+    events: total,
+    seconds: offeredSeconds,
+    extra: `latency ms p50 ${percentile(sorted, 0.5)}, p95 ${percentile(sorted, 0.95)}, p99 ${percentile(sorted, 0.99)}, max ${sorted.at(-1)} (${sorted.length} measured)`,
+  });
+}
 
-// The scorer: ingest, decode, validate, state, features, scoring, publish, fenced writes, commit.
-const started = performance.now();
-const service = await startService(config, createLogger('warn'));
-const consumed = async () =>
-  (await service.metrics.registry.getSingleMetric('churnstream_events_consumed_total')?.get())?.values.reduce(
-    (s, v) => s + v.value,
-    0,
-  ) ?? 0;
-while ((await consumed()) < events.length) await new Promise((resolve) => setTimeout(resolve, 200));
-const scorerSeconds = (performance.now() - started) / 1000;
-const total = async (name: string) =>
-  (await service.metrics.registry.getSingleMetric(name)?.get())?.values.reduce((s, v) => s + v.value, 0) ?? 0;
-const changes = await total('churnstream_risk_changes_total');
-const timerEvaluations = await total('churnstream_timer_evaluations_total');
-const batchHistogram = await service.metrics.registry.getSingleMetricAsString('churnstream_batch_duration_seconds');
-await service.stop();
+const ceiling = rows.find((r) => r.scenario.startsWith('bare'));
+const table = rows
+  .map((r) => {
+    const perSecond = r.events / r.seconds;
+    const ratio = ceiling === undefined ? '' : (perSecond / (ceiling.events / ceiling.seconds)).toFixed(3);
+    return `| ${r.scenario} | ${r.events} | ${r.seconds.toFixed(1)} | ${Math.round(perSecond)} | ${ratio} | ${r.extra} |`;
+  })
+  .join('\n');
 
-const bareRate = events.length / bareSeconds;
-const scorerRate = events.length / scorerSeconds;
 const report = `# Pipeline benchmark (end to end, one consumer process)
 
-Command: \`npx tsx bench/pipeline.ts --customers ${customers} --events-per-customer ${perCustomer} --write\`
-(stack from \`scripts/stack.sh up\` on the same machine; shipped models v1; 6 partitions; wall clock).
+Command: \`${command}\`
+(stack from \`scripts/stack.sh up\` on the same machine; shipped models v1; 6 partitions; wall clock;
+${customers} customers x ${perCustomer} orders per backlog scenario).
 
-| run | events | seconds | events/s |
-|---|---|---|---|
-| bare kafkajs consume (no work), the ceiling | ${events.length} | ${bareSeconds.toFixed(1)} | ${Math.round(bareRate)} |
-| churnstream scorer (decode, state, 56 features, LightGBM + GLM, tier decision, publish, fenced Redis writes, commit) | ${events.length} | ${scorerSeconds.toFixed(1)} | ${Math.round(scorerRate)} |
+| scenario | events | seconds | events/s | ratio to ceiling | notes |
+|---|---|---|---|---|---|
+${table}
 
-Ratio scorer / ceiling: **${(scorerRate / bareRate).toFixed(3)}**. Risk-change events published: ${changes}.
-Timer rescorings done on the way: ${timerEvaluations} (${(timerEvaluations / events.length).toFixed(1)} per event).
-The scorer's time includes its start-up (model load, group join; about a second).
+${notes.join('\n')}
+The scorer's time includes its start-up (model load, group join: about a second).
 
-Reading: far below the 20,000 events/s goal. The cost is the timer rescorings, not the event
-path: recency is a whole-day feature, so \`nextChangeTime\` falls at most a day ahead and every
-day of silence between two orders of a customer is rescored before the next order is applied
-(the events here are spread over 180 days). Next step: model-aware timers (the next time a
-time-dependent feature crosses a split threshold the churn model actually uses, or a fuzzy
-breakpoint feeding one), which keeps every tier change but skips the rescorings that cannot
-change the score.
-
-Not yet measured here (issue 9): latency percentiles at a fixed offered load, scaling to 1M
-customers, timer catch-up, profile of the hot path.
-
-<details><summary>batch duration histogram</summary>
-
-\`\`\`
-${batchHistogram.trim()}
-\`\`\`
-</details>
-
-Machine (Kafka, Redis, the registry and the scorer share its 2 cores):
+Machine (Kafka, Redis, the registry, the producer and the scorer share its cores):
 \`\`\`
 ${machineSummary()}
 \`\`\`
