@@ -15,8 +15,9 @@ const rows = [
   [
     'Lag',
     [
-      ['Consumer lag by partition', 'max by (partition) (churnstream_consumer_lag_records)'],
-      ['Total lag', 'sum(churnstream_consumer_lag_records)'],
+      ['Consumer lag by partition (fetched batches)', 'max by (partition) (churnstream_consumer_lag_records)'],
+      ['Committed group lag by partition (broker view)', 'max by (partition) (churnstream_consumer_group_lag_records)'],
+      ['Total committed lag', 'sum(max by (partition) (churnstream_consumer_group_lag_records))'],
       ['Timer backlog by partition', 'churnstream_timer_backlog'],
       ['Rebalances (15 min)', 'increase(churnstream_rebalances_total[15m])'],
     ],
@@ -35,6 +36,10 @@ const rows = [
       [
         'End-to-end latency p99 (event time to processed)',
         'histogram_quantile(0.99, sum by (le) (rate(churnstream_end_to_end_latency_seconds_bucket[5m])))',
+      ],
+      [
+        'Schema registry request p99 by operation',
+        'histogram_quantile(0.99, sum by (le, operation) (rate(churnstream_registry_request_duration_seconds_bucket[5m])))',
       ],
       [
         'Redis round trip p99 by operation',
@@ -60,6 +65,10 @@ const rows = [
       ['Predicted vs realised churn rate', 'churnstream_predicted_churn_rate'],
       ['Realised churn rate', 'churnstream_realised_churn_rate'],
       ['Reliability: observed rate by bin', 'churnstream_reliability_observed_rate'],
+      ['LTV: realised / predicted', 'churnstream_ltv_realised_to_predicted_ratio'],
+      ['LTV: interval coverage', 'churnstream_ltv_interval_coverage'],
+      ['LTV by decile: predicted mean', 'churnstream_ltv_decile_predicted_mean'],
+      ['LTV by decile: realised mean', 'churnstream_ltv_decile_realised_mean'],
       ['Score distribution', 'sum by (le) (rate(churnstream_churn_probability_bucket[15m]))'],
       ['Model in use', 'churnstream_model_info'],
     ],

@@ -47,6 +47,7 @@ export const configSchema = z.object({
   CHURNSTREAM_TIMER_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
   CHURNSTREAM_TIMER_BATCH: z.coerce.number().int().min(1).default(500),
   CHURNSTREAM_MAX_STALENESS_DAYS: z.coerce.number().positive().default(30),
+  CHURNSTREAM_LAG_CHECK_INTERVAL_MS: z.coerce.number().int().min(1000).default(15_000),
   CHURNSTREAM_TIMER_MODE: z.enum(['model', 'every_change']).default('model'),
   CHURNSTREAM_STATE_TTL_DAYS: z.coerce.number().int().min(0).default(730),
   CHURNSTREAM_EVENT_FLOOR: z.iso.date().default('1990-01-01'),
@@ -80,6 +81,8 @@ export interface Config {
   readonly sessionTimeoutMs: number;
   /** Bytes fetched per partition per batch (kafkajs maxBytesPerPartition). */
   readonly maxBatchBytes: number;
+  /** How often the consumer group's committed lag is read from the broker. */
+  readonly lagCheckIntervalMs: number;
   readonly timers: {
     readonly intervalMs: number;
     readonly batch: number;
@@ -133,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     fromBeginning: raw.CHURNSTREAM_FROM_BEGINNING === 'true',
     sessionTimeoutMs: raw.CHURNSTREAM_SESSION_TIMEOUT_MS,
     maxBatchBytes: raw.CHURNSTREAM_MAX_BATCH_BYTES,
+    lagCheckIntervalMs: raw.CHURNSTREAM_LAG_CHECK_INTERVAL_MS,
     timers: Object.freeze({
       intervalMs: raw.CHURNSTREAM_TIMER_INTERVAL_MS,
       batch: raw.CHURNSTREAM_TIMER_BATCH,

@@ -18,16 +18,17 @@ import { fromOrderEventRecord, type OrderEventRecord } from '../adapters/registr
 import type { HysteresisPolicy } from '../core/decisions/hysteresis.js';
 import type { RiskChangeRecord } from '../core/events/risk-change.js';
 import { type ValidationRules, validateOrderEvent } from '../core/events/validate.js';
-import { labelHorizonMs } from '../core/models/scoring.js';
 import {
   type CustomerStep,
   processEvents,
   processModelChange,
   processTimers,
   type ResolvedLabel,
+  type ResolvedLtvLabel,
   type ScoringContext,
   type SourcedEvent,
   type StoredCustomer,
+  scoringContextFor,
 } from '../core/pipeline/process.js';
 import type { Clock } from './clock.js';
 import { activeSpec, type ModelRegistry } from './model-registry.js';
@@ -43,6 +44,7 @@ export interface PipelineEvents {
   riskChanges(records: readonly RiskChangeRecord[]): void;
   scored(features: Float64Array, probability: number): void;
   labelsResolved(labels: readonly ResolvedLabel[]): void;
+  ltvLabelsResolved(labels: readonly ResolvedLtvLabel[]): void;
   stateConflict(): void;
   timerFired(count: number): void;
   batchDone(partition: number, messages: number, seconds: number, lastEventTime: number): void;
@@ -78,17 +80,29 @@ interface DeadLetter {
 
 const MAX_CONFLICT_RETRIES = 5;
 
+/** Labels of applied steps go to the shared model-health stats in Redis and to the metrics. */
+async function recordLabels(
+  deps: PipelineDeps,
+  resolved: readonly ResolvedLabel[],
+  resolvedLtv: readonly ResolvedLtvLabel[],
+): Promise<void> {
+  await Promise.all([deps.store.addLabels(resolved), deps.store.addLtvLabels(resolvedLtv)]);
+  deps.events.labelsResolved(resolved);
+  deps.events.ltvLabelsResolved(resolvedLtv);
+}
+
+/** What a step leaves to store for the customer. */
+const storedOf = (step: CustomerStep): StoredCustomer => ({
+  state: step.state,
+  tier: step.tier,
+  nextDue: step.nextDue,
+  prediction: step.prediction,
+  ltvPrediction: step.ltvPrediction,
+});
+
 function scoringContext(deps: PipelineDeps): ScoringContext {
   const models = deps.models.current;
-  return {
-    churn: models.churn,
-    ltv: models.ltv,
-    spec: activeSpec(models),
-    hysteresis: deps.hysteresis,
-    maxStalenessMs: deps.maxStalenessMs,
-    labelHorizonMs: labelHorizonMs(models.churn),
-    modelAwareTimers: deps.modelAwareTimers,
-  };
+  return scoringContextFor(models.churn, models.ltv, activeSpec(models), deps);
 }
 
 function deadLetterRecord(deps: PipelineDeps, batch: Batch, letter: DeadLetter): OutgoingRecord {
@@ -194,7 +208,7 @@ export function createBatchHandler(deps: PipelineDeps) {
           customerId,
           expectedVersion: current.version,
           source: { partition: batch.partition, offset: fresh.at(-1)?.offset ?? '0' },
-          next: { state: step.state, tier: step.tier, nextDue: step.nextDue, prediction: step.prediction },
+          next: storedOf(step),
           timerPartition: batch.partition,
         });
       }
@@ -217,6 +231,7 @@ export function createBatchHandler(deps: PipelineDeps) {
       deps.events.redisCall('write', (performance.now() - writeStarted) / 1000);
       const conflicted = new Set<string>();
       const resolved: ResolvedLabel[] = [];
+      const resolvedLtv: ResolvedLtvLabel[] = [];
       outcomes.forEach((outcome, index) => {
         const step = steps[index];
         const write = writes[index];
@@ -233,9 +248,9 @@ export function createBatchHandler(deps: PipelineDeps) {
         deps.events.timerFired(step.timerEvaluations);
         for (const scoring of step.scored) deps.events.scored(scoring.features, scoring.probability);
         resolved.push(...step.resolved);
+        resolvedLtv.push(...step.resolvedLtv);
       });
-      await deps.store.addLabels(resolved);
-      deps.events.labelsResolved(resolved);
+      await recordLabels(deps, resolved, resolvedLtv);
       pending = pending.filter((id) => conflicted.has(id));
     }
     const lastEventTime = Math.max(0, ...[...byCustomer.values()].flat().map((e) => e.event.eventTime));
@@ -276,13 +291,14 @@ async function rescoreCustomers(
       customerId,
       expectedVersion: current.version,
       source: null,
-      next: { state: next.state, tier: next.tier, nextDue: next.nextDue, prediction: next.prediction },
+      next: storedOf(next),
       timerPartition: partition,
     });
   }
   await deps.publisher.publish(steps.flatMap((s) => s.riskChanges.map((change) => riskRecord(deps, change))));
   const outcomes = await deps.store.write(writes);
   const resolved: ResolvedLabel[] = [];
+  const resolvedLtv: ResolvedLtvLabel[] = [];
   outcomes.forEach((outcome, index) => {
     const done = steps[index];
     if (done === undefined) return;
@@ -290,12 +306,12 @@ async function rescoreCustomers(
       deps.events.riskChanges(done.riskChanges);
       deps.events.timerFired(done.timerEvaluations);
       resolved.push(...done.resolved);
+      resolvedLtv.push(...done.resolvedLtv);
     } else {
       deps.events.stateConflict();
     }
   });
-  await deps.store.addLabels(resolved);
-  deps.events.labelsResolved(resolved);
+  await recordLabels(deps, resolved, resolvedLtv);
   return steps.length;
 }
 

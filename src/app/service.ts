@@ -7,6 +7,7 @@ import { createMetrics, type Metrics } from '../adapters/http/metrics.js';
 import { type RouteTable, startHttpServer } from '../adapters/http/server.js';
 import { createKafka } from '../adapters/kafka/client.js';
 import { type RunningConsumer, startConsumer } from '../adapters/kafka/consumer.js';
+import { groupLag } from '../adapters/kafka/group-lag.js';
 import { Publisher } from '../adapters/kafka/publisher.js';
 import { CustomerStore } from '../adapters/redis/customer-store.js';
 import { redisKeys } from '../adapters/redis/keys.js';
@@ -49,8 +50,15 @@ function pipelineEvents(
   metrics: Metrics,
   drift: () => DriftMonitor | null,
   versionsWithLabels: Set<string>,
+  ltvVersionsWithLabels: Set<string>,
 ): PipelineEvents {
   return {
+    ltvLabelsResolved: (labels) => {
+      for (const label of labels) {
+        ltvVersionsWithLabels.add(label.modelVersion);
+        metrics.ltvLabelsResolved.inc({ model_version: label.modelVersion });
+      }
+    },
     labelsResolved: (labels) => {
       for (const label of labels) {
         versionsWithLabels.add(label.modelVersion);
@@ -118,7 +126,9 @@ export async function startService(
     drift === null ? null : { features: drift.featurePsi(), score: drift.scorePsi(), window: drift.size },
   );
 
-  const { registry, schemas } = await provision(config);
+  const { registry, schemas } = await provision(config, (operation, seconds, ok) =>
+    metrics.registrySeconds.observe({ operation, outcome: ok ? 'ok' : 'error' }, seconds),
+  );
   const kafka = createKafka(config.kafka, {}, (level, message, fields) => log[level](fields, message));
   const redis = defineScripts(
     new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 5, enableAutoPipelining: true }),
@@ -133,6 +143,12 @@ export async function startService(
     return new Map(
       entries.filter(([, stats]) => stats.positives.some((c) => c > 0) || stats.negatives.some((c) => c > 0)),
     );
+  });
+  const ltvVersionsWithLabels = new Set<string>();
+  metrics.ltvHealth(async () => {
+    const versions = new Set([...ltvVersionsWithLabels, models.current.ltv?.config.version ?? 'rules_v1']);
+    const entries = await Promise.all([...versions].map(async (v) => [v, await store.ltvLabels(v)] as const));
+    return new Map(entries.filter(([, pairs]) => pairs.length > 0));
   });
   const publisher = new Publisher(kafka);
   await publisher.connect();
@@ -151,7 +167,7 @@ export async function startService(
     hysteresis: config.hysteresis,
     maxStalenessMs: config.timers.maxStalenessMs,
     modelAwareTimers: config.timers.modelAware,
-    events: pipelineEvents(metrics, () => drift, versionsWithLabels),
+    events: pipelineEvents(metrics, () => drift, versionsWithLabels, ltvVersionsWithLabels),
   };
   const handleBatch = createBatchHandler(deps);
   // Batches and timer passes of one partition never interleave: a timer pass sees a
@@ -215,6 +231,20 @@ export async function startService(
       }
     });
   }, config.timers.intervalMs);
+
+  // Group lag from the broker's view, every lagCheckIntervalMs (Kafka admin requests).
+  const admin = kafka.admin();
+  await admin.connect();
+  const checkLag = async () => {
+    try {
+      for (const [partition, lag] of await groupLag(admin, config.groupId, config.topics.orders))
+        metrics.groupLag.set({ partition: String(partition) }, lag);
+    } catch (error) {
+      log.warn({ err: error }, 'consumer group lag check failed');
+    }
+  };
+  void checkLag();
+  const lagLoop = setInterval(() => void checkLag(), config.lagCheckIntervalMs);
 
   metrics.timerBacklog(async () => {
     const partitions = consumer.assigned();
@@ -328,9 +358,11 @@ export async function startService(
       stopping = true;
       process.off('SIGHUP', onHangup);
       clearInterval(timerLoop);
+      clearInterval(lagLoop);
       await timerPass;
       await consumer.stop();
       await publisher.disconnect();
+      await admin.disconnect();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await redis.quit();
     },

@@ -2,7 +2,7 @@
 // topics and their value schemas under TopicNameStrategy subjects.
 import { readSchemaText } from '../adapters/files/schemas.js';
 import { createKafka, ensureTopics } from '../adapters/kafka/client.js';
-import { AvroRegistry, type RegisteredValueSchema } from '../adapters/registry/avro-registry.js';
+import { AvroRegistry, type RegisteredValueSchema, type RegistryOptions } from '../adapters/registry/avro-registry.js';
 import type { Config } from './config.js';
 
 export interface Provisioned {
@@ -15,7 +15,10 @@ export interface Provisioned {
   readonly partitions: ReadonlyMap<string, number>;
 }
 
-export async function provision(config: Config): Promise<Provisioned> {
+export async function provision(
+  config: Config,
+  onRegistryRequest?: RegistryOptions['onRequest'],
+): Promise<Provisioned> {
   const kafka = createKafka(config.kafka);
   const partitions = await ensureTopics(kafka, [
     { topic: config.topics.orders, partitions: config.partitions },
@@ -23,7 +26,10 @@ export async function provision(config: Config): Promise<Provisioned> {
     // Dead letters are kept until someone deals with them.
     { topic: config.topics.deadLetters, partitions: 1, config: { 'retention.ms': '-1' } },
   ]);
-  const registry = new AvroRegistry({ url: config.schemaRegistryUrl });
+  const registry = new AvroRegistry({
+    url: config.schemaRegistryUrl,
+    ...(onRegistryRequest ? { onRequest: onRegistryRequest } : {}),
+  });
   const [orders, riskChanges, deadLetters] = await Promise.all([
     registry.registerValueSchema(config.topics.orders, readSchemaText('orderEvent')),
     registry.registerValueSchema(config.topics.riskChanges, readSchemaText('riskChange')),

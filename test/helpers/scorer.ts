@@ -14,8 +14,7 @@ import { type ActiveModels, activeSpec } from '../../src/app/model-registry.js';
 import { DEFAULT_HYSTERESIS } from '../../src/core/decisions/hysteresis.js';
 import type { OrderEvent } from '../../src/core/events/order-event.js';
 import type { RiskChangeRecord } from '../../src/core/events/risk-change.js';
-import { labelHorizonMs } from '../../src/core/models/scoring.js';
-import { processEvents, processTimers, type ScoringContext } from '../../src/core/pipeline/process.js';
+import { processEvents, processTimers, scoringContextFor } from '../../src/core/pipeline/process.js';
 import { decodeState, encodeState } from '../../src/core/state/codec.js';
 import type { CustomerState } from '../../src/core/state/customer-state.js';
 import { testConfig } from './stack.js';
@@ -124,15 +123,11 @@ export function expectedOutput(
   partitions: number,
   maxStalenessMs: number,
 ): Expected {
-  const ctx: ScoringContext = {
-    churn: models.churn,
-    ltv: models.ltv,
-    spec: activeSpec(models),
+  const ctx = scoringContextFor(models.churn, models.ltv, activeSpec(models), {
     hysteresis: DEFAULT_HYSTERESIS,
     maxStalenessMs,
-    labelHorizonMs: labelHorizonMs(models.churn),
     modelAwareTimers: true,
-  };
+  });
   const byCustomer = new Map<string, OrderEvent[]>();
   const watermark = new Map<number, number>();
   for (const event of events) {

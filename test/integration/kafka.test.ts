@@ -3,6 +3,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdempotentProducer, createKafka } from '../../src/adapters/kafka/client.js';
+import { groupLag } from '../../src/adapters/kafka/group-lag.js';
 import { Publisher } from '../../src/adapters/kafka/publisher.js';
 import {
   fromOrderEventRecord,
@@ -110,6 +111,12 @@ describe('kafka (real broker)', () => {
 
     const admin = kafka.admin();
     await admin.connect();
+    // Everything committed: no lag on any partition; an unknown group lags by everything.
+    const lag = await groupLag(admin, config.groupId, config.topics.orders);
+    expect(lag.size).toBe(provisioned.partitions.get(config.topics.orders));
+    expect([...lag.values()].every((v) => v === 0)).toBe(true);
+    const idle = await groupLag(admin, `${config.groupId}.never-consumed`, config.topics.orders);
+    expect([...idle.values()].reduce((a, b) => a + b, 0)).toBe(history.length);
     const committed = await admin.fetchOffsets({ groupId: config.groupId, topics: [config.topics.orders] });
     const ends = await admin.fetchTopicOffsets(config.topics.orders);
     await admin.disconnect();

@@ -41,6 +41,19 @@ describe('schema registry (real)', () => {
     expect(bytes.readUInt32BE(1)).toBe(orders.id);
     const decoded = await registry.decode<OrderEventRecord>(bytes, orders);
     expect(decoded).toEqual({ ok: true, value: sample, schemaId: orders.id });
+    // The writer schema was fetched once, timed; cached lookups make no request.
+    const requests: string[] = [];
+    const timed = new AvroRegistry({
+      url: config.schemaRegistryUrl,
+      onRequest: (op, s, ok) => requests.push(`${op}:${ok}:${s >= 0}`),
+    });
+    await timed.decode(bytes, orders);
+    await timed.decode(bytes, orders);
+    expect(requests).toEqual(['get_schema:true:true']);
+    const unknown = Buffer.from(bytes);
+    unknown.writeUInt32BE(999_999, 1);
+    expect(await timed.decode(unknown, orders)).toMatchObject({ ok: false, errorClass: 'unknown_schema_id' });
+    expect(requests).toEqual(['get_schema:true:true', 'get_schema:true:true']);
     // A second, independent client fetches the writer schema from the registry by id.
     const library = new SchemaRegistry({ host: config.schemaRegistryUrl });
     expect(await library.decode(bytes)).toEqual(sample);

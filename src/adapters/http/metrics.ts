@@ -8,6 +8,13 @@ import {
   type LabelStats,
   reliability,
 } from '../../core/monitoring/calibration.js';
+import {
+  intervalCoverage,
+  type LtvDecileRow,
+  type LtvPair,
+  ltvDeciles,
+  realisedToPredicted,
+} from '../../core/monitoring/ltv-calibration.js';
 
 export interface DriftReading {
   readonly features: readonly { readonly feature: string; readonly psi: number }[];
@@ -127,6 +134,75 @@ export function createMetrics(registry: Registry = new Registry()) {
           }
         },
       });
+    },
+    ltvLabelsResolved: counter(
+      'churnstream_ltv_labels_resolved_total',
+      'LTV predictions whose window closed and whose realised value the stream recorded.',
+      ['model_version'],
+    ),
+    registrySeconds: new Histogram({
+      name: 'churnstream_registry_request_duration_seconds',
+      help: 'Schema registry HTTP requests (cache misses only), by operation and outcome.',
+      labelNames: ['operation', 'outcome'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    groupLag: new Gauge({
+      name: 'churnstream_consumer_group_lag_records',
+      help: "Latest offset minus the group's committed offset per partition (periodic admin check; all partitions, owned or not).",
+      labelNames: ['partition'],
+      registers: [registry],
+    }),
+    /** Installs the LTV health gauges (latest resolved LTV labels per model version), read at scrape time. */
+    ltvHealth: (read: () => Promise<ReadonlyMap<string, readonly LtvPair[]>>) => {
+      const perVersion = (name: string, help: string, value: (pairs: readonly LtvPair[]) => number) =>
+        new Gauge({
+          name,
+          help,
+          labelNames: ['model_version'],
+          registers: [registry],
+          async collect() {
+            this.reset();
+            for (const [version, pairs] of await read()) {
+              const v = value(pairs);
+              if (Number.isFinite(v)) this.set({ model_version: version }, v);
+            }
+          },
+        });
+      perVersion(
+        'churnstream_ltv_realised_to_predicted_ratio',
+        'Sum of realised over sum of predicted LTV on the latest resolved LTV labels (1 = unbiased).',
+        realisedToPredicted,
+      );
+      perVersion(
+        'churnstream_ltv_interval_coverage',
+        'Share of realised LTV inside the prediction interval on the latest resolved LTV labels.',
+        intervalCoverage,
+      );
+      const decileGauge = (name: string, help: string, value: (row: LtvDecileRow) => number) =>
+        new Gauge({
+          name,
+          help,
+          labelNames: ['model_version', 'decile'],
+          registers: [registry],
+          async collect() {
+            this.reset();
+            for (const [version, pairs] of await read()) {
+              for (const row of ltvDeciles(pairs))
+                this.set({ model_version: version, decile: String(row.decile) }, value(row));
+            }
+          },
+        });
+      decileGauge(
+        'churnstream_ltv_decile_predicted_mean',
+        'Mean predicted LTV per decile of prediction (latest resolved LTV labels).',
+        (row) => row.predictedMean,
+      );
+      decileGauge(
+        'churnstream_ltv_decile_realised_mean',
+        'Mean realised LTV per decile of prediction (latest resolved LTV labels).',
+        (row) => row.realisedMean,
+      );
     },
     /** Installs the timer backlog gauge (due timers per owned partition), read at scrape time. */
     timerBacklog: (read: () => Promise<ReadonlyMap<number, number>>) => {

@@ -3,7 +3,14 @@
 // docs/REDIS_LAYOUT.md; keys come from keys.ts only.
 import type { TierState } from '../../core/decisions/hysteresis.js';
 import { CALIBRATION_BINS, emptyLabelStats, type LabelStats } from '../../core/monitoring/calibration.js';
-import type { OpenPrediction, ResolvedLabel, StoredCustomer } from '../../core/pipeline/process.js';
+import type { LtvPair } from '../../core/monitoring/ltv-calibration.js';
+import type {
+  OpenLtvPrediction,
+  OpenPrediction,
+  ResolvedLabel,
+  ResolvedLtvLabel,
+  StoredCustomer,
+} from '../../core/pipeline/process.js';
 import { decodeState, encodeState } from '../../core/state/codec.js';
 import type { RedisKeys } from './keys.js';
 import { type ApplyStateOutcome, type ScriptedRedis, toApplyStateOutcome } from './scripts.js';
@@ -32,9 +39,12 @@ interface Meta {
   readonly tier: TierState | null;
   readonly nextDue: number | null;
   readonly prediction?: OpenPrediction | null;
+  readonly ltvPrediction?: OpenLtvPrediction | null;
   /** Wall-clock time of the write (ms). */
   readonly updatedAt?: number;
 }
+
+export const LTV_LABELS_KEPT = 10_000;
 
 export class CustomerStore {
   private readonly redis: ScriptedRedis;
@@ -69,6 +79,7 @@ export class CustomerStore {
           tier: parsed.tier,
           nextDue: parsed.nextDue ?? Number.NaN,
           prediction: parsed.prediction ?? null,
+          ltvPrediction: parsed.ltvPrediction ?? null,
         };
       }
       loaded.set(id, { stored, updatedAt, version, lastOffset: offset ? BigInt(offset.toString()) : null });
@@ -84,6 +95,7 @@ export class CustomerStore {
           tier: w.next.tier,
           nextDue: Number.isNaN(w.next.nextDue) ? null : w.next.nextDue,
           prediction: w.next.prediction ?? null,
+          ltvPrediction: w.next.ltvPrediction ?? null,
           updatedAt: Date.now(),
         };
         return this.redis
@@ -150,6 +162,32 @@ export class CustomerStore {
       pipeline.hincrbyfloat(key, 'brier', (label.probability - (label.churned ? 1 : 0)) ** 2);
     }
     await pipeline.exec();
+  }
+
+  /**
+   * Keeps the latest LTV_LABELS_KEPT resolved LTV labels per model version: deciles of
+   * predicted value need the pairs themselves, and a bounded recent window is what a
+   * health gauge should describe anyway.
+   */
+  async addLtvLabels(labels: readonly ResolvedLtvLabel[]): Promise<void> {
+    if (labels.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const label of labels) {
+      const key = this.keys.ltvLabels(label.modelVersion);
+      pipeline.lpush(key, JSON.stringify([label.predicted, label.realised, label.low, label.high]));
+      pipeline.ltrim(key, 0, LTV_LABELS_KEPT - 1);
+    }
+    await pipeline.exec();
+  }
+
+  async ltvLabels(modelVersion: string): Promise<LtvPair[]> {
+    const entries = await this.redis.lrange(this.keys.ltvLabels(modelVersion), 0, -1);
+    return entries.map((entry) => {
+      const [predicted = Number.NaN, realised = Number.NaN, low = Number.NaN, high = Number.NaN] = JSON.parse(
+        entry,
+      ) as number[];
+      return { predicted, realised, low, high };
+    });
   }
 
   async labelStats(modelVersion: string): Promise<LabelStats> {

@@ -19,6 +19,8 @@ export interface RedisKeys {
   watermark(partition: number): string;
   /** Resolved-label statistics of one model version (hash of bin counts and sums). */
   labels(modelVersion: string): string;
+  /** The latest resolved LTV labels of one model version (list of JSON, bounded length). */
+  ltvLabels(modelVersion: string): string;
 }
 
 export function redisKeys(namespace: string): RedisKeys {
@@ -28,5 +30,6 @@ export function redisKeys(namespace: string): RedisKeys {
     timers: (partition) => `${prefix}:timers:{p${partition}}`,
     watermark: (partition) => `${prefix}:watermark:{p${partition}}`,
     labels: (modelVersion) => `${prefix}:labels:{${modelVersion}}`,
+    ltvLabels: (modelVersion) => `${prefix}:ltv-labels:{${modelVersion}}`,
   };
 }

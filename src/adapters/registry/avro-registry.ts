@@ -7,9 +7,13 @@ import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { readWireHeader, writeWireFormat } from './wire-format.js';
 
+export type RegistryOperation = 'register' | 'latest_id' | 'get_schema';
+
 export interface RegistryOptions {
   readonly url: string;
   readonly auth?: { readonly username: string; readonly password: string };
+  /** Told the duration of every HTTP request to the registry (cached lookups make none). */
+  readonly onRequest?: (operation: RegistryOperation, seconds: number, ok: boolean) => void;
 }
 
 /** A topic's value schema as registered: its id and parsed type. */
@@ -39,8 +43,10 @@ export class AvroRegistry {
   private readonly client: SchemaRegistry;
   private readonly writerTypes = new Map<number, Promise<avro.Type | null>>();
   private readonly resolvers = new Map<string, avro.Resolver | Error>();
+  private readonly onRequest: NonNullable<RegistryOptions['onRequest']>;
 
   constructor(options: RegistryOptions) {
+    this.onRequest = options.onRequest ?? (() => {});
     this.client = new SchemaRegistry({
       host: options.url,
       clientId: 'churnstream',
@@ -52,13 +58,15 @@ export class AvroRegistry {
   /** Registers (idempotently) a schema under `<topic>-value` and returns its id and type. */
   async registerValueSchema(topic: string, schemaText: string): Promise<RegisteredValueSchema> {
     const subject = valueSubject(topic);
-    const { id } = await this.client.register({ type: SchemaType.AVRO, schema: schemaText }, { subject });
+    const { id } = await this.timed('register', () =>
+      this.client.register({ type: SchemaType.AVRO, schema: schemaText }, { subject }),
+    );
     return { subject, id, type: avro.Type.forSchema(JSON.parse(schemaText) as avro.Schema) };
   }
 
   /** Latest schema id registered for a subject. */
   async latestId(subject: string): Promise<number> {
-    return this.client.getLatestSchemaId(subject);
+    return this.timed('latest_id', () => this.client.getLatestSchemaId(subject));
   }
 
   /** Encodes with a registered schema into the Confluent wire format. */
@@ -119,7 +127,7 @@ export class AvroRegistry {
   private writerType(id: number): Promise<avro.Type | null> {
     let pending = this.writerTypes.get(id);
     if (pending === undefined) {
-      pending = this.client.getSchema(id).then(
+      pending = this.timed('get_schema', () => this.client.getSchema(id)).then(
         (schema) => avro.Type.forSchema(schema as unknown as avro.Schema),
         (error: unknown) => {
           // A definite "not found" is cached; transient failures are retried next time.
@@ -131,6 +139,19 @@ export class AvroRegistry {
       this.writerTypes.set(id, pending);
     }
     return pending;
+  }
+
+  private async timed<T>(operation: RegistryOperation, request: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const result = await request();
+      this.onRequest(operation, (performance.now() - started) / 1000, true);
+      return result;
+    } catch (error) {
+      // A "not found" is an answer, not a failure of the registry.
+      this.onRequest(operation, (performance.now() - started) / 1000, isNotFound(error));
+      throw error;
+    }
   }
 
   private resolver(writerId: number, writer: avro.Type, reader: RegisteredValueSchema): avro.Resolver | Error {

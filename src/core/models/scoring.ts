@@ -124,3 +124,6 @@ export function scoreLtv(
 /** Label horizon of churn predictions: the model's prediction window, 90 days without a model. */
 export const labelHorizonMs = (churn: ChurnModel | null): number =>
   (churn?.config.prediction_window_days ?? 90) * 86_400_000;
+
+/** Label window of LTV predictions: the model's window in 30-day months (12 without a model). */
+export const ltvLabelHorizonMs = (ltv: LtvModel | null): number => (ltv?.config.window_months ?? 12) * 30 * 86_400_000;

@@ -16,8 +16,22 @@ import { type RiskChangeRecord, type RiskChangeTrigger, riskChangeRecord } from 
 import { featuresAt } from '../features/extract.js';
 import { nextChangeTime } from '../features/next-change.js';
 import type { FeatureSpec } from '../features/spec.js';
-import { type ChurnModel, type LtvModel, scoreChurn, scoreLtv } from '../models/scoring.js';
-import { type CustomerState, cloneState, emptyState, type FoldOutcome, foldEvent } from '../state/customer-state.js';
+import {
+  type ChurnModel,
+  type LtvModel,
+  labelHorizonMs,
+  ltvLabelHorizonMs,
+  scoreChurn,
+  scoreLtv,
+} from '../models/scoring.js';
+import {
+  type CustomerState,
+  cloneState,
+  emptyState,
+  type FoldOutcome,
+  foldEvent,
+  netSpendMillsBetween,
+} from '../state/customer-state.js';
 import { nextRelevantChange, timeSensitivity } from './relevant-change.js';
 
 /** The open prediction whose label the stream resolves when its window closes. */
@@ -26,6 +40,25 @@ export interface OpenPrediction {
   /** Event time the prediction was made; its label window is (at, at + horizon]. */
   readonly at: number;
   readonly modelVersion: string;
+}
+
+/** An open LTV prediction: resolved with the customer's net spend when its window closes. */
+export interface OpenLtvPrediction {
+  readonly value: number;
+  readonly low: number;
+  readonly high: number;
+  /** Event time the prediction was made; its window is (at, at + LTV horizon]. */
+  readonly at: number;
+  readonly modelVersion: string;
+}
+
+/** An LTV prediction with its realised value: net spend inside its window. */
+export interface ResolvedLtvLabel {
+  readonly modelVersion: string;
+  readonly predicted: number;
+  readonly low: number;
+  readonly high: number;
+  readonly realised: number;
 }
 
 /** A prediction whose outcome is now known: churned = no order within the horizon. */
@@ -41,6 +74,7 @@ export interface StoredCustomer {
   /** Next time the customer is due for a timer rescoring (NaN: none). */
   readonly nextDue: number;
   readonly prediction?: OpenPrediction | null;
+  readonly ltvPrediction?: OpenLtvPrediction | null;
 }
 
 export interface SourcedEvent {
@@ -58,11 +92,23 @@ export interface ScoringContext {
   readonly maxStalenessMs: number;
   /** Label horizon of churn predictions (the churn model's prediction window). */
   readonly labelHorizonMs: number;
+  /** Label window of LTV predictions (the LTV model's window). */
+  readonly ltvHorizonMs: number;
   /**
    * Timers at the next change of a feature the churn model's splits can see (true), or at
    * the next change of any feature (false: many more rescorings, the same risk changes).
    */
   readonly modelAwareTimers: boolean;
+}
+
+/** The context for the models in force; label horizons come from the models' configs. */
+export function scoringContextFor(
+  churn: ChurnModel | null,
+  ltv: LtvModel | null,
+  spec: FeatureSpec,
+  options: Pick<ScoringContext, 'hysteresis' | 'maxStalenessMs' | 'modelAwareTimers'>,
+): ScoringContext {
+  return { churn, ltv, spec, ...options, labelHorizonMs: labelHorizonMs(churn), ltvHorizonMs: ltvLabelHorizonMs(ltv) };
 }
 
 export interface RefusedEvent {
@@ -84,6 +130,8 @@ export interface CustomerStep {
   readonly scored: { readonly features: Float64Array; readonly probability: number }[];
   readonly prediction: OpenPrediction | null;
   readonly resolved: ResolvedLabel[];
+  readonly ltvPrediction: OpenLtvPrediction | null;
+  readonly resolvedLtv: ResolvedLtvLabel[];
 }
 
 /** Work state while a step runs; copied into the immutable result at the end. */
@@ -96,6 +144,8 @@ interface Cursor {
   scored: { features: Float64Array; probability: number }[];
   prediction: OpenPrediction | null;
   resolved: ResolvedLabel[];
+  ltvPrediction: OpenLtvPrediction | null;
+  resolvedLtv: ResolvedLtvLabel[];
   /** Churn probability of the latest scoring (what a blocked downgrade waits on). */
   probability: number;
   /** Features of the latest scoring and their time, so scheduling does not read them again. */
@@ -120,6 +170,21 @@ function resolveLabel(cursor: Cursor, asOf: number, ordered: boolean, ctx: Scori
   }
 }
 
+/** LTV label resolution: when the window closes, the realised value is the net spend in it. */
+function resolveLtv(cursor: Cursor, asOf: number, ctx: ScoringContext): void {
+  const open = cursor.ltvPrediction;
+  if (open === null || asOf < open.at + ctx.ltvHorizonMs) return;
+  const realised = netSpendMillsBetween(cursor.state, open.at, open.at + ctx.ltvHorizonMs) / 1000;
+  cursor.resolvedLtv.push({
+    modelVersion: open.modelVersion,
+    predicted: open.value,
+    low: open.low,
+    high: open.high,
+    realised,
+  });
+  cursor.ltvPrediction = null;
+}
+
 function rescore(
   customerId: string,
   cursor: Cursor,
@@ -137,6 +202,11 @@ function rescore(
   resolveLabel(cursor, asOf, trigger === 'order', ctx);
   if (cursor.prediction === null)
     cursor.prediction = { probability: quick.probability, at: asOf, modelVersion: quick.modelVersion };
+  resolveLtv(cursor, asOf, ctx);
+  if (cursor.ltvPrediction === null) {
+    const ltv = scoreLtv(ctx.ltv, features, quick.probability, ctx.spec.retention.windowDays);
+    cursor.ltvPrediction = { value: ltv.value, low: ltv.low, high: ltv.high, at: asOf, modelVersion: ltv.modelVersion };
+  }
   const next = nextTier(cursor.tier, quick.probability, asOf, ctx.hysteresis);
   if (next === null) return;
   // A transition is published: now compute what it carries (reasons, LTV).
@@ -174,6 +244,7 @@ function schedule(cursor: Cursor, asOf: number, ctx: ScoringContext): void {
           ).at;
   }
   if (cursor.prediction !== null) due = Math.min(due, cursor.prediction.at + ctx.labelHorizonMs);
+  if (cursor.ltvPrediction !== null) due = Math.min(due, cursor.ltvPrediction.at + ctx.ltvHorizonMs);
   const released = blockedUntil(cursor.tier, cursor.probability, asOf, ctx.hysteresis);
   if (released > asOf) due = Math.min(due, released);
   cursor.nextDue = Number.isFinite(due) ? due : Number.NaN;
@@ -207,6 +278,8 @@ const start = (stored: StoredCustomer | null): Cursor => ({
   scored: [],
   prediction: stored?.prediction ?? null,
   resolved: [],
+  ltvPrediction: stored?.ltvPrediction ?? null,
+  resolvedLtv: [],
   probability: Number.NaN,
   features: null,
 });

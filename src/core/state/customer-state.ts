@@ -214,6 +214,21 @@ export function cancelledAt(order: OrderEntry, t: number): boolean {
   return false;
 }
 
+/**
+ * Net spend (thousandths) of the orders dated in (from, to], as known at `to`:
+ * cancelled orders count nothing, refunds made by then are deducted. Exact while those
+ * orders are still retained (from >= newest event time - window).
+ */
+export function netSpendMillsBetween(state: CustomerState, from: number, to: number): number {
+  let spend = 0;
+  for (const order of state.orders) {
+    if (order.time <= from) continue;
+    if (order.time > to) break;
+    if (!cancelledAt(order, to)) spend += order.amountMills - refundedMillsAt(order, to);
+  }
+  return spend;
+}
+
 /** Moves orders past the retention horizon (or beyond the cap) into the archive. */
 function evict(state: CustomerState, policy: RetentionPolicy): void {
   const horizon = retentionHorizon(state, policy);

@@ -10,6 +10,7 @@ import {
   reliability,
 } from '../../../../src/core/monitoring/calibration.js';
 import { DriftMonitor } from '../../../../src/core/monitoring/drift.js';
+import { intervalCoverage, ltvDeciles, realisedToPredicted } from '../../../../src/core/monitoring/ltv-calibration.js';
 import { binOf, histogram, psi } from '../../../../src/core/monitoring/psi.js';
 
 const exactAuc = (scores: number[], labels: boolean[]) => {
@@ -111,5 +112,20 @@ describe('drift monitor', () => {
     expect(monitor.size).toBe(100);
     expect(monitor.featurePsi()[0]?.psi).toBeGreaterThan(0.25);
     expect(monitor.scorePsi()).toBeGreaterThan(0.25);
+  });
+});
+
+describe('LTV health', () => {
+  it('cuts predictions into deciles and compares realised with predicted', () => {
+    const pairs = Array.from({ length: 100 }, (_, i) => ({ predicted: i, realised: 2 * i, low: i - 10, high: i + 10 }));
+    const rows = ltvDeciles([...pairs].reverse());
+    expect(rows.map((r) => r.count)).toEqual(new Array(10).fill(10));
+    expect(rows[0]).toEqual({ decile: 1, count: 10, predictedMean: 4.5, realisedMean: 9 });
+    expect(rows[9]).toEqual({ decile: 10, count: 10, predictedMean: 94.5, realisedMean: 189 });
+    expect(realisedToPredicted(pairs)).toBe(2);
+    // realised = 2i is inside [i - 10, i + 10] for i <= 10.
+    expect(intervalCoverage(pairs)).toBe(11 / 100);
+    expect(ltvDeciles(pairs.slice(0, 3)).map((r) => r.decile)).toEqual([4, 7, 10]);
+    expect(intervalCoverage([])).toBeNaN();
   });
 });

@@ -22,6 +22,7 @@ const ctx: ScoringContext = {
   hysteresis: DEFAULT_HYSTERESIS,
   maxStalenessMs: 7 * DAY_MS,
   labelHorizonMs: 90 * DAY_MS,
+  ltvHorizonMs: 360 * DAY_MS,
   modelAwareTimers: true,
 };
 let offset = 0;
@@ -126,5 +127,34 @@ describe('per-customer step', () => {
     // An order on day 140 itself still counts as inside the window.
     const back = processEvents('c1', first, [order('back', 140)], ctx);
     expect(back.resolved.map((l) => l.churned)).toEqual([false]);
+  });
+
+  it('resolves LTV labels when the window closes, with the net spend inside it as realised value', () => {
+    // The first order (day 0) opens an LTV prediction over (0, 360] days; orders on days
+    // 10..50 (20 each, one of them refunded in part later) fall inside it.
+    const first = processEvents('c1', null, regular, ctx);
+    expect(first.ltvPrediction).toMatchObject({ at: T, modelVersion: 'rules_v1' });
+    const refund: SourcedEvent = {
+      offset: 'r1',
+      event: {
+        customerId: 'c1',
+        orderId: 'r1',
+        eventTime: T + 60 * DAY_MS,
+        type: 'refund',
+        amount: 5,
+        currency: 'GBP',
+        itemCount: 0,
+        originalOrderId: 'o3',
+      },
+    };
+    const refunded = processEvents('c1', first, [refund], ctx);
+    expect(processTimers('c1', refunded, T + 360 * DAY_MS - 1, ctx).resolvedLtv).toEqual([]);
+    const closed = processTimers('c1', refunded, T + 360 * DAY_MS, ctx);
+    expect(closed.resolvedLtv).toHaveLength(1);
+    // Days 10, 20, 30, 40, 50 at 20 each, minus the refund of 5: the day-0 order opened the window.
+    expect(closed.resolvedLtv[0]).toMatchObject({ modelVersion: 'rules_v1', realised: 95 });
+    expect(closed.resolvedLtv[0]?.predicted).toBe(first.ltvPrediction?.value);
+    // The same rescoring opens the next LTV window.
+    expect(closed.ltvPrediction?.at).toBe(T + 360 * DAY_MS);
   });
 });

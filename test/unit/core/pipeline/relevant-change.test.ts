@@ -9,12 +9,13 @@ import type { OrderEvent } from '../../../../src/core/events/order-event.js';
 import { featuresAt } from '../../../../src/core/features/extract.js';
 import { nextChangeTime } from '../../../../src/core/features/next-change.js';
 import { predictRaw } from '../../../../src/core/models/lightgbm/evaluate.js';
-import { type ChurnModel, labelHorizonMs } from '../../../../src/core/models/scoring.js';
+import type { ChurnModel } from '../../../../src/core/models/scoring.js';
 import {
   processEvents,
   processTimers,
   type ScoringContext,
   type StoredCustomer,
+  scoringContextFor,
 } from '../../../../src/core/pipeline/process.js';
 import { nextRelevantChange, timeSensitivity } from '../../../../src/core/pipeline/relevant-change.js';
 import { emptyState, foldEvent } from '../../../../src/core/state/customer-state.js';
@@ -68,15 +69,12 @@ describe('nextRelevantChange', () => {
   });
 });
 
-const context = (modelAwareTimers: boolean): ScoringContext => ({
-  churn,
-  ltv: models.ltv,
-  spec,
-  hysteresis: DEFAULT_HYSTERESIS,
-  maxStalenessMs: 30 * DAY_MS,
-  labelHorizonMs: labelHorizonMs(churn),
-  modelAwareTimers,
-});
+const context = (modelAwareTimers: boolean): ScoringContext =>
+  scoringContextFor(churn, models.ltv, spec, {
+    hysteresis: DEFAULT_HYSTERESIS,
+    maxStalenessMs: 30 * DAY_MS,
+    modelAwareTimers,
+  });
 
 /** A customer's events one at a time, then timers up to `until`, as the stream runs them. */
 function run(history: readonly OrderEvent[], ctx: ScoringContext) {
