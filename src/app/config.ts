@@ -3,6 +3,8 @@
 // prints). Defaults point at the native stack in scripts/stack/stack.env, so a fresh
 // clone runs against `scripts/stack.sh up` with no settings at all.
 import { z } from 'zod';
+import type { KafkaOptions } from '../adapters/kafka/client.js';
+import { redactedUrl } from '../adapters/redis/connect.js';
 
 const csv = z
   .string()
@@ -20,7 +22,17 @@ const DAY = 86_400_000;
 export const configSchema = z.object({
   KAFKA_BROKERS: csv.default(['127.0.0.1:19092']),
   KAFKA_CLIENT_ID: z.string().min(1).default('churnstream'),
+  KAFKA_SSL: z.enum(['true', 'false']).default('false'),
+  KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_CERT_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_KEY_FILE: z.string().min(1).optional(),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
   SCHEMA_REGISTRY_URL: z.url().default('http://127.0.0.1:18081'),
+  SCHEMA_REGISTRY_USERNAME: z.string().min(1).optional(),
+  SCHEMA_REGISTRY_PASSWORD: z.string().min(1).optional(),
+  REDIS_TLS_CA_FILE: z.string().min(1).optional(),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
@@ -56,12 +68,48 @@ export const configSchema = z.object({
   CHURNSTREAM_MIN_DWELL_DAYS: z.coerce.number().min(0).default(7),
 });
 
+/** Settings that only make sense together. */
+const checkedSchema = configSchema.superRefine((raw, context) => {
+  const need = (when: boolean, path: string, message: string) => {
+    if (when) context.addIssue({ code: 'custom', path: [path], message });
+  };
+  const sasl = raw.KAFKA_SASL_MECHANISM !== undefined;
+  need(sasl && raw.KAFKA_SASL_USERNAME === undefined, 'KAFKA_SASL_USERNAME', 'required with KAFKA_SASL_MECHANISM');
+  need(sasl && raw.KAFKA_SASL_PASSWORD === undefined, 'KAFKA_SASL_PASSWORD', 'required with KAFKA_SASL_MECHANISM');
+  need(
+    !sasl && (raw.KAFKA_SASL_USERNAME !== undefined || raw.KAFKA_SASL_PASSWORD !== undefined),
+    'KAFKA_SASL_MECHANISM',
+    'required with KAFKA_SASL_USERNAME/PASSWORD (plain, scram-sha-256 or scram-sha-512)',
+  );
+  need(
+    (raw.KAFKA_SSL_CERT_FILE === undefined) !== (raw.KAFKA_SSL_KEY_FILE === undefined),
+    'KAFKA_SSL_KEY_FILE',
+    'a client certificate needs both KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE',
+  );
+  need(
+    raw.KAFKA_SSL === 'false' &&
+      (raw.KAFKA_SSL_CA_FILE ?? raw.KAFKA_SSL_CERT_FILE ?? raw.KAFKA_SSL_KEY_FILE) !== undefined,
+    'KAFKA_SSL',
+    'set KAFKA_SSL=true to use the KAFKA_SSL_* files',
+  );
+  need(
+    (raw.SCHEMA_REGISTRY_USERNAME === undefined) !== (raw.SCHEMA_REGISTRY_PASSWORD === undefined),
+    'SCHEMA_REGISTRY_PASSWORD',
+    'basic auth needs both SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD',
+  );
+});
+
 export type RawConfig = z.infer<typeof configSchema>;
 
 export interface Config {
-  readonly kafka: { readonly brokers: readonly string[]; readonly clientId: string };
+  readonly kafka: KafkaOptions;
   readonly schemaRegistryUrl: string;
+  /** Basic auth for the schema registry, or null. */
+  readonly schemaRegistryAuth: { readonly username: string; readonly password: string } | null;
+  /** May carry credentials (redis://user:password@host) and TLS (rediss://). */
   readonly redisUrl: string;
+  /** CA bundle for a Redis TLS server certificate not signed by a public CA. */
+  readonly redisTlsCaFile: string | null;
   /** Key namespace: deployments (or test runs) sharing a Redis keep apart. */
   readonly redisNamespace: string;
   readonly topics: { readonly orders: string; readonly riskChanges: string; readonly deadLetters: string };
@@ -107,16 +155,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       return value === undefined || value === '' ? [] : [[key, value]];
     }),
   );
-  const parsed = configSchema.safeParse(known);
+  const parsed = checkedSchema.safeParse(known);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const raw = parsed.data;
   return Object.freeze({
-    kafka: Object.freeze({ brokers: Object.freeze([...raw.KAFKA_BROKERS]), clientId: raw.KAFKA_CLIENT_ID }),
+    kafka: Object.freeze({
+      brokers: Object.freeze([...raw.KAFKA_BROKERS]),
+      clientId: raw.KAFKA_CLIENT_ID,
+      ssl:
+        raw.KAFKA_SSL === 'true'
+          ? {
+              caFile: raw.KAFKA_SSL_CA_FILE ?? null,
+              certFile: raw.KAFKA_SSL_CERT_FILE ?? null,
+              keyFile: raw.KAFKA_SSL_KEY_FILE ?? null,
+            }
+          : null,
+      sasl:
+        raw.KAFKA_SASL_MECHANISM === undefined
+          ? null
+          : {
+              mechanism: raw.KAFKA_SASL_MECHANISM,
+              username: raw.KAFKA_SASL_USERNAME ?? '',
+              password: raw.KAFKA_SASL_PASSWORD ?? '',
+            },
+    }),
     schemaRegistryUrl: raw.SCHEMA_REGISTRY_URL,
+    schemaRegistryAuth:
+      raw.SCHEMA_REGISTRY_USERNAME === undefined
+        ? null
+        : { username: raw.SCHEMA_REGISTRY_USERNAME, password: raw.SCHEMA_REGISTRY_PASSWORD ?? '' },
     redisUrl: raw.REDIS_URL,
+    redisTlsCaFile: raw.REDIS_TLS_CA_FILE ?? null,
     redisNamespace: raw.CHURNSTREAM_REDIS_NAMESPACE,
     topics: Object.freeze({
       orders: raw.CHURNSTREAM_ORDERS_TOPIC,
@@ -154,4 +226,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       minDwellMs: raw.CHURNSTREAM_MIN_DWELL_DAYS * DAY,
     }),
   });
+}
+
+/** What the start-up log says about connections: no password, key or credential-bearing URL. */
+export function describeConnections(config: Config): Record<string, unknown> {
+  return {
+    kafka: {
+      brokers: config.kafka.brokers,
+      tls: config.kafka.ssl != null,
+      sasl:
+        config.kafka.sasl == null
+          ? null
+          : { mechanism: config.kafka.sasl.mechanism, username: config.kafka.sasl.username },
+    },
+    schemaRegistry: { url: redactedUrl(config.schemaRegistryUrl), basicAuth: config.schemaRegistryAuth !== null },
+    redis: { url: redactedUrl(config.redisUrl), tls: config.redisUrl.startsWith('rediss://') },
+  };
 }

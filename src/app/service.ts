@@ -1,7 +1,6 @@
 // Wiring of the streaming scorer: the only place clients are constructed. Starts the
 // consumer group, the timer loop and the HTTP API; stops them in order on shutdown.
 import type { Server } from 'node:http';
-import { Redis } from 'ioredis';
 import { fromPackageRoot } from '../adapters/files/package-root.js';
 import { createMetrics, type Metrics } from '../adapters/http/metrics.js';
 import { type RouteTable, startHttpServer } from '../adapters/http/server.js';
@@ -9,6 +8,7 @@ import { createKafka } from '../adapters/kafka/client.js';
 import { type RunningConsumer, startConsumer } from '../adapters/kafka/consumer.js';
 import { groupLag } from '../adapters/kafka/group-lag.js';
 import { Publisher } from '../adapters/kafka/publisher.js';
+import { openRedis } from '../adapters/redis/connect.js';
 import { CustomerStore } from '../adapters/redis/customer-store.js';
 import { redisKeys } from '../adapters/redis/keys.js';
 import { defineScripts } from '../adapters/redis/scripts.js';
@@ -19,7 +19,7 @@ import { FEATURE_NAMES } from '../core/features/names.js';
 import { scoreChurn, scoreLtv } from '../core/models/scoring.js';
 import { DriftMonitor } from '../core/monitoring/drift.js';
 import { type Clock, wallClock, watermarkClock } from './clock.js';
-import type { Config } from './config.js';
+import { type Config, describeConnections } from './config.js';
 import type { Logger } from './logger.js';
 import { activeSpec, ModelRegistry } from './model-registry.js';
 import {
@@ -126,14 +126,13 @@ export async function startService(
     drift === null ? null : { features: drift.featurePsi(), score: drift.scorePsi(), window: drift.size },
   );
 
+  log.info(describeConnections(config), 'connecting');
   const { registry, schemas } = await provision(config, (operation, seconds, ok) =>
     metrics.registrySeconds.observe({ operation, outcome: ok ? 'ok' : 'error' }, seconds),
   );
   const kafka = createKafka(config.kafka, {}, (level, message, fields) => log[level](fields, message));
-  const redis = defineScripts(
-    new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 5, enableAutoPipelining: true }),
-  );
-  await redis.connect();
+  const redis = defineScripts(await openRedis(config.redisUrl, config.redisTlsCaFile));
+  redis.on('error', (error: Error) => log.warn({ err: error }, 'redis connection error (ioredis reconnects)'));
   const store = new CustomerStore(redis, redisKeys(config.redisNamespace), config.stateTtlSeconds);
   // Model health from the labels the stream resolves (stats live in Redis, shared by all processes).
   const versionsWithLabels = new Set<string>();

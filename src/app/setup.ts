@@ -28,6 +28,7 @@ export async function provision(
   ]);
   const registry = new AvroRegistry({
     url: config.schemaRegistryUrl,
+    ...(config.schemaRegistryAuth ? { auth: config.schemaRegistryAuth } : {}),
     ...(onRegistryRequest ? { onRequest: onRegistryRequest } : {}),
   });
   const [orders, riskChanges, deadLetters] = await Promise.all([

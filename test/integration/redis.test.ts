@@ -1,6 +1,7 @@
 // The real Redis: the fenced apply-state Lua script, loaded by SHA through ioredis.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openRedis } from '../../src/adapters/redis/connect.js';
 import { redisKeys } from '../../src/adapters/redis/keys.js';
 
 const customerStateKey = redisKeys('test').customerState;
@@ -67,5 +68,26 @@ describe('apply-state script (real Redis)', () => {
     const key = customerStateKey(`cust-${uniqueSuffix()}`);
     await redis.script('FLUSH');
     expect(await apply(key, 0, 0, 1, 'A')).toEqual({ kind: 'applied', version: 1 });
+  });
+
+  it('authenticates with an ACL user from the URL, and refuses a wrong password with a clear error', async () => {
+    const user = `cs-test-${uniqueSuffix()}`;
+    await redis.call('ACL', 'SETUSER', user, 'on', '>s3cret-pw', '~*', '+@all');
+    const { hostname, port } = new URL(config.redisUrl);
+    try {
+      const authed = defineScripts(await openRedis(`redis://${user}:s3cret-pw@${hostname}:${port}`, null));
+      expect(await authed.call('ACL', 'WHOAMI')).toBe(user);
+      const key = customerStateKey(`acl-${user}`);
+      expect(toApplyStateOutcome(await authed.applyState(key, 0, 1, '1', 'state', '{}', 0))).toMatchObject({
+        kind: 'applied',
+      });
+      await authed.quit();
+      const attempt = openRedis(`redis://${user}:wrong-pw@${hostname}:${port}`, null);
+      await expect(attempt).rejects.toThrow(/WRONGPASS|invalid username-password/);
+      // The message names the server but not the password.
+      await expect(attempt).rejects.not.toThrow(/wrong-pw/);
+    } finally {
+      await redis.call('ACL', 'DELUSER', user);
+    }
   });
 });

@@ -1,10 +1,52 @@
 // Construction of kafkajs clients and topic provisioning. kafkajs types stay inside
 // src/adapters/kafka so that a change of client library touches one folder.
-import { Kafka, type KafkaConfig, type LogEntry, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { readFileSync } from 'node:fs';
+import {
+  Kafka,
+  type KafkaConfig,
+  type LogEntry,
+  logLevel,
+  Partitioners,
+  type Producer,
+  type SASLOptions,
+} from 'kafkajs';
 
 export interface KafkaOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
+  /** TLS to the brokers; PEM files for a private CA and an optional client certificate. */
+  readonly ssl?: {
+    readonly caFile: string | null;
+    readonly certFile: string | null;
+    readonly keyFile: string | null;
+  } | null;
+  readonly sasl?: {
+    readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+    readonly username: string;
+    readonly password: string;
+  } | null;
+}
+
+/** kafkajs connection security from the options (files are read here, once). */
+export function connectionSecurity(options: KafkaOptions): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const { ssl, sasl } = options;
+  const read = (file: string | null) => (file === null ? undefined : readFileSync(file, 'utf8'));
+  return {
+    ...(ssl
+      ? {
+          ssl:
+            ssl.caFile === null && ssl.certFile === null
+              ? true
+              : {
+                  ...(ssl.caFile === null ? {} : { ca: [read(ssl.caFile) ?? ''] }),
+                  ...(ssl.certFile === null ? {} : { cert: read(ssl.certFile), key: read(ssl.keyFile) }),
+                },
+        }
+      : {}),
+    ...(sasl
+      ? { sasl: { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as SASLOptions }
+      : {}),
+  };
 }
 
 /** Where kafkajs log lines go; wiring passes the structured logger in. */
@@ -37,6 +79,7 @@ export function createKafka(options: KafkaOptions, overrides: Partial<KafkaConfi
             },
         }
       : {}),
+    ...connectionSecurity(options),
     connectionTimeout: 5000,
     retry: { initialRetryTime: 200, retries: 8 },
     ...overrides,

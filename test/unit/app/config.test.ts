@@ -1,5 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/app/config.js';
+import { connectionSecurity } from '../../../src/adapters/kafka/client.js';
+import { ConfigError, describeConnections, loadConfig } from '../../../src/app/config.js';
 
 describe('loadConfig', () => {
   it('defaults to the native stack', () => {
@@ -27,5 +31,62 @@ describe('loadConfig', () => {
 
   it('treats empty variables as unset', () => {
     expect(loadConfig({ KAFKA_BROKERS: '' }).kafka.brokers).toEqual(['127.0.0.1:19092']);
+  });
+
+  it('configures TLS and SASL for Kafka, basic auth for the registry and TLS for Redis', () => {
+    const config = loadConfig({
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_FILE: '/etc/ssl/kafka-ca.pem',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'scorer',
+      KAFKA_SASL_PASSWORD: 'kafka-secret',
+      SCHEMA_REGISTRY_URL: 'https://registry.example:8081',
+      SCHEMA_REGISTRY_USERNAME: 'reg-user',
+      SCHEMA_REGISTRY_PASSWORD: 'registry-secret',
+      REDIS_URL: 'rediss://scorer:redis-secret@redis.example:6380',
+    });
+    expect(config.kafka.ssl).toEqual({ caFile: '/etc/ssl/kafka-ca.pem', certFile: null, keyFile: null });
+    expect(config.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'scorer', password: 'kafka-secret' });
+    expect(config.schemaRegistryAuth).toEqual({ username: 'reg-user', password: 'registry-secret' });
+    // What the start-up log prints carries no secret.
+    const logged = JSON.stringify(describeConnections(config));
+    for (const secret of ['kafka-secret', 'registry-secret', 'redis-secret']) expect(logged).not.toContain(secret);
+    expect(logged).toContain('scram-sha-512');
+    expect(logged).toContain('redis.example');
+  });
+
+  it('refuses security settings that do not go together, naming them', () => {
+    expect(() => loadConfig({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' })).toThrow(
+      /KAFKA_SASL_PASSWORD/,
+    );
+    expect(() => loadConfig({ KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' })).toThrow(/KAFKA_SASL_MECHANISM/);
+    expect(() => loadConfig({ KAFKA_SSL_CA_FILE: '/ca.pem' })).toThrow(/KAFKA_SSL:/);
+    expect(() => loadConfig({ KAFKA_SSL: 'true', KAFKA_SSL_CERT_FILE: '/c.pem' })).toThrow(/KAFKA_SSL_KEY_FILE/);
+    expect(() => loadConfig({ SCHEMA_REGISTRY_USERNAME: 'u' })).toThrow(/SCHEMA_REGISTRY_PASSWORD/);
+    expect(() => loadConfig({ KAFKA_SASL_MECHANISM: 'gssapi' })).toThrow(/KAFKA_SASL_MECHANISM/);
+  });
+});
+
+describe('Kafka connection security', () => {
+  it('maps the options to kafkajs, reading PEM files once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tls-'));
+    writeFileSync(join(dir, 'ca.pem'), 'CA PEM');
+    writeFileSync(join(dir, 'cert.pem'), 'CERT PEM');
+    writeFileSync(join(dir, 'key.pem'), 'KEY PEM');
+    const base = { brokers: ['b:9093'], clientId: 'c' };
+    expect(connectionSecurity(base)).toEqual({});
+    expect(connectionSecurity({ ...base, ssl: { caFile: null, certFile: null, keyFile: null } })).toEqual({
+      ssl: true,
+    });
+    expect(
+      connectionSecurity({
+        ...base,
+        ssl: { caFile: join(dir, 'ca.pem'), certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') },
+        sasl: { mechanism: 'plain', username: 'u', password: 'p' },
+      }),
+    ).toEqual({
+      ssl: { ca: ['CA PEM'], cert: 'CERT PEM', key: 'KEY PEM' },
+      sasl: { mechanism: 'plain', username: 'u', password: 'p' },
+    });
   });
 });
