@@ -11,6 +11,7 @@ import type { AvroRegistry, RegisteredValueSchema } from '../../src/adapters/reg
 import { toOrderEventRecord } from '../../src/adapters/registry/order-event-codec.js';
 import type { Config } from '../../src/app/config.js';
 import { type ActiveModels, activeSpec } from '../../src/app/model-registry.js';
+import type { Provisioned } from '../../src/app/setup.js';
 import { DEFAULT_HYSTERESIS } from '../../src/core/decisions/hysteresis.js';
 import type { OrderEvent } from '../../src/core/events/order-event.js';
 import type { RiskChangeRecord } from '../../src/core/events/risk-change.js';
@@ -245,4 +246,35 @@ export async function compareStreamWithCore(options: {
     duplicates: result.duplicates,
     stateDifferences: await stateDifferences(redis, config.redisNamespace, want.states),
   };
+}
+
+export interface DeadLetterRecord {
+  dead_letter_id: string;
+  source_offset: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  error_class: string;
+  reason: string;
+}
+
+/** The dead-letter topic, decoded, once it holds at least `count` records (or the timeout). */
+export function readDeadLetters(
+  kafka: Kafka,
+  provisioned: Provisioned,
+  topic: string,
+  count: number,
+  timeoutMs = 60_000,
+): Promise<DeadLetterRecord[]> {
+  const { registry, schemas } = provisioned;
+  return readTopic<DeadLetterRecord>(
+    kafka,
+    topic,
+    async (value) => {
+      const decoded = await registry.decode<DeadLetterRecord>(value, schemas.deadLetters);
+      if (!decoded.ok) throw new Error(decoded.reason);
+      return decoded.value;
+    },
+    (items) => items.length >= count,
+    timeoutMs,
+  );
 }

@@ -11,18 +11,9 @@ import { type Service, startService } from '../../src/app/service.js';
 import { type Provisioned, provision } from '../../src/app/setup.js';
 import type { OrderEvent } from '../../src/core/events/order-event.js';
 import { DAY_MS } from '../../src/core/time.js';
-import { emptyModelsDir, produceRaw, readTopic, scorerConfig } from '../helpers/scorer.js';
+import { emptyModelsDir, produceRaw, readDeadLetters, scorerConfig } from '../helpers/scorer.js';
 
 const config = scorerConfig('dlq', { CHURNSTREAM_MODELS_DIR: emptyModelsDir() });
-
-interface DeadLetterRecord {
-  dead_letter_id: string;
-  source_offset: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  error_class: string;
-  reason: string;
-}
 
 let kafka: Kafka;
 let provisioned: Provisioned;
@@ -103,16 +94,7 @@ describe('dead letters (real bytes through the real stack)', () => {
       ...cases.map((c) => ({ key: c.key, value: c.value })),
       { key: 'dlq-ok', value: encode(good('dlq-ok', 'o3', 20)) },
     ]);
-    const letters = await readTopic<DeadLetterRecord>(
-      kafka,
-      config.topics.deadLetters,
-      async (value) => {
-        const decoded = await registry.decode<DeadLetterRecord>(value, schemas.deadLetters);
-        if (!decoded.ok) throw new Error(decoded.reason);
-        return decoded.value;
-      },
-      (items) => items.length >= cases.length,
-    );
+    const letters = await readDeadLetters(kafka, provisioned, config.topics.deadLetters, cases.length);
     expect(letters.map((l) => l.error_class).sort()).toEqual(cases.map((c) => c.errorClass).sort());
     for (const c of cases) {
       const letter = letters.find((l) => l.error_class === c.errorClass && l.key?.toString() === c.key);

@@ -17,19 +17,12 @@ import { type Provisioned, provision } from '../../src/app/setup.js';
 import { generateDemoHistory } from '../../src/core/demo/generator.js';
 import type { OrderEvent } from '../../src/core/events/order-event.js';
 import { type HostilePayload, hostilePayloads } from '../helpers/hostile.js';
-import { compareStreamWithCore, produceRaw, readTopic, scorerConfig } from '../helpers/scorer.js';
+import { compareStreamWithCore, produceRaw, readDeadLetters, scorerConfig } from '../helpers/scorer.js';
 
 const HOSTILE = Number(process.env['HOSTILE_PAYLOADS'] ?? 10_000);
 const modelsDir = new URL('../../models/', import.meta.url).pathname;
 const config = scorerConfig('hostile', { CHURNSTREAM_MODELS_DIR: modelsDir });
 const history = generateDemoHistory({ seed: 33, customers: 300, start: Date.UTC(2024, 0, 1), days: 400 });
-
-interface DeadLetterRecord {
-  key: Buffer | null;
-  value: Buffer | null;
-  error_class: string;
-  reason: string;
-}
 
 let kafka: Kafka;
 let provisioned: Provisioned;
@@ -69,17 +62,7 @@ afterAll(async () => {
 describe(`hostile input (${HOSTILE} bad payloads mixed with real traffic)`, () => {
   it('dead-letters every bad payload with its error class, reason and bytes, and processes every good event exactly', async () => {
     const { registry, schemas } = provisioned;
-    const letters = await readTopic<DeadLetterRecord>(
-      kafka,
-      config.topics.deadLetters,
-      async (value) => {
-        const decoded = await registry.decode<DeadLetterRecord>(value, schemas.deadLetters);
-        if (!decoded.ok) throw new Error(decoded.reason);
-        return decoded.value;
-      },
-      (items) => items.length >= hostile.length,
-      150_000,
-    );
+    const letters = await readDeadLetters(kafka, provisioned, config.topics.deadLetters, hostile.length, 150_000);
     const byKey = new Map(letters.map((l) => [l.key?.toString() ?? '', l]));
     let wrongClass = 0;
     let wrongBytes = 0;

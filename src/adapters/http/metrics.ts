@@ -22,6 +22,29 @@ export interface DriftReading {
   readonly window: number;
 }
 
+/** A gauge per model version, computed at scrape time from what `read` returns per version. */
+function versionGauge<T>(
+  registry: Registry,
+  name: string,
+  help: string,
+  read: () => Promise<ReadonlyMap<string, T>>,
+  value: (reading: T) => number,
+): Gauge {
+  return new Gauge({
+    name,
+    help,
+    labelNames: ['model_version'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [version, reading] of await read()) {
+        const v = value(reading);
+        if (Number.isFinite(v)) this.set({ model_version: version }, v);
+      }
+    },
+  });
+}
+
 export function createMetrics(registry: Registry = new Registry()) {
   collectDefaultMetrics({ register: registry });
   const counter = (name: string, help: string, labelNames: string[] = []) =>
@@ -89,19 +112,7 @@ export function createMetrics(registry: Registry = new Registry()) {
     /** Installs the model-health gauges (from resolved labels, per model version), read at scrape time. */
     modelHealth: (read: () => Promise<ReadonlyMap<string, LabelStats>>) => {
       const gauge = (name: string, help: string, value: (stats: LabelStats) => number) =>
-        new Gauge({
-          name,
-          help,
-          labelNames: ['model_version'],
-          registers: [registry],
-          async collect() {
-            this.reset();
-            for (const [version, stats] of await read()) {
-              const v = value(stats);
-              if (Number.isFinite(v)) this.set({ model_version: version }, v);
-            }
-          },
-        });
+        versionGauge(registry, name, help, read, value);
       gauge('churnstream_model_auc', 'AUC of churn predictions on labels resolved by the stream.', histogramAuc);
       gauge(
         'churnstream_model_calibration_error',
@@ -156,19 +167,7 @@ export function createMetrics(registry: Registry = new Registry()) {
     /** Installs the LTV health gauges (latest resolved LTV labels per model version), read at scrape time. */
     ltvHealth: (read: () => Promise<ReadonlyMap<string, readonly LtvPair[]>>) => {
       const perVersion = (name: string, help: string, value: (pairs: readonly LtvPair[]) => number) =>
-        new Gauge({
-          name,
-          help,
-          labelNames: ['model_version'],
-          registers: [registry],
-          async collect() {
-            this.reset();
-            for (const [version, pairs] of await read()) {
-              const v = value(pairs);
-              if (Number.isFinite(v)) this.set({ model_version: version }, v);
-            }
-          },
-        });
+        versionGauge(registry, name, help, read, value);
       perVersion(
         'churnstream_ltv_realised_to_predicted_ratio',
         'Sum of realised over sum of predicted LTV on the latest resolved LTV labels (1 = unbiased).',
