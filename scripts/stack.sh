@@ -5,6 +5,7 @@
 #   scripts/stack.sh install        download/build what is missing (cached in .stack/)
 #   scripts/stack.sh up [svc...]    install if needed, start, wait until ready (no-op if running)
 #   scripts/stack.sh down [svc...]  stop what this script started
+#   scripts/stack.sh restart svc... stop then start (kafka, redis: fault tests)
 #   scripts/stack.sh status         one line per service
 #   scripts/stack.sh logs [svc]     tail a service's log
 #   scripts/stack.sh reset          down, then delete broker/Redis/Prometheus data
@@ -302,9 +303,10 @@ case "${1:-}" in
   install) cmd_install ;;
   up) shift; cmd_up "$@" ;;
   down) shift; cmd_down "$@" ;;
+  restart) shift; (($#)) || die "restart needs service names (the registry is in memory: restarting it forgets schemas)"; cmd_down "$@"; cmd_up "$@" ;;
   status) cmd_status ;;
   logs) shift; cmd_logs "$@" ;;
   env) cmd_env ;;
   reset) cmd_reset ;;
-  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -55,6 +55,7 @@ export const configSchema = z.object({
   CHURNSTREAM_CLOCK: z.enum(['wall', 'watermark']).default('wall'),
   CHURNSTREAM_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
   CHURNSTREAM_MAX_BATCH_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  CHURNSTREAM_CONCURRENT_PARTITIONS: z.coerce.number().int().min(1).max(64).default(3),
   CHURNSTREAM_FROM_BEGINNING: z.enum(['true', 'false']).default('true'),
   CHURNSTREAM_TIMER_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
   CHURNSTREAM_TIMER_BATCH: z.coerce.number().int().min(1).default(500),
@@ -129,6 +130,8 @@ export interface Config {
   readonly sessionTimeoutMs: number;
   /** Bytes fetched per partition per batch (kafkajs maxBytesPerPartition). */
   readonly maxBatchBytes: number;
+  /** Partitions whose batches are processed at the same time (each partition stays in order). */
+  readonly concurrentPartitions: number;
   /** How often the consumer group's committed lag is read from the broker. */
   readonly lagCheckIntervalMs: number;
   readonly timers: {
@@ -208,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     fromBeginning: raw.CHURNSTREAM_FROM_BEGINNING === 'true',
     sessionTimeoutMs: raw.CHURNSTREAM_SESSION_TIMEOUT_MS,
     maxBatchBytes: raw.CHURNSTREAM_MAX_BATCH_BYTES,
+    concurrentPartitions: raw.CHURNSTREAM_CONCURRENT_PARTITIONS,
     lagCheckIntervalMs: raw.CHURNSTREAM_LAG_CHECK_INTERVAL_MS,
     timers: Object.freeze({
       intervalMs: raw.CHURNSTREAM_TIMER_INTERVAL_MS,

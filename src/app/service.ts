@@ -186,6 +186,7 @@ export async function startService(
     fromBeginning: config.fromBeginning,
     sessionTimeoutMs: config.sessionTimeoutMs,
     maxBytesPerPartition: config.maxBatchBytes,
+    partitionsConcurrently: config.concurrentPartitions,
     handle: async (batch, heartbeat) => {
       await withPartition(batch.partition, () => handleBatch(batch, heartbeat));
       const lastOffset = BigInt(batch.messages.at(-1)?.offset ?? '0');

@@ -61,10 +61,12 @@ export async function waitForProgress(
   timeoutMs = 90_000,
 ): Promise<number> {
   const deadline = Date.now() + timeoutMs;
-  let done = await committedOffsets(kafka, config);
+  // While a broker restarts, the group coordinator answers with errors for a while: keep asking.
+  const read = (last: number) => committedOffsets(kafka, config).catch(() => last);
+  let done = await read(0);
   while (done < target && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100));
-    done = await committedOffsets(kafka, config);
+    done = await read(done);
   }
   return done;
 }

@@ -25,6 +25,11 @@ export interface ConsumerOptions {
   readonly fromBeginning: boolean;
   readonly sessionTimeoutMs?: number;
   readonly maxBytesPerPartition?: number;
+  /**
+   * Batches of different partitions handled at once (the handler's Redis and Kafka round
+   * trips overlap); batches of one partition stay strictly in order.
+   */
+  readonly partitionsConcurrently?: number;
   readonly handle: (batch: Batch, heartbeat: () => Promise<void>) => Promise<void>;
   readonly onAssignment?: (partitions: readonly number[]) => void;
   /** `restarting` is false when kafkajs gives up (a non-retriable error): the consumer is dead. */
@@ -57,7 +62,7 @@ export async function startConsumer(kafka: Kafka, options: ConsumerOptions): Pro
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: 1,
+    partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
     eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning, isStale }: EachBatchPayload) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
       await options.handle(

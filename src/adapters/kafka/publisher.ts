@@ -16,6 +16,9 @@ const MAX_REQUEST_RECORDS = 1000;
 
 export class Publisher {
   private readonly producer: Producer;
+  /** Sends one publish() at a time: batches of several partitions run concurrently, and an
+   * idempotent producer's sequence numbers must not be raced (kafkajs issues 598, 1050). */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(kafka: Kafka) {
     this.producer = createIdempotentProducer(kafka);
@@ -29,13 +32,23 @@ export class Publisher {
    * Sends in requests of bounded size (the broker refuses record batches above its
    * message.max.bytes, 1 MiB by default), in order, each acknowledged by all replicas.
    */
-  async publish(records: readonly OutgoingRecord[]): Promise<void> {
+  publish(records: readonly OutgoingRecord[]): Promise<void> {
+    const run = this.queue.then(() => this.send(records));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async send(records: readonly OutgoingRecord[]): Promise<void> {
     let chunk: OutgoingRecord[] = [];
     let bytes = 0;
     const flush = async () => {
       if (chunk.length === 0) return;
       const byTopic = new Map<string, OutgoingRecord[]>();
-      for (const record of chunk) byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record]);
+      for (const record of chunk) {
+        const list = byTopic.get(record.topic);
+        if (list === undefined) byTopic.set(record.topic, [record]);
+        else list.push(record);
+      }
       await this.producer.sendBatch({
         acks: -1,
         topicMessages: [...byTopic].map(([topic, list]) => ({

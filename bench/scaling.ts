@@ -1,0 +1,177 @@
+// Scaling and timer catch-up of the streaming scorer on the real stack, one process:
+//
+//   for each customer count N (default 10k, 100k, 1M):
+//     1. warm-up: one order per customer, dated --age-days ago (default 60), drained by the
+//        scorer (the events/s of this phase is the first cost-per-event figure);
+//        Redis memory per customer = used_memory delta / N;
+//     2. catch-up: the orders are weeks old, so every customer's timers are overdue;
+//        the time until the timer backlog is empty, and customers rescored per second;
+//     3. steady: --events more orders for random customers among the N, dated now;
+//        the events/s of this phase is the cost per event with N customers resident.
+//
+//   npx tsx bench/scaling.ts [--customers 10000,100000,1000000] [--events 100000] [--write]
+import { writeFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { createIdempotentProducer, createKafka } from '../src/adapters/kafka/client.js';
+import { toOrderEventRecord } from '../src/adapters/registry/order-event-codec.js';
+import { type Config, loadConfig } from '../src/app/config.js';
+import { createLogger } from '../src/app/logger.js';
+import { type Service, startService } from '../src/app/service.js';
+import { provision } from '../src/app/setup.js';
+import type { OrderEvent } from '../src/core/events/order-event.js';
+import { DAY_MS } from '../src/core/time.js';
+import { machineSummary } from './machine.js';
+
+const arg = (name: string, fallback: string): string => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at < 0 ? fallback : (process.argv[at + 1] ?? fallback);
+};
+const counts = arg('customers', '10000,100000,1000000').split(',').map(Number);
+const steadyEvents = Number(arg('events', '100000'));
+const ageDays = Number(arg('age-days', '60'));
+const command = `npx tsx bench/scaling.ts ${process.argv.slice(2).join(' ')}`.trim();
+const machine = machineSummary();
+
+function configFor(n: number): Config {
+  const suffix = `scale${n}.${Date.now().toString(36)}`;
+  return loadConfig({
+    ...process.env,
+    CHURNSTREAM_ORDERS_TOPIC: `bench.${suffix}.orders`,
+    CHURNSTREAM_RISK_TOPIC: `bench.${suffix}.risk-changes`,
+    CHURNSTREAM_DEAD_LETTER_TOPIC: `bench.${suffix}.dead-letters`,
+    CHURNSTREAM_GROUP_ID: `bench.${suffix}`,
+    CHURNSTREAM_REDIS_NAMESPACE: `bench-${suffix}`,
+    CHURNSTREAM_PARTITIONS: '6',
+    CHURNSTREAM_HTTP_PORT: '0',
+    CHURNSTREAM_LOG_LEVEL: 'warn',
+    CHURNSTREAM_CLOCK: 'wall',
+    CHURNSTREAM_TIMER_BATCH: '2000',
+    CHURNSTREAM_TIMER_INTERVAL_MS: '200',
+  });
+}
+
+const order = (customer: number, id: string, eventTime: number): OrderEvent => ({
+  customerId: `S${customer}`,
+  orderId: id,
+  eventTime,
+  type: 'order',
+  amount: 10 + (customer % 90),
+  currency: 'GBP',
+  itemCount: 1 + (customer % 4),
+  originalOrderId: null,
+});
+
+async function produce(config: Config, events: (i: number) => OrderEvent, count: number): Promise<void> {
+  const { registry, schemas } = await provision(config);
+  const producer = createIdempotentProducer(createKafka(config.kafka));
+  await producer.connect();
+  for (let i = 0; i < count; i += 5000) {
+    const messages = [];
+    for (let k = i; k < Math.min(count, i + 5000); k += 1) {
+      const event = events(k);
+      messages.push({ key: event.customerId, value: registry.encode(schemas.orders, toOrderEventRecord(event)) });
+    }
+    await producer.send({ topic: config.topics.orders, acks: -1, messages });
+  }
+  await producer.disconnect();
+}
+
+async function total(service: Service, name: string): Promise<number> {
+  const values = (await service.metrics.registry.getSingleMetric(name)?.get())?.values ?? [];
+  return values.reduce((s, v) => s + v.value, 0);
+}
+
+async function until(check: () => Promise<boolean>): Promise<void> {
+  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 200));
+}
+
+const usedMemory = async (redis: Redis) => Number((await redis.info('memory')).match(/used_memory:(\d+)/)?.[1] ?? 0);
+
+interface Result {
+  readonly customers: number;
+  readonly warmRate: number;
+  readonly bytesPerCustomer: number;
+  readonly catchUpSeconds: number;
+  readonly timerRescorings: number;
+  readonly steadyRate: number;
+}
+
+const results: Result[] = [];
+for (const n of counts) {
+  const config = configFor(n);
+  const redis = new Redis(config.redisUrl);
+  const now = Date.now();
+  const spread = (i: number) => now - ageDays * DAY_MS - (i % 1000) * 1000;
+  await produce(config, (i) => order(i, `S${i}-w`, spread(i)), n);
+  const memoryBefore = await usedMemory(redis);
+  const warmStart = performance.now();
+  const service = await startService(config, createLogger('warn'));
+  await until(async () => (await total(service, 'churnstream_events_consumed_total')) >= n);
+  const warmSeconds = (performance.now() - warmStart) / 1000;
+  const bytesPerCustomer = ((await usedMemory(redis)) - memoryBefore) / n;
+
+  // Catch-up: the timer loop drains the overdue timers of all customers.
+  const catchStart = performance.now();
+  const timerBefore = await total(service, 'churnstream_timer_evaluations_total');
+  const backlog = async () => {
+    let due = 0;
+    for (let p = 0; p < config.partitions; p += 1) {
+      due += await redis.zcount(`cs:v1:${config.redisNamespace}:timers:{p${p}}`, '-inf', Date.now());
+    }
+    return due;
+  };
+  await until(async () => (await backlog()) === 0);
+  const catchUpSeconds = (performance.now() - catchStart) / 1000;
+  const timerRescorings = (await total(service, 'churnstream_timer_evaluations_total')) - timerBefore;
+
+  // Steady: new orders for random resident customers, dated now.
+  const rng = xoroshiro128plus(n);
+  const customersOf = Array.from({ length: steadyEvents }, () => uniformInt(rng, 0, n - 1));
+  const consumedBefore = await total(service, 'churnstream_events_consumed_total');
+  await produce(config, (i) => order(customersOf[i] ?? 0, `S-steady-${i}`, Date.now()), steadyEvents);
+  const steadyStart = performance.now();
+  await until(async () => (await total(service, 'churnstream_events_consumed_total')) >= consumedBefore + steadyEvents);
+  const steadySeconds = (performance.now() - steadyStart) / 1000;
+  await service.stop();
+  await redis.quit();
+  const result = {
+    customers: n,
+    warmRate: n / warmSeconds,
+    bytesPerCustomer,
+    catchUpSeconds,
+    timerRescorings,
+    steadyRate: steadyEvents / steadySeconds,
+  };
+  console.log(JSON.stringify(result));
+  results.push(result);
+}
+
+const report = `# Scaling and timer catch-up (one scorer process)
+
+Command: \`${command}\` (stack from \`scripts/stack.sh up\`; shipped models; 6 partitions; wall
+clock; timer pages of 2,000 customers every 200 ms). Per customer count N: a warm-up order per
+customer dated ${ageDays} days ago; the overdue timers that leaves (catch-up); then ${steadyEvents}
+orders dated now for random customers among the N (steady). The steady phase is timed from the end
+of its production, so it starts with a backlog: the rate is a drain rate.
+
+| customers | warm-up events/s | Redis bytes per customer | catch-up: seconds to an empty timer backlog | timer rescorings | rescorings/s | steady events/s |
+|---|---|---|---|---|---|---|
+${results
+  .map(
+    (r) =>
+      `| ${r.customers} | ${Math.round(r.warmRate)} | ${Math.round(r.bytesPerCustomer)} | ${r.catchUpSeconds.toFixed(1)} | ${r.timerRescorings} | ${Math.round(r.timerRescorings / Math.max(r.catchUpSeconds, 1e-9))} | ${Math.round(r.steadyRate)} |`,
+  )
+  .join('\n')}
+
+Cost per event is flat when the steady events/s stay level as N grows.
+
+Machine (Kafka, Redis, the registry, the producer and the scorer share its cores):
+\`\`\`
+${machine}
+\`\`\`
+`;
+console.log(report);
+if (process.argv.includes('--write')) writeFileSync(new URL('./results/scaling.md', import.meta.url), report);
+process.exit(0);

@@ -1,0 +1,191 @@
+// Soak: `churnstream run` as its own process under a fixed offered load for --minutes,
+// sampled every --sample seconds: events produced and processed, committed group lag,
+// the scorer's RSS and heap (from its /metrics), Redis used_memory, batch p99.
+//
+// Event time runs faster than the wall clock (--sim-days-per-second, watermark clock),
+// so orders leave the 180-day window during the run and state reaches its steady size:
+// flat memory is then a real claim, not an artefact of a run too short to fill it.
+// Timers fire as event time passes, as they would over the simulated months.
+//
+//   npx tsx bench/soak.ts [--minutes 10] [--rate 1500] [--customers 20000] [--write]
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { createIdempotentProducer, createKafka } from '../src/adapters/kafka/client.js';
+import { groupLag } from '../src/adapters/kafka/group-lag.js';
+import { toOrderEventRecord } from '../src/adapters/registry/order-event-codec.js';
+import { loadConfig } from '../src/app/config.js';
+import { provision } from '../src/app/setup.js';
+import { DAY_MS } from '../src/core/time.js';
+import { machineSummary } from './machine.js';
+
+const arg = (name: string, fallback: number) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at < 0 ? fallback : Number(process.argv[at + 1]);
+};
+const minutes = arg('minutes', 10);
+const rate = arg('rate', 1500);
+const customers = arg('customers', 20_000);
+const simDaysPerSecond = arg('sim-days-per-second', 1.5);
+const sampleSeconds = arg('sample', 30);
+const port = arg('port', 18_099);
+const command = `npx tsx bench/soak.ts ${process.argv.slice(2).join(' ')}`.trim();
+const machine = machineSummary();
+
+const suffix = `soak.${Date.now().toString(36)}`;
+const env: Record<string, string> = {
+  CHURNSTREAM_ORDERS_TOPIC: `bench.${suffix}.orders`,
+  CHURNSTREAM_RISK_TOPIC: `bench.${suffix}.risk-changes`,
+  CHURNSTREAM_DEAD_LETTER_TOPIC: `bench.${suffix}.dead-letters`,
+  CHURNSTREAM_GROUP_ID: `bench.${suffix}`,
+  CHURNSTREAM_REDIS_NAMESPACE: `bench-${suffix}`,
+  CHURNSTREAM_PARTITIONS: '6',
+  CHURNSTREAM_HTTP_PORT: String(port),
+  CHURNSTREAM_LOG_LEVEL: 'warn',
+  CHURNSTREAM_CLOCK: 'watermark',
+  CHURNSTREAM_LAG_CHECK_INTERVAL_MS: '5000',
+};
+const config = loadConfig({ ...process.env, ...env });
+const { registry, schemas } = await provision(config);
+const kafka = createKafka(config.kafka);
+const redis = new Redis(config.redisUrl);
+const cli = new URL('../src/app/cli/main.ts', import.meta.url).pathname;
+const scorer = spawn(process.execPath, ['--import', 'tsx', cli, 'run'], {
+  env: { ...process.env, ...env },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+const admin = kafka.admin();
+await admin.connect();
+
+const metric = (text: string, name: string): number => {
+  let sum = 0;
+  for (const line of text.split('\n'))
+    if (line.startsWith(name) && !line.startsWith('#')) sum += Number(line.split(' ').at(-1));
+  return sum;
+};
+const histogramP99 = (text: string, name: string): number => {
+  const buckets = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    const m = line.match(new RegExp(`^${name}_bucket\\{le="([^"]+)"[^}]*\\} (\\S+)`));
+    if (m)
+      buckets.set(
+        Number(m[1] === '+Inf' ? Number.POSITIVE_INFINITY : m[1]),
+        (buckets.get(Number(m[1] === '+Inf' ? Number.POSITIVE_INFINITY : m[1])) ?? 0) + Number(m[2]),
+      );
+  }
+  const sorted = [...buckets.entries()].sort((a, b) => a[0] - b[0]);
+  const count = sorted.at(-1)?.[1] ?? 0;
+  return sorted.find(([, c]) => c >= 0.99 * count)?.[0] ?? Number.NaN;
+};
+
+interface Sample {
+  readonly seconds: number;
+  readonly produced: number;
+  readonly processed: number;
+  readonly lag: number;
+  readonly rssMb: number;
+  readonly heapMb: number;
+  readonly redisMb: number;
+  readonly batchP99: number;
+  readonly timerRescorings: number;
+}
+const samples: Sample[] = [];
+
+const producer = createIdempotentProducer(kafka);
+await producer.connect();
+const rng = xoroshiro128plus(2026);
+const start = Date.UTC(2023, 0, 1);
+const simMsPerEvent = (simDaysPerSecond * DAY_MS) / rate;
+const total = Math.round(rate * minutes * 60);
+const started = performance.now();
+let sent = 0;
+let nextSample = sampleSeconds;
+let sending: Promise<unknown> = Promise.resolve();
+while (sent < total) {
+  const elapsed = (performance.now() - started) / 1000;
+  const due = Math.min(total, Math.floor(elapsed * rate));
+  if (due > sent) {
+    const messages: { key: string; value: Buffer }[] = [];
+    for (; sent < due; sent += 1) {
+      const customer = uniformInt(rng, 0, customers - 1);
+      const event = {
+        customerId: `K${customer}`,
+        orderId: `K${sent}`,
+        eventTime: start + Math.floor(sent * simMsPerEvent),
+        type: 'order' as const,
+        amount: 5 + uniformInt(rng, 0, 20_000) / 100,
+        currency: 'GBP',
+        itemCount: 1 + uniformInt(rng, 0, 5),
+        originalOrderId: null,
+      };
+      messages.push({ key: event.customerId, value: registry.encode(schemas.orders, toOrderEventRecord(event)) });
+    }
+    // One request in flight: an idempotent producer's sequence numbers are not raced.
+    sending = sending.then(() => producer.send({ topic: config.topics.orders, acks: -1, messages }));
+  }
+  if (elapsed >= nextSample) {
+    nextSample += sampleSeconds;
+    const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+      (r) => r.text(),
+      () => '',
+    );
+    const lag = [...(await groupLag(admin, config.groupId, config.topics.orders)).values()].reduce((a, b) => a + b, 0);
+    const redisBytes = Number((await redis.info('memory')).match(/used_memory:(\d+)/)?.[1] ?? 0);
+    const sample = {
+      seconds: Math.round(elapsed),
+      produced: sent,
+      processed: metric(text, 'churnstream_events_consumed_total'),
+      lag,
+      rssMb: metric(text, 'process_resident_memory_bytes') / 2 ** 20,
+      heapMb: metric(text, 'nodejs_heap_size_used_bytes') / 2 ** 20,
+      redisMb: redisBytes / 2 ** 20,
+      batchP99: histogramP99(text, 'churnstream_batch_duration_seconds'),
+      timerRescorings: metric(text, 'churnstream_timer_evaluations_total'),
+    };
+    samples.push(sample);
+    console.log(JSON.stringify(sample));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 10));
+}
+await sending;
+await producer.disconnect();
+scorer.kill('SIGTERM');
+await admin.disconnect();
+await redis.quit();
+
+// Flatness: the mean of the last third of the samples against the middle third.
+const third = Math.max(1, Math.floor(samples.length / 3));
+const mean = (xs: Sample[], f: (s: Sample) => number) => xs.reduce((s, x) => s + f(x), 0) / Math.max(1, xs.length);
+const middle = samples.slice(third, 2 * third);
+const last = samples.slice(-third);
+const growth = (f: (s: Sample) => number) => `${((mean(last, f) / mean(middle, f) - 1) * 100).toFixed(1)}%`;
+const table = samples
+  .map(
+    (s) =>
+      `| ${s.seconds} | ${s.produced} | ${s.processed} | ${s.lag} | ${s.rssMb.toFixed(0)} | ${s.heapMb.toFixed(0)} | ${s.redisMb.toFixed(0)} | ${s.batchP99} | ${s.timerRescorings} |`,
+  )
+  .join('\n');
+const report = `# Soak (${minutes} minutes at ${rate} events/s)
+
+Command: \`${command}\` (stack from \`scripts/stack.sh up\`; \`churnstream run\` as its own
+process with the shipped models; ${customers} customers; event time runs at ${simDaysPerSecond}
+days per wall-clock second (watermark clock), so ${Math.round(minutes * 60 * simDaysPerSecond)} days
+of history pass and orders leave the 180-day window: state reaches its steady size).
+
+| s | produced | processed | committed lag | RSS MB | heap MB | Redis MB | batch p99 (s, bucket) | timer rescorings |
+|---|---|---|---|---|---|---|---|---|
+${table}
+
+Last third vs middle third of the samples: RSS ${growth((s) => s.rssMb)}, heap ${growth((s) => s.heapMb)},
+Redis ${growth((s) => s.redisMb)}, lag ${mean(middle, (s) => s.lag).toFixed(0)} -> ${mean(last, (s) => s.lag).toFixed(0)} records.
+
+Machine (Kafka, Redis, the registry, the producer and the scorer share its cores):
+\`\`\`
+${machine}
+\`\`\`
+`;
+console.log(report);
+if (process.argv.includes('--write')) writeFileSync(new URL('./results/soak.md', import.meta.url), report);
+process.exit(0);

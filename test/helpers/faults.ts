@@ -1,0 +1,203 @@
+// The fault suite's scenario, shared by its CI test (short) and bench/faults.ts (long):
+// scorer processes replay a history with hostile records mixed in while the suite kills
+// them with SIGKILL at random points, adds and removes members (rebalances), restarts
+// Redis (AOF) and the Kafka broker. The suite supervises its processes like a process
+// manager would: a member that exits on its own (e.g. it gave up while a peer was down)
+// is started again. At the end it checks the invariants of docs/RELIABILITY.md.
+
+import type { ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { createKafka } from '../../src/adapters/kafka/client.js';
+import { toOrderEventRecord } from '../../src/adapters/registry/order-event-codec.js';
+import { ModelRegistry } from '../../src/app/model-registry.js';
+import { provision } from '../../src/app/setup.js';
+import { generateDemoHistory } from '../../src/core/demo/generator.js';
+import type { OrderEvent } from '../../src/core/events/order-event.js';
+import { hostilePayloads } from './hostile.js';
+import { compareStreamWithCore, produceRaw, readDeadLetters, type StreamOutcome } from './scorer.js';
+import { committedOffsets, configOf, exited, processEnv, startScorer, waitForProgress } from './scorer-process.js';
+
+export interface FaultPlan {
+  readonly customers: number;
+  readonly days: number;
+  readonly kills: number;
+  readonly hostile: number;
+  readonly seed: number;
+  /** Restart Redis and the Kafka broker once each (scripts/stack.sh restart). */
+  readonly restartStack: boolean;
+  readonly log: (line: string) => void;
+}
+
+export interface FaultReport {
+  readonly events: number;
+  readonly hostile: number;
+  readonly kills: number;
+  readonly joins: number;
+  readonly leaves: number;
+  readonly unplannedRestarts: number;
+  readonly redisRestarts: number;
+  readonly kafkaRestarts: number;
+  readonly outcome: StreamOutcome;
+  readonly deadLetters: { readonly missing: number; readonly wrongClass: number; readonly duplicates: number };
+  readonly committed: number;
+  readonly topicEnd: number;
+  readonly seconds: number;
+}
+
+const stackScript = new URL('../../scripts/stack.sh', import.meta.url).pathname;
+const restart = (service: 'redis' | 'kafka') =>
+  execFileSync('bash', [stackScript, 'restart', service], { stdio: 'ignore' });
+
+type Step =
+  | { readonly kind: 'kill' }
+  | { readonly kind: 'join' }
+  | { readonly kind: 'leave' }
+  | { readonly kind: 'redis' }
+  | { readonly kind: 'kafka' };
+
+export async function runFaultSuite(plan: FaultPlan): Promise<FaultReport> {
+  const started = performance.now();
+  // Members log only fatal errors: the faults make them log connection errors by design.
+  const env: Record<string, string> = {
+    ...processEnv('faults'),
+    CHURNSTREAM_PARTITIONS: '6',
+    CHURNSTREAM_LOG_LEVEL: process.env['TEST_LOG'] ?? 'fatal',
+  };
+  const config = configOf(env);
+  const rng = xoroshiro128plus(plan.seed);
+  const history = generateDemoHistory({
+    seed: plan.seed,
+    customers: plan.customers,
+    start: Date.UTC(2024, 0, 1),
+    days: plan.days,
+  });
+  const kafka = createKafka(config.kafka);
+  const provisioned = await provision(config);
+  const { registry, schemas } = provisioned;
+  const encode = (event: OrderEvent) => registry.encode(schemas.orders, toOrderEventRecord(event));
+  const hostile = hostilePayloads(plan.hostile, plan.seed, encode, 5_000_000);
+  // Hostile records spread evenly through the good ones; good events keep their order.
+  const messages: { key: string; value: Buffer | null }[] = [];
+  const every = Math.max(1, Math.floor(history.length / Math.max(1, hostile.length)));
+  let h = 0;
+  history.forEach((event, i) => {
+    messages.push({ key: event.customerId, value: encode(event) });
+    if (i % every === 0 && h < hostile.length) messages.push(hostile[h++] as (typeof hostile)[number]);
+  });
+  for (; h < hostile.length; h += 1) messages.push(hostile[h] as (typeof hostile)[number]);
+  for (let i = 0; i < messages.length; i += 2000)
+    await produceRaw(kafka, config.topics.orders, messages.slice(i, i + 2000));
+  plan.log(`produced ${history.length} events and ${hostile.length} hostile records`);
+
+  // Supervision: members that exit without being told to are started again.
+  const members = new Set<ChildProcess>();
+  let unplannedRestarts = 0;
+  let stopping = false;
+  const spawnMember = (): ChildProcess => {
+    const child = startScorer(env);
+    members.add(child);
+    child.once('exit', () => {
+      members.delete(child);
+      if ((child as ChildProcess & { planned?: boolean }).planned || stopping) return;
+      unplannedRestarts += 1;
+      plan.log('a member exited on its own; restarting it');
+      spawnMember();
+    });
+    return child;
+  };
+  const stopMember = async (child: ChildProcess, signal: 'SIGKILL' | 'SIGTERM') => {
+    (child as ChildProcess & { planned?: boolean }).planned = true;
+    child.kill(signal);
+    await exited(child);
+  };
+
+  // The plan: kills spread over the run, a join and a leave, a Redis and a Kafka restart.
+  const steps: Step[] = Array.from({ length: plan.kills }, () => ({ kind: 'kill' }) as Step);
+  steps.splice(Math.floor(steps.length / 4), 0, { kind: 'join' });
+  steps.splice(Math.floor((steps.length * 3) / 4), 0, { kind: 'leave' });
+  if (plan.restartStack) {
+    steps.splice(Math.floor(steps.length / 3), 0, { kind: 'redis' });
+    steps.splice(Math.floor((steps.length * 2) / 3), 0, { kind: 'kafka' });
+  }
+  try {
+    spawnMember();
+    let kills = 0;
+    let joins = 0;
+    let leaves = 0;
+    let redisRestarts = 0;
+    let kafkaRestarts = 0;
+    for (const [index, step] of steps.entries()) {
+      const mark = ((index + 1) / (steps.length + 1)) * 0.95 * messages.length;
+      const reached = await waitForProgress(kafka, config, mark, 300_000);
+      await new Promise((resolve) => setTimeout(resolve, uniformInt(rng, 0, 150)));
+      const victims = [...members];
+      if (step.kind === 'kill' && victims.length > 0) {
+        await stopMember(victims[uniformInt(rng, 0, victims.length - 1)] as ChildProcess, 'SIGKILL');
+        spawnMember();
+        kills += 1;
+      } else if (step.kind === 'join') {
+        spawnMember();
+        joins += 1;
+      } else if (step.kind === 'leave' && victims.length > 1) {
+        await stopMember(victims[0] as ChildProcess, 'SIGTERM');
+        leaves += 1;
+      } else if (step.kind === 'redis') {
+        restart('redis');
+        redisRestarts += 1;
+      } else if (step.kind === 'kafka') {
+        restart('kafka');
+        kafkaRestarts += 1;
+      }
+      plan.log(`${step.kind} at committed offset ${reached} of ${messages.length} (${members.size} members)`);
+    }
+
+    const redis = new Redis(config.redisUrl);
+    const outcome = await compareStreamWithCore({
+      kafka,
+      config,
+      registry,
+      riskSchema: schemas.riskChanges,
+      redis,
+      history,
+      models: new ModelRegistry(env['CHURNSTREAM_MODELS_DIR'] ?? '').loadDefaults(),
+      timeoutMs: 600_000,
+    });
+    const letters = await readDeadLetters(kafka, provisioned, config.topics.deadLetters, hostile.length, 120_000);
+    const byKey = new Map<string, number>();
+    let wrongClass = 0;
+    const expected = new Map(hostile.map((p) => [p.key, p.expected]));
+    for (const letter of letters) {
+      const key = letter.key?.toString() ?? '';
+      byKey.set(key, (byKey.get(key) ?? 0) + 1);
+      if (expected.get(key) !== letter.error_class) wrongClass += 1;
+    }
+    const missing = hostile.filter((p) => !byKey.has(p.key)).length;
+    const committed = await waitForProgress(kafka, config, messages.length, 120_000);
+    const topicEnd = messages.length;
+    stopping = true;
+    await Promise.all([...members].map((child) => stopMember(child, 'SIGTERM')));
+    await redis.quit();
+    return {
+      events: history.length,
+      hostile: hostile.length,
+      kills,
+      joins,
+      leaves,
+      unplannedRestarts,
+      redisRestarts,
+      kafkaRestarts,
+      outcome,
+      deadLetters: { missing, wrongClass, duplicates: letters.length - byKey.size },
+      committed: Math.min(committed, await committedOffsets(kafka, config)),
+      topicEnd,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    // Whatever happened, no member outlives the suite.
+    stopping = true;
+    for (const child of members) child.kill('SIGKILL');
+  }
+}
