@@ -5,7 +5,8 @@
 //   2. live backlog: the same number of events, dated within the last hour (no timers
 //      fall due), drained by the scorer: its sustained rate;
 //   3. history replay: events spread over the last 180 days, so every customer's timers
-//      (rescorings as time passes) are evaluated on the way;
+//      (rescorings as time passes) are evaluated on the way (event-time clock, as replays
+//      must run: with the wall clock the timer loop would race the replayed events);
 //   4. fixed load: events produced at --rate per second for --seconds while the scorer
 //      runs; latency = time a risk change was published minus its event's time (the
 //      event is created and sent at its event time), over every first assessment.
@@ -37,7 +38,7 @@ const loadSeconds = Number(arg('seconds', '30'));
 const scenarios = new Set(arg('scenarios', 'ceiling,live,replay,load').split(','));
 const command = `npx tsx bench/pipeline.ts ${process.argv.slice(2).join(' ')}`.trim();
 
-function configFor(name: string): Config {
+function configFor(name: string, clock: 'wall' | 'watermark' = 'wall'): Config {
   const suffix = `${name}.${Date.now().toString(36)}`;
   return loadConfig({
     ...process.env,
@@ -49,7 +50,7 @@ function configFor(name: string): Config {
     CHURNSTREAM_PARTITIONS: '6',
     CHURNSTREAM_HTTP_PORT: '0',
     CHURNSTREAM_LOG_LEVEL: 'warn',
-    CHURNSTREAM_CLOCK: 'wall',
+    CHURNSTREAM_CLOCK: clock,
   });
 }
 
@@ -107,8 +108,9 @@ async function metricTotal(service: Service, name: string): Promise<number> {
   return ((await metric?.get())?.values ?? []).reduce((s, v) => s + v.value, 0);
 }
 
-async function untilConsumed(service: Service, count: number): Promise<void> {
-  while ((await metricTotal(service, 'churnstream_events_consumed_total')) < count) {
+/** Until `count` events are applied to state (processed, not just fetched). */
+async function untilProcessed(service: Service, count: number): Promise<void> {
+  while ((await metricTotal(service, 'churnstream_events_processed_total')) < count) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -154,14 +156,19 @@ if (scenarios.has('ceiling')) {
 }
 
 /** Scorer drains a backlog of `events`; returns its row and the service's counters. */
-async function drain(name: string, label: string, events: readonly OrderEvent[]): Promise<void> {
-  const config = configFor(name);
+async function drain(
+  name: string,
+  label: string,
+  events: readonly OrderEvent[],
+  clock: 'wall' | 'watermark',
+): Promise<void> {
+  const config = configFor(name, clock);
   await produce(config, kafka, events);
   const redis = new Redis(config.redisUrl);
   const memoryBefore = Number((await redis.info('memory')).match(/used_memory:(\d+)/)?.[1] ?? 0);
   const started = performance.now();
   const service = await startService(config, log);
-  await untilConsumed(service, events.length);
+  await untilProcessed(service, events.length);
   const seconds = (performance.now() - started) / 1000;
   const timers = await metricTotal(service, 'churnstream_timer_evaluations_total');
   const changes = await metricTotal(service, 'churnstream_risk_changes_total');
@@ -182,10 +189,10 @@ async function drain(name: string, label: string, events: readonly OrderEvent[])
 }
 
 if (scenarios.has('live')) {
-  await drain('live', 'scorer, live backlog (event times within the last hour)', traffic('L', 1 / 24));
+  await drain('live', 'scorer, live backlog (event times within the last hour)', traffic('L', 1 / 24), 'wall');
 }
 if (scenarios.has('replay')) {
-  await drain('replay', 'scorer, 180-day history replay (timers evaluated on the way)', traffic('R', 180));
+  await drain('replay', 'scorer, 180-day history replay (timers evaluated on the way)', traffic('R', 180), 'watermark');
 }
 
 async function fixedLoad(rate: number): Promise<void> {
@@ -230,7 +237,7 @@ async function fixedLoad(rate: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, tickMs));
   }
   const offeredSeconds = (performance.now() - started) / 1000;
-  await untilConsumed(service, total);
+  await untilProcessed(service, total);
   const deadline = Date.now() + 30_000;
   while (latencies.length < total && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
   await producer.disconnect();
@@ -264,7 +271,7 @@ const table = rows
 const report = `# Pipeline benchmark (end to end, one consumer process)
 
 Command: \`${command}\`
-(stack from \`scripts/stack.sh up\` on the same machine; shipped models v1; 6 partitions; wall clock;
+(stack from \`scripts/stack.sh up\` on the same machine; shipped models v1; 6 partitions; wall clock, event-time clock for the replay;
 ${customers} customers x ${perCustomer} orders per backlog scenario).
 
 | scenario | events | seconds | events/s | ratio to ceiling | notes |
