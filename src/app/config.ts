@@ -55,7 +55,7 @@ export const configSchema = z.object({
   CHURNSTREAM_CLOCK: z.enum(['wall', 'watermark']).default('wall'),
   CHURNSTREAM_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
   CHURNSTREAM_MAX_BATCH_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
-  CHURNSTREAM_CONCURRENT_PARTITIONS: z.coerce.number().int().min(1).max(64).default(3),
+  CHURNSTREAM_CONCURRENT_PARTITIONS: z.coerce.number().int().min(1).max(64).default(1),
   CHURNSTREAM_FROM_BEGINNING: z.enum(['true', 'false']).default('true'),
   CHURNSTREAM_TIMER_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
   CHURNSTREAM_TIMER_BATCH: z.coerce.number().int().min(1).default(500),

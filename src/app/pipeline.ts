@@ -317,10 +317,13 @@ async function rescoreCustomers(
 
 /** One pass of the timer loop over a partition: rescore every customer due by the clock (a page). */
 export async function runDueTimers(deps: PipelineDeps, partition: number, limit: number): Promise<number> {
-  const now = deps.clock.now(partition);
-  const due = await deps.store.due(partition, now, limit);
+  // Strictly before the clock: an event dated exactly `now` may still arrive (day- or
+  // second-granular data has many), and the event path evaluates only the timers due
+  // strictly before an event, so a timer at an event's own time must wait for it.
+  const until = deps.clock.now(partition) - 1;
+  const due = await deps.store.due(partition, until, limit);
   await rescoreCustomers(deps, partition, due, (customerId, stored, ctx) =>
-    processTimers(customerId, stored, now, ctx),
+    processTimers(customerId, stored, until, ctx),
   );
   return due.length;
 }
