@@ -1,4 +1,5 @@
-// Machine facts printed with every benchmark result: results mean little without them.
+// Shared by the benchmarks: the machine facts printed with every result (results mean little
+// without them), percentiles, and settings that keep each run isolated.
 import { cpus, loadavg, totalmem } from 'node:os';
 
 export function machineSummary(): string {
@@ -16,4 +17,23 @@ export function machineSummary(): string {
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+}
+
+/**
+ * Settings for one benchmark run of its own: topics, group and Redis namespace carry a
+ * fresh suffix so runs never share state; `overrides` adds or replaces settings.
+ */
+export function isolatedEnv(label: string, overrides: Record<string, string> = {}): Record<string, string> {
+  const suffix = `${label}.${Date.now().toString(36)}`;
+  return {
+    CHURNSTREAM_ORDERS_TOPIC: `bench.${suffix}.orders`,
+    CHURNSTREAM_RISK_TOPIC: `bench.${suffix}.risk-changes`,
+    CHURNSTREAM_DEAD_LETTER_TOPIC: `bench.${suffix}.dead-letters`,
+    CHURNSTREAM_GROUP_ID: `bench.${suffix}`,
+    CHURNSTREAM_REDIS_NAMESPACE: `bench-${suffix}`,
+    CHURNSTREAM_PARTITIONS: '6',
+    CHURNSTREAM_HTTP_PORT: '0',
+    CHURNSTREAM_LOG_LEVEL: 'warn',
+    ...overrides,
+  };
 }

@@ -25,7 +25,7 @@ import { type Service, startService } from '../src/app/service.js';
 import { provision } from '../src/app/setup.js';
 import type { OrderEvent } from '../src/core/events/order-event.js';
 import { DAY_MS } from '../src/core/time.js';
-import { machineSummary, percentile } from './machine.js';
+import { isolatedEnv, machineSummary, percentile } from './machine.js';
 
 const arg = (name: string, fallback: string): string => {
   const at = process.argv.indexOf(`--${name}`);
@@ -39,19 +39,7 @@ const scenarios = new Set(arg('scenarios', 'ceiling,live,replay,load').split(','
 const command = `npx tsx bench/pipeline.ts ${process.argv.slice(2).join(' ')}`.trim();
 
 function configFor(name: string, clock: 'wall' | 'watermark' = 'wall'): Config {
-  const suffix = `${name}.${Date.now().toString(36)}`;
-  return loadConfig({
-    ...process.env,
-    CHURNSTREAM_ORDERS_TOPIC: `bench.${suffix}.orders`,
-    CHURNSTREAM_RISK_TOPIC: `bench.${suffix}.risk-changes`,
-    CHURNSTREAM_DEAD_LETTER_TOPIC: `bench.${suffix}.dead-letters`,
-    CHURNSTREAM_GROUP_ID: `bench.${suffix}`,
-    CHURNSTREAM_REDIS_NAMESPACE: `bench-${suffix}`,
-    CHURNSTREAM_PARTITIONS: '6',
-    CHURNSTREAM_HTTP_PORT: '0',
-    CHURNSTREAM_LOG_LEVEL: 'warn',
-    CHURNSTREAM_CLOCK: clock,
-  });
+  return loadConfig({ ...process.env, ...isolatedEnv(name, { CHURNSTREAM_CLOCK: clock }) });
 }
 
 /** Deterministic traffic: each customer's orders spread over the last `spanDays`, in time order overall. */

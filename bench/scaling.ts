@@ -22,7 +22,7 @@ import { type Service, startService } from '../src/app/service.js';
 import { provision } from '../src/app/setup.js';
 import type { OrderEvent } from '../src/core/events/order-event.js';
 import { DAY_MS } from '../src/core/time.js';
-import { machineSummary } from './machine.js';
+import { isolatedEnv, machineSummary } from './machine.js';
 
 const arg = (name: string, fallback: string): string => {
   const at = process.argv.indexOf(`--${name}`);
@@ -35,20 +35,13 @@ const command = `npx tsx bench/scaling.ts ${process.argv.slice(2).join(' ')}`.tr
 const machine = machineSummary();
 
 function configFor(n: number): Config {
-  const suffix = `scale${n}.${Date.now().toString(36)}`;
   return loadConfig({
     ...process.env,
-    CHURNSTREAM_ORDERS_TOPIC: `bench.${suffix}.orders`,
-    CHURNSTREAM_RISK_TOPIC: `bench.${suffix}.risk-changes`,
-    CHURNSTREAM_DEAD_LETTER_TOPIC: `bench.${suffix}.dead-letters`,
-    CHURNSTREAM_GROUP_ID: `bench.${suffix}`,
-    CHURNSTREAM_REDIS_NAMESPACE: `bench-${suffix}`,
-    CHURNSTREAM_PARTITIONS: '6',
-    CHURNSTREAM_HTTP_PORT: '0',
-    CHURNSTREAM_LOG_LEVEL: 'warn',
-    CHURNSTREAM_CLOCK: 'wall',
-    CHURNSTREAM_TIMER_BATCH: '2000',
-    CHURNSTREAM_TIMER_INTERVAL_MS: '200',
+    ...isolatedEnv(`scale${n}`, {
+      CHURNSTREAM_CLOCK: 'wall',
+      CHURNSTREAM_TIMER_BATCH: '2000',
+      CHURNSTREAM_TIMER_INTERVAL_MS: '200',
+    }),
   });
 }
 

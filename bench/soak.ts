@@ -19,7 +19,7 @@ import { toOrderEventRecord } from '../src/adapters/registry/order-event-codec.j
 import { loadConfig } from '../src/app/config.js';
 import { provision } from '../src/app/setup.js';
 import { DAY_MS } from '../src/core/time.js';
-import { machineSummary } from './machine.js';
+import { isolatedEnv, machineSummary } from './machine.js';
 
 const arg = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -34,19 +34,11 @@ const port = arg('port', 18_099);
 const command = `npx tsx bench/soak.ts ${process.argv.slice(2).join(' ')}`.trim();
 const machine = machineSummary();
 
-const suffix = `soak.${Date.now().toString(36)}`;
-const env: Record<string, string> = {
-  CHURNSTREAM_ORDERS_TOPIC: `bench.${suffix}.orders`,
-  CHURNSTREAM_RISK_TOPIC: `bench.${suffix}.risk-changes`,
-  CHURNSTREAM_DEAD_LETTER_TOPIC: `bench.${suffix}.dead-letters`,
-  CHURNSTREAM_GROUP_ID: `bench.${suffix}`,
-  CHURNSTREAM_REDIS_NAMESPACE: `bench-${suffix}`,
-  CHURNSTREAM_PARTITIONS: '6',
+const env = isolatedEnv('soak', {
   CHURNSTREAM_HTTP_PORT: String(port),
-  CHURNSTREAM_LOG_LEVEL: 'warn',
   CHURNSTREAM_CLOCK: 'watermark',
   CHURNSTREAM_LAG_CHECK_INTERVAL_MS: '5000',
-};
+});
 const config = loadConfig({ ...process.env, ...env });
 const { registry, schemas } = await provision(config);
 const kafka = createKafka(config.kafka);
