@@ -70,9 +70,10 @@ def main() -> None:
     rows = synthetic(2000, rng)
     np.savetxt(out_dir / "rows.csv", rows, delimiter=",", header=",".join(FEATURES), comments="", fmt="%.17g")
     np.save(out_dir / "raw.npy", booster.predict(rows, raw_score=True))
+    np.save(out_dir / "contrib.npy", np.ascontiguousarray(booster.predict(rows, pred_contrib=True), dtype=np.float64))
     width = len(FEATURES) + 1
-    predict_us = single_row_fast(booster, rows, PREDICT_NORMAL, 1, 5)
-    contrib_us = single_row_fast(booster, rows, PREDICT_CONTRIB, width, 3)
+    predict_us = single_row_fast(booster, rows, PREDICT_NORMAL, 1, 15)
+    contrib_us = single_row_fast(booster, rows, PREDICT_CONTRIB, width, 5)
     start = time.perf_counter()
     for row in rows[:300]:
         booster.predict(row.reshape(1, -1), num_threads=1)

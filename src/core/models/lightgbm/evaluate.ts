@@ -21,10 +21,17 @@ export function treeOutput(tree: Tree, x: ArrayLike<number>): number {
 }
 
 /** Raw scores, one per class (length num_tree_per_iteration). */
+const hasLinearTrees = new WeakMap<LightGbmModel, boolean>();
+
 export function predictRaw(model: LightGbmModel, x: ArrayLike<number>, out?: Float64Array): Float64Array {
   const k = model.numTreePerIteration;
   const raw = out ?? new Float64Array(k);
-  if (!model.trees.some((tree) => tree.linear !== null)) {
+  let linear = hasLinearTrees.get(model);
+  if (linear === undefined) {
+    linear = model.trees.some((tree) => tree.linear !== null);
+    hasLinearTrees.set(model, linear);
+  }
+  if (!linear) {
     predictRawCompiled(model, compile(model), x, raw);
     return raw;
   }

@@ -69,22 +69,31 @@ describe('LightGBM golden fixtures', () => {
       expect(worst).toBeLessThanOrEqual(4);
     });
 
-    it('contributions within 1e-12 of pred_contrib (refused for linear trees, as LightGBM does)', () => {
-      if (golden.contrib === undefined) {
-        expect(() => createShapExplainer(model)).toThrow(/linear trees/);
-        return;
-      }
-      const explainer = createShapExplainer(model);
-      let worst = 0;
-      golden.rows.forEach((row, i) => {
-        const phi = explainer.contributions(row);
-        const want = golden.contrib?.[i] ?? [];
-        expect(phi.length).toBe(want.length);
-        phi.forEach((v, k) => {
-          worst = Math.max(worst, Math.abs(v - (want[k] ?? Number.NaN)));
+    // Three ways to the same numbers: subset tables (the default), the per-leaf
+    // polynomial with masks, and the polynomial re-walking each path (leaves too wide for a mask).
+    it.each([
+      ['subset tables', {}],
+      ['polynomial', { tableFeatureLimit: 0 }],
+      ['polynomial, paths walked', { maskFeatureLimit: 0 }],
+    ] as const)(
+      'contributions within 1e-12 of pred_contrib by %s (refused for linear trees, as LightGBM does)',
+      (_, options) => {
+        if (golden.contrib === undefined) {
+          expect(() => createShapExplainer(model, options)).toThrow(/linear trees/);
+          return;
+        }
+        const explainer = createShapExplainer(model, options);
+        let worst = 0;
+        golden.rows.forEach((row, i) => {
+          const phi = explainer.contributions(row);
+          const want = golden.contrib?.[i] ?? [];
+          expect(phi.length).toBe(want.length);
+          phi.forEach((v, k) => {
+            worst = Math.max(worst, Math.abs(v - (want[k] ?? Number.NaN)));
+          });
         });
-      });
-      expect(worst).toBeLessThanOrEqual(1e-12);
-    });
+        expect(worst).toBeLessThanOrEqual(1e-12);
+      },
+    );
   });
 });
