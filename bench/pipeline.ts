@@ -14,6 +14,8 @@
 //
 //   npx tsx bench/pipeline.ts [--customers 10000] [--events-per-customer 5]
 //        [--rate 2000,5000] [--seconds 30] [--scenarios ceiling,live,replay,load] [--write]
+//        [--scorer-cpu-prof DIR]   (CPU profile of the fixed-load scorer process)
+import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
@@ -36,6 +38,8 @@ const perCustomer = Number(arg('events-per-customer', '5'));
 const rates = arg('rate', '2000,5000').split(',').map(Number);
 const loadSeconds = Number(arg('seconds', '30'));
 const scenarios = new Set(arg('scenarios', 'ceiling,live,replay,load').split(','));
+/** Where the fixed-load scorer process writes a CPU profile (--scorer-cpu-prof DIR); empty: none. */
+const scorerProfileDir = arg('scorer-cpu-prof', '');
 const command = `npx tsx bench/pipeline.ts ${process.argv.slice(2).join(' ')}`.trim();
 
 function configFor(name: string, clock: 'wall' | 'watermark' = 'wall'): Config {
@@ -183,10 +187,40 @@ if (scenarios.has('replay')) {
   await drain('replay', 'scorer, 180-day history replay (timers evaluated on the way)', traffic('R', 180), 'watermark');
 }
 
+const cli = new URL('../src/app/cli/main.ts', import.meta.url).pathname;
+
+/** The scorer as its own process (`churnstream run`), as deployed; ready once it holds partitions. */
+async function startScorerProcess(env: Record<string, string>, port: number): Promise<ChildProcess> {
+  const profile = scorerProfileDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${scorerProfileDir}`];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', cli, 'run'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) return child;
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error('the scorer process did not become ready');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function scrapeTotal(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) if (line.startsWith(name)) sum += Number(line.split(' ').at(-1));
+  return sum;
+}
+
 async function fixedLoad(rate: number): Promise<void> {
-  const config = configFor(`load${rate}`);
+  const port = 18_097;
+  const env = isolatedEnv(`load${rate}`, { CHURNSTREAM_HTTP_PORT: String(port) });
+  const config = loadConfig({ ...process.env, ...env });
   const { registry, schemas } = await provision(config);
-  const service = await startService(config, log);
+  const scorer = await startScorerProcess(env, port);
   // Measure: every first assessment (one per new customer) carries its event's time in as_of.
   const watcher = kafka.consumer({ groupId: `${config.groupId}.watch`, maxWaitTimeInMs: 50 });
   await watcher.connect();
@@ -206,13 +240,12 @@ async function fixedLoad(rate: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 3000)); // group joins settle
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
-  const tickMs = 10;
-  const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
+  const tickMs = 5;
   const total = rate * loadSeconds;
   const started = performance.now();
   let sent = 0;
   while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate) + perTick);
+    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
     if (due > sent) {
       const now = Date.now();
       const messages = [];
@@ -225,16 +258,19 @@ async function fixedLoad(rate: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, tickMs));
   }
   const offeredSeconds = (performance.now() - started) / 1000;
-  await untilProcessed(service, total);
+  const drainDeadline = Date.now() + 120_000;
+  while ((await scrapeTotal(port, 'churnstream_events_processed_total')) < total && Date.now() < drainDeadline)
+    await new Promise((resolve) => setTimeout(resolve, 100));
   const deadline = Date.now() + 30_000;
   while (latencies.length < total && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
   await producer.disconnect();
   await watcher.disconnect();
-  await service.stop();
+  scorer.kill('SIGTERM');
+  await new Promise((resolve) => scorer.once('exit', resolve));
   const sorted = latencies.sort((a, b) => a - b);
   loadP99.set(rate, percentile(sorted, 0.99));
   rows.push({
-    scenario: `scorer at a fixed offered load of ${rate} events/s for ${loadSeconds} s`,
+    scenario: `scorer process at a fixed offered load of ${rate} events/s for ${loadSeconds} s`,
     events: total,
     seconds: offeredSeconds,
     extra: `latency ms p50 ${percentile(sorted, 0.5)}, p95 ${percentile(sorted, 0.95)}, p99 ${percentile(sorted, 0.99)}, max ${sorted.at(-1)} (${sorted.length} measured)`,

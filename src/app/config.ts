@@ -55,12 +55,13 @@ export const configSchema = z.object({
   CHURNSTREAM_CLOCK: z.enum(['wall', 'watermark']).default('wall'),
   CHURNSTREAM_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
   CHURNSTREAM_MAX_BATCH_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
-  CHURNSTREAM_CONCURRENT_PARTITIONS: z.coerce.number().int().min(1).max(64).default(1),
+  CHURNSTREAM_CONCURRENT_PARTITIONS: z.coerce.number().int().min(1).max(64).default(16),
   CHURNSTREAM_FROM_BEGINNING: z.enum(['true', 'false']).default('true'),
   CHURNSTREAM_TIMER_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
   CHURNSTREAM_TIMER_BATCH: z.coerce.number().int().min(1).default(500),
   CHURNSTREAM_MAX_STALENESS_DAYS: z.coerce.number().positive().default(30),
   CHURNSTREAM_LAG_CHECK_INTERVAL_MS: z.coerce.number().int().min(1000).default(15_000),
+  CHURNSTREAM_COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   CHURNSTREAM_TIMER_MODE: z.enum(['model', 'every_change']).default('model'),
   CHURNSTREAM_STATE_TTL_DAYS: z.coerce.number().int().min(0).default(730),
   CHURNSTREAM_EVENT_FLOOR: z.iso.date().default('1990-01-01'),
@@ -132,6 +133,8 @@ export interface Config {
   readonly maxBatchBytes: number;
   /** Partitions whose batches are processed at the same time (each partition stays in order). */
   readonly concurrentPartitions: number;
+  /** 0: commit input offsets after every batch; else at most this often (see consumer.ts). */
+  readonly commitIntervalMs: number;
   /** How often the consumer group's committed lag is read from the broker. */
   readonly lagCheckIntervalMs: number;
   readonly timers: {
@@ -212,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTimeoutMs: raw.CHURNSTREAM_SESSION_TIMEOUT_MS,
     maxBatchBytes: raw.CHURNSTREAM_MAX_BATCH_BYTES,
     concurrentPartitions: raw.CHURNSTREAM_CONCURRENT_PARTITIONS,
+    commitIntervalMs: raw.CHURNSTREAM_COMMIT_INTERVAL_MS,
     lagCheckIntervalMs: raw.CHURNSTREAM_LAG_CHECK_INTERVAL_MS,
     timers: Object.freeze({
       intervalMs: raw.CHURNSTREAM_TIMER_INTERVAL_MS,

@@ -164,104 +164,179 @@ async function decodeBatch(deps: PipelineDeps, batch: Batch) {
   return { byCustomer, letters };
 }
 
-export function createBatchHandler(deps: PipelineDeps) {
-  return async (batch: Batch, heartbeat: () => Promise<void>): Promise<void> => {
-    const started = performance.now();
-    deps.events.consumed(batch.partition, batch.messages.length);
-    const { byCustomer, letters } = await decodeBatch(deps, batch);
-    const messageByOffset = new Map(batch.messages.map((m) => [m.offset, m]));
-    // Undecodable and invalid records go to the dead-letter topic before anything else.
-    await deps.publisher.publish(letters.map((letter) => deadLetterRecord(deps, batch, letter)));
-    for (const letter of letters) deps.events.deadLettered(letter.errorClass);
+/** One customer's valid events from one batch. */
+interface CustomerEvents {
+  readonly batch: Batch;
+  readonly customerId: string;
+  readonly events: readonly SourcedEvent[];
+}
 
-    let pending = [...byCustomer.keys()];
-    for (let attempt = 0; pending.length > 0; attempt += 1) {
-      if (attempt > MAX_CONFLICT_RETRIES)
-        throw new Error(`state version conflicts persist for ${pending.length} customers`);
-      const ctx = scoringContext(deps);
-      const readStarted = performance.now();
-      const loaded = await deps.store.read(pending, batch.partition);
-      deps.events.redisCall('read', (performance.now() - readStarted) / 1000);
-      const writes: CustomerWrite[] = [];
-      const steps: CustomerStep[] = [];
-      const refreshTimers: CustomerWrite[] = [];
-      for (const customerId of pending) {
-        const current = loaded.get(customerId) as LoadedCustomer;
-        // Events at or below the offset the state already holds were applied before a crash.
-        const fresh = (byCustomer.get(customerId) ?? []).filter(
-          (e) => current.lastOffset === null || BigInt(e.offset) > current.lastOffset,
-        );
-        if (fresh.length === 0) {
-          if (current.stored !== null)
-            refreshTimers.push({
-              customerId,
-              expectedVersion: -1,
-              source: null,
-              next: current.stored,
-              timerPartition: batch.partition,
-            });
-          continue;
-        }
-        const step = processEvents(customerId, current.stored, fresh, ctx);
-        steps.push(step);
-        writes.push({
-          customerId,
-          expectedVersion: current.version,
-          source: { partition: batch.partition, offset: fresh.at(-1)?.offset ?? '0' },
-          next: storedOf(step),
-          timerPartition: batch.partition,
-        });
-      }
-      const outgoing: OutgoingRecord[] = [];
-      for (const step of steps) {
-        for (const refused of step.refused) {
-          const message = messageByOffset.get(refused.offset);
-          if (message)
-            outgoing.push(
-              deadLetterRecord(deps, batch, { errorClass: refused.errorClass, reason: refused.reason, message }),
-            );
-        }
-        for (const change of step.riskChanges) outgoing.push(riskRecord(deps, change));
-      }
-      await deps.publisher.publish(outgoing);
-      await heartbeat();
-      const writeStarted = performance.now();
-      const outcomes = await deps.store.write(writes);
-      await deps.store.refreshTimers(refreshTimers);
-      deps.events.redisCall('write', (performance.now() - writeStarted) / 1000);
-      const conflicted = new Set<string>();
-      const resolved: ResolvedLabel[] = [];
-      const resolvedLtv: ResolvedLtvLabel[] = [];
-      outcomes.forEach((outcome, index) => {
-        const step = steps[index];
-        const write = writes[index];
-        if (step === undefined || write === undefined) return;
-        if (outcome.kind === 'version_conflict') {
-          conflicted.add(write.customerId);
-          deps.events.stateConflict();
-          return;
-        }
-        if (outcome.kind !== 'applied') return;
-        for (const refused of step.refused) deps.events.deadLettered(refused.errorClass);
-        for (const [kind, count] of Object.entries(step.outcomes)) if (count > 0) deps.events.applied(kind, count);
-        deps.events.riskChanges(step.riskChanges);
-        deps.events.timerFired(step.timerEvaluations);
-        for (const scoring of step.scored) deps.events.scored(scoring.features, scoring.probability);
-        resolved.push(...step.resolved);
-        resolvedLtv.push(...step.resolvedLtv);
-      });
-      await recordLabels(deps, resolved, resolvedLtv);
-      pending = pending.filter((id) => conflicted.has(id));
+/**
+ * Splits the groups into rounds in which no customer appears twice. Events are keyed by
+ * customer, so a customer normally lives in one partition and there is one round; a
+ * producer that spread a customer over partitions gets its batches applied one after
+ * the other (each round reads the state the previous one wrote).
+ */
+function roundsOf(groups: readonly CustomerEvents[]): CustomerEvents[][] {
+  const rounds: { readonly customers: Set<string>; readonly groups: CustomerEvents[] }[] = [];
+  for (const group of groups) {
+    let round = rounds.find((r) => !r.customers.has(group.customerId));
+    if (round === undefined) {
+      round = { customers: new Set(), groups: [] };
+      rounds.push(round);
     }
-    const lastEventTime = Math.max(0, ...[...byCustomer.values()].flat().map((e) => e.event.eventTime));
-    for (const events of byCustomer.values()) for (const e of events) deps.events.eventProcessed(e.event.eventTime);
+    round.customers.add(group.customerId);
+    round.groups.push(group);
+  }
+  return rounds.map((r) => r.groups);
+}
+
+/**
+ * Applies one round of customers: read their state, step each through its fresh events,
+ * publish the risk changes and refused events, then write with the version fence;
+ * customers whose write lost the fence are read and stepped again.
+ */
+async function applyRound(
+  deps: PipelineDeps,
+  round: readonly CustomerEvents[],
+  heartbeat: () => Promise<void>,
+): Promise<void> {
+  const messageByOffset = new Map<Batch, Map<string, Batch['messages'][number]>>();
+  const messageOf = (batch: Batch, offset: string) => {
+    let byOffset = messageByOffset.get(batch);
+    if (byOffset === undefined) {
+      byOffset = new Map(batch.messages.map((m) => [m.offset, m]));
+      messageByOffset.set(batch, byOffset);
+    }
+    return byOffset.get(offset);
+  };
+  let pending = round;
+  for (let attempt = 0; pending.length > 0; attempt += 1) {
+    if (attempt > MAX_CONFLICT_RETRIES)
+      throw new Error(`state version conflicts persist for ${pending.length} customers`);
+    const ctx = scoringContext(deps);
+    const readStarted = performance.now();
+    const loaded = await deps.store.read(
+      pending.map((g) => ({ customerId: g.customerId, partition: g.batch.partition })),
+    );
+    deps.events.redisCall('read', (performance.now() - readStarted) / 1000);
+    const writes: CustomerWrite[] = [];
+    const steps: { readonly group: CustomerEvents; readonly step: CustomerStep }[] = [];
+    const refreshTimers: CustomerWrite[] = [];
+    for (const group of pending) {
+      const { customerId, batch } = group;
+      const current = loaded.get(customerId) as LoadedCustomer;
+      // Events at or below the offset the state already holds were applied before a crash.
+      const fresh = group.events.filter((e) => current.lastOffset === null || BigInt(e.offset) > current.lastOffset);
+      if (fresh.length === 0) {
+        if (current.stored !== null)
+          refreshTimers.push({
+            customerId,
+            expectedVersion: -1,
+            source: null,
+            next: current.stored,
+            timerPartition: batch.partition,
+          });
+        continue;
+      }
+      const step = processEvents(customerId, current.stored, fresh, ctx);
+      steps.push({ group, step });
+      writes.push({
+        customerId,
+        expectedVersion: current.version,
+        source: { partition: batch.partition, offset: fresh.at(-1)?.offset ?? '0' },
+        next: storedOf(step),
+        timerPartition: batch.partition,
+      });
+    }
+    const outgoing: OutgoingRecord[] = [];
+    for (const { group, step } of steps) {
+      for (const refused of step.refused) {
+        const message = messageOf(group.batch, refused.offset);
+        if (message)
+          outgoing.push(
+            deadLetterRecord(deps, group.batch, { errorClass: refused.errorClass, reason: refused.reason, message }),
+          );
+      }
+      for (const change of step.riskChanges) outgoing.push(riskRecord(deps, change));
+    }
+    await deps.publisher.publish(outgoing);
+    await heartbeat();
+    const writeStarted = performance.now();
+    const [outcomes] = await Promise.all([deps.store.write(writes), deps.store.refreshTimers(refreshTimers)]);
+    deps.events.redisCall('write', (performance.now() - writeStarted) / 1000);
+    const conflicted = new Set<CustomerEvents>();
+    const resolved: ResolvedLabel[] = [];
+    const resolvedLtv: ResolvedLtvLabel[] = [];
+    outcomes.forEach((outcome, index) => {
+      const done = steps[index];
+      if (done === undefined) return;
+      const { step } = done;
+      if (outcome.kind === 'version_conflict') {
+        conflicted.add(done.group);
+        deps.events.stateConflict();
+        return;
+      }
+      if (outcome.kind !== 'applied') return;
+      for (const refused of step.refused) deps.events.deadLettered(refused.errorClass);
+      for (const [kind, count] of Object.entries(step.outcomes)) if (count > 0) deps.events.applied(kind, count);
+      deps.events.riskChanges(step.riskChanges);
+      deps.events.timerFired(step.timerEvaluations);
+      for (const scoring of step.scored) deps.events.scored(scoring.features, scoring.probability);
+      for (const label of step.resolved) resolved.push(label);
+      for (const label of step.resolvedLtv) resolvedLtv.push(label);
+    });
+    await recordLabels(deps, resolved, resolvedLtv);
+    pending = pending.filter((group) => conflicted.has(group));
+  }
+}
+
+/**
+ * Handles the batches of several partitions as one unit (at most one batch per
+ * partition; a partition's batches stay in order because its next batch comes only
+ * after this resolves): one state read, one publish and one write per round for all of
+ * them, instead of a chain of round trips per partition.
+ */
+export function createBatchesHandler(deps: PipelineDeps) {
+  return async (batches: readonly Batch[], heartbeat: () => Promise<void>): Promise<void> => {
+    const started = performance.now();
+    const groups: CustomerEvents[] = [];
+    const letters: OutgoingRecord[] = [];
+    const classes: string[] = [];
+    for (const batch of batches) {
+      deps.events.consumed(batch.partition, batch.messages.length);
+      const decoded = await decodeBatch(deps, batch);
+      for (const [customerId, events] of decoded.byCustomer) groups.push({ batch, customerId, events });
+      for (const letter of decoded.letters) {
+        letters.push(deadLetterRecord(deps, batch, letter));
+        classes.push(letter.errorClass);
+      }
+    }
+    // Undecodable and invalid records go to the dead-letter topic before anything else.
+    await deps.publisher.publish(letters);
+    for (const errorClass of classes) deps.events.deadLettered(errorClass);
+    for (const round of roundsOf(groups)) await applyRound(deps, round, heartbeat);
+
     // The watermark moves only once the whole batch is applied, so a timer never fires
     // ahead of an event of the same batch.
-    if (lastEventTime > deps.clock.now(batch.partition)) {
-      deps.clock.observe(batch.partition, lastEventTime);
-      if (deps.clock.kind === 'watermark') await deps.store.saveWatermark(batch.partition, lastEventTime);
+    const lastEventTimes = new Map<Batch, number>();
+    for (const { batch, events } of groups) {
+      let last = lastEventTimes.get(batch) ?? 0;
+      for (const { event } of events) {
+        deps.events.eventProcessed(event.eventTime);
+        if (event.eventTime > last) last = event.eventTime;
+      }
+      lastEventTimes.set(batch, last);
     }
-    deps.events.batchDone(batch.partition, batch.messages.length, (performance.now() - started) / 1000, lastEventTime);
+    const seconds = (performance.now() - started) / 1000;
+    for (const batch of batches) {
+      const lastEventTime = lastEventTimes.get(batch) ?? 0;
+      if (lastEventTime > deps.clock.now(batch.partition)) {
+        deps.clock.observe(batch.partition, lastEventTime);
+        if (deps.clock.kind === 'watermark') await deps.store.saveWatermark(batch.partition, lastEventTime);
+      }
+      deps.events.batchDone(batch.partition, batch.messages.length, seconds, lastEventTime);
+    }
   };
 }
 
@@ -279,7 +354,7 @@ async function rescoreCustomers(
 ): Promise<number> {
   if (customers.length === 0) return 0;
   const ctx = scoringContext(deps);
-  const loaded = await deps.store.read(customers, null);
+  const loaded = await deps.store.read(customers.map((customerId) => ({ customerId, partition: null })));
   const writes: CustomerWrite[] = [];
   const steps: CustomerStep[] = [];
   for (const customerId of customers) {

@@ -5,7 +5,7 @@ import { fromPackageRoot } from '../adapters/files/package-root.js';
 import { createMetrics, type Metrics } from '../adapters/http/metrics.js';
 import { type RouteTable, startHttpServer } from '../adapters/http/server.js';
 import { createKafka } from '../adapters/kafka/client.js';
-import { type RunningConsumer, startConsumer } from '../adapters/kafka/consumer.js';
+import { type Batch, type RunningConsumer, startConsumer } from '../adapters/kafka/consumer.js';
 import { groupLag } from '../adapters/kafka/group-lag.js';
 import { Publisher } from '../adapters/kafka/publisher.js';
 import { openRedis } from '../adapters/redis/connect.js';
@@ -19,11 +19,12 @@ import { FEATURE_NAMES } from '../core/features/names.js';
 import { scoreChurn, scoreLtv } from '../core/models/scoring.js';
 import { DriftMonitor } from '../core/monitoring/drift.js';
 import { type Clock, wallClock, watermarkClock } from './clock.js';
+import { createCoalescer } from './coalescer.js';
 import { type Config, describeConnections } from './config.js';
 import type { Logger } from './logger.js';
 import { activeSpec, ModelRegistry } from './model-registry.js';
 import {
-  createBatchHandler,
+  createBatchesHandler,
   type PipelineDeps,
   type PipelineEvents,
   rescoreForModelChange,
@@ -168,18 +169,31 @@ export async function startService(
     modelAwareTimers: config.timers.modelAware,
     events: pipelineEvents(metrics, () => drift, versionsWithLabels, ltvVersionsWithLabels),
   };
-  const handleBatch = createBatchHandler(deps);
+  const handleBatches = createBatchesHandler(deps);
   // Batches and timer passes of one partition never interleave: a timer pass sees a
   // partition between batches, never half-way through one.
   const locks = new Map<number, Promise<unknown>>();
-  const withPartition = <T>(partition: number, work: () => Promise<T>): Promise<T> => {
-    const run = (locks.get(partition) ?? Promise.resolve()).then(work, work);
-    locks.set(
-      partition,
-      run.catch(() => undefined),
-    );
+  const withPartitions = <T>(partitions: readonly number[], work: () => Promise<T>): Promise<T> => {
+    const run = Promise.all(partitions.map((p) => locks.get(p))).then(work, work);
+    for (const partition of partitions)
+      locks.set(
+        partition,
+        run.catch(() => undefined),
+      );
     return run;
   };
+  const withPartition = <T>(partition: number, work: () => Promise<T>): Promise<T> => withPartitions([partition], work);
+  // The batches kafkajs hands over together are applied as one unit (see coalescer.ts).
+  const submit = createCoalescer<{ readonly batch: Batch; readonly heartbeat: () => Promise<void> }>((items) =>
+    withPartitions(
+      items.map(({ batch }) => batch.partition),
+      () =>
+        handleBatches(
+          items.map(({ batch }) => batch),
+          items[0]?.heartbeat ?? (async () => undefined),
+        ),
+    ),
+  );
   const consumer = await startConsumer(kafka, {
     groupId: config.groupId,
     topic: config.topics.orders,
@@ -187,8 +201,10 @@ export async function startService(
     sessionTimeoutMs: config.sessionTimeoutMs,
     maxBytesPerPartition: config.maxBatchBytes,
     partitionsConcurrently: config.concurrentPartitions,
+    commitIntervalMs: config.commitIntervalMs,
+    onCommitError: (error) => log.debug({ err: error }, 'offset commit failed; the next owner skips applied events'),
     handle: async (batch, heartbeat) => {
-      await withPartition(batch.partition, () => handleBatch(batch, heartbeat));
+      await submit({ batch, heartbeat });
       const lastOffset = BigInt(batch.messages.at(-1)?.offset ?? '0');
       metrics.lag.set({ partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - lastOffset - 1n));
     },
@@ -289,7 +305,7 @@ export async function startService(
         config.validation,
       );
       if (invalid !== null) return { status: 400, body: { error: invalid.reason } };
-      const loaded = (await store.read([id], null)).get(id);
+      const loaded = (await store.read([{ customerId: id, partition: null }])).get(id);
       if (loaded?.stored == null)
         return { status: 404, body: { error: `no state for customer ${JSON.stringify(id)}` } };
       const current = models.current;

@@ -26,6 +26,9 @@ export function processEnv(label: string): Record<string, string> {
     // that kills and joins land in the middle of the stream.
     CHURNSTREAM_SESSION_TIMEOUT_MS: '6000',
     CHURNSTREAM_MAX_BATCH_BYTES: '8192',
+    // Committed offsets follow processing closely (tests wait on them to place kills), and
+    // the periodic commit path (not the per-batch one) is the one under test.
+    CHURNSTREAM_COMMIT_INTERVAL_MS: '200',
   };
 }
 

@@ -48,7 +48,7 @@ describe('crash recovery (SIGKILL mid-stream)', () => {
   it('ends with exact state and every risk-change event after repeated kill -9 and restart', async () => {
     // Kill when the group's committed progress passes each mark, plus a random delay, so
     // kills land inside batches: after publishing, before or after the state write.
-    const marks = [0.15, 0.35, 0.55, 0.75, 0.9];
+    const marks = [0.15, 0.3, 0.45, 0.6, 0.75];
     const delays = fc.sample(fc.integer({ min: 0, max: 100 }), { numRuns: marks.length, seed: 42 });
     const killedAt: number[] = [];
     for (const [index, mark] of marks.entries()) {

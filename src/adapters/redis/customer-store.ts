@@ -25,6 +25,12 @@ export interface LoadedCustomer {
   readonly lastOffset: bigint | null;
 }
 
+export interface CustomerRead {
+  readonly customerId: string;
+  /** Partition whose last applied offset to return, or null. */
+  readonly partition: number | null;
+}
+
 export interface CustomerWrite {
   readonly customerId: string;
   readonly expectedVersion: number;
@@ -57,14 +63,15 @@ export class CustomerStore {
     this.ttlSeconds = ttlSeconds;
   }
 
-  async read(customerIds: readonly string[], partition: number | null): Promise<Map<string, LoadedCustomer>> {
+  /** Each customer's state, with its last applied offset of the given partition (null: none wanted). */
+  async read(requests: readonly CustomerRead[]): Promise<Map<string, LoadedCustomer>> {
     const pipeline = this.redis.pipeline();
-    for (const id of customerIds) {
-      pipeline.hmgetBuffer(this.keys.customerState(id), 'ver', 'state', 'meta', `o:${partition ?? 'none'}`);
+    for (const { customerId, partition } of requests) {
+      pipeline.hmgetBuffer(this.keys.customerState(customerId), 'ver', 'state', 'meta', `o:${partition ?? 'none'}`);
     }
     const replies = (await pipeline.exec()) ?? [];
     const loaded = new Map<string, LoadedCustomer>();
-    customerIds.forEach((id, index) => {
+    requests.forEach(({ customerId: id }, index) => {
       const [error, value] = replies[index] ?? [new Error('no reply'), null];
       if (error) throw error;
       const [ver, state, meta, offset] = value as (Buffer | null)[];
