@@ -79,6 +79,9 @@ interface DeadLetter {
 }
 
 const MAX_CONFLICT_RETRIES = 5;
+/** Customers per chunk of a unit, and chunks applied at once (tuned with bench/pipeline.ts). */
+const CHUNK_CUSTOMERS = Number(process.env['CHUNK'] ?? 1000);
+const CHUNKS_IN_FLIGHT = Number(process.env['INFLIGHT'] ?? 2);
 
 /** Labels of applied steps go to the shared model-health stats in Redis and to the metrics. */
 async function recordLabels(
@@ -315,7 +318,19 @@ export function createBatchesHandler(deps: PipelineDeps) {
     // Undecodable and invalid records go to the dead-letter topic before anything else.
     await deps.publisher.publish(letters);
     for (const errorClass of classes) deps.events.deadLettered(errorClass);
-    for (const round of roundsOf(groups)) await applyRound(deps, round, heartbeat);
+    for (const round of roundsOf(groups)) {
+      // Chunks of distinct customers are independent: while one waits for Redis or Kafka,
+      // the next one computes (the peers run on other cores).
+      const chunks: CustomerEvents[][] = [];
+      for (let at = 0; at < round.length; at += CHUNK_CUSTOMERS) chunks.push(round.slice(at, at + CHUNK_CUSTOMERS));
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        for (let chunk = chunks[next++]; chunk !== undefined; chunk = chunks[next++]) {
+          await applyRound(deps, chunk, heartbeat);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(CHUNKS_IN_FLIGHT, chunks.length) }, worker));
+    }
 
     // The watermark moves only once the whole batch is applied, so a timer never fires
     // ahead of an event of the same batch.

@@ -8,7 +8,7 @@ import { FEATURE_NAMES, featureIndex } from '../features/names.js';
 import type { FeatureSpec } from '../features/spec.js';
 import type { DriftReference } from '../monitoring/drift.js';
 import { ArtifactError, type ChurnConfig, calibrate, featureMapping, type LtvConfig } from './artifacts.js';
-import { predictGlm, zeroInflatedInterval } from './glm/evaluate.js';
+import { glmMean, zeroInflatedInterval } from './glm/evaluate.js';
 import type { GammaGlm } from './glm/model.js';
 import { predict } from './lightgbm/evaluate.js';
 import type { LightGbmModel } from './lightgbm/model.js';
@@ -62,9 +62,38 @@ export function prepareLtvModel(config: LtvConfig, glm: GammaGlm, spec: FeatureS
   };
 }
 
-/** The model's inputs from the served vector (a plain loop: this runs on every rescoring). */
+// Per-model scratch rows: scoring runs on every rescoring, and fresh typed arrays per call
+// were a measurable share of the scorer's garbage. Scoring is synchronous, so one each is safe.
+const scratchRows = new WeakMap<Int32Array, Float64Array>();
+const outputs = new WeakMap<LightGbmModel, Float64Array>();
+
+function outputScratch(model: LightGbmModel): Float64Array {
+  let out = outputs.get(model);
+  if (out === undefined) {
+    out = new Float64Array(model.numTreePerIteration);
+    outputs.set(model, out);
+  }
+  return out;
+}
+
+const preprocessed = new WeakMap<GammaGlm, Float64Array>();
+
+function preprocessScratch(glm: GammaGlm): Float64Array {
+  let z = preprocessed.get(glm);
+  if (z === undefined) {
+    z = new Float64Array(glm.coef.length);
+    preprocessed.set(glm, z);
+  }
+  return z;
+}
+
+/** The model's inputs from the served vector, in a scratch row reused across calls. */
 function pick(features: ArrayLike<number>, index: Int32Array): Float64Array {
-  const x = new Float64Array(index.length);
+  let x = scratchRows.get(index);
+  if (x === undefined) {
+    x = new Float64Array(index.length);
+    scratchRows.set(index, x);
+  }
   for (let k = 0; k < index.length; k += 1) x[k] = features[index[k] as number] as number;
   return x;
 }
@@ -78,7 +107,10 @@ export function scoreChurn(model: ChurnModel | null, features: ArrayLike<number>
     return { ...rules, modelVersion: RULES_VERSION, threshold: RULES_THRESHOLD, isRulesFallback: true };
   }
   const x = pick(features, model.inputIndex);
-  const probability = calibrate(model.config.calibration, predict(model.model, x)[0] ?? Number.NaN);
+  const probability = calibrate(
+    model.config.calibration,
+    predict(model.model, x, outputScratch(model.model))[0] ?? Number.NaN,
+  );
   const reasons = withReasons ? topReasons(model.model.featureNames, model.explainer.contributions(x), x) : [];
   return {
     probability,
@@ -107,11 +139,11 @@ export function scoreLtv(
       isRulesFallback: true,
     };
   }
-  const prediction = predictGlm(model.glm, pick(features, model.inputIndex));
+  const mean = glmMean(model.glm, pick(features, model.inputIndex), preprocessScratch(model.glm));
   const zero = model.config.two_part ? churnProbability : 0;
-  const interval = zeroInflatedInterval(model.glm, prediction.mean, zero);
+  const interval = zeroInflatedInterval(model.glm, mean, zero);
   return {
-    value: prediction.mean * (1 - zero),
+    value: mean * (1 - zero),
     low: interval.lower,
     high: interval.upper,
     modelVersion: model.config.version,

@@ -10,7 +10,7 @@
 // replay produces the same events with the same ids.
 
 import { blockedUntil, type HysteresisPolicy, nextTier, type TierState } from '../decisions/hysteresis.js';
-import { churnResult, ltvResult } from '../decisions/results.js';
+import { churnResult, type LtvScore, ltvResult } from '../decisions/results.js';
 import type { OrderEvent } from '../events/order-event.js';
 import { type RiskChangeRecord, type RiskChangeTrigger, riskChangeRecord } from '../events/risk-change.js';
 import { featuresAt } from '../features/extract.js';
@@ -203,16 +203,19 @@ function rescore(
   if (cursor.prediction === null)
     cursor.prediction = { probability: quick.probability, at: asOf, modelVersion: quick.modelVersion };
   resolveLtv(cursor, asOf, ctx);
+  const windowDays = ctx.spec.retention.windowDays;
+  // Same features and churn probability give the same LTV score: computed at most once here.
+  let ltvScore: LtvScore | null = null;
   if (cursor.ltvPrediction === null) {
-    const ltv = scoreLtv(ctx.ltv, features, quick.probability, ctx.spec.retention.windowDays);
-    cursor.ltvPrediction = { value: ltv.value, low: ltv.low, high: ltv.high, at: asOf, modelVersion: ltv.modelVersion };
+    ltvScore = scoreLtv(ctx.ltv, features, quick.probability, windowDays);
+    const { value, low, high, modelVersion } = ltvScore;
+    cursor.ltvPrediction = { value, low, high, at: asOf, modelVersion };
   }
   const next = nextTier(cursor.tier, quick.probability, asOf, ctx.hysteresis);
   if (next === null) return;
   // A transition is published: now compute what it carries (reasons, LTV).
   const churn = churnResult(scoreChurn(ctx.churn, features, true));
-  const windowDays = ctx.spec.retention.windowDays;
-  const ltv = ltvResult(scoreLtv(ctx.ltv, features, churn.churn_probability, windowDays));
+  const ltv = ltvResult(ltvScore ?? scoreLtv(ctx.ltv, features, churn.churn_probability, windowDays));
   const previous = cursor.tier === null ? null : { level: cursor.tier.level, probability: cursor.tier.probability };
   cursor.riskChanges.push(
     riskChangeRecord({ customerId, asOf, trigger, cause, previous }, churn, ltv, ctx.spec.version),

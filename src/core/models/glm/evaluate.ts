@@ -15,7 +15,11 @@ export interface GlmPrediction {
 }
 
 /** Preprocessed input z (imputation, log1p on flagged features, standardisation). */
-export function preprocess(glm: GammaGlm, x: ArrayLike<number>, out = new Float64Array(glm.coef.length)): Float64Array {
+export function preprocess(
+  glm: GammaGlm,
+  x: ArrayLike<number>,
+  out: Float64Array = new Float64Array(glm.coef.length),
+): Float64Array {
   for (let j = 0; j < out.length; j += 1) {
     let value = x[j] ?? Number.NaN;
     if (Number.isNaN(value)) value = glm.impute[j] ?? 0;
@@ -45,6 +49,14 @@ export function zeroInflatedInterval(
   const quantile = (q: number) =>
     q <= zeroProbability ? 0 : gammaQuantile((q - zeroProbability) / (1 - zeroProbability), shape, rate);
   return { lower: quantile(tail), upper: quantile(1 - tail) };
+}
+
+/** The mean alone, exp(eta): what streaming scoring needs (no contributions, no interval). */
+export function glmMean(glm: GammaGlm, x: ArrayLike<number>, scratch?: Float64Array): number {
+  const z = preprocess(glm, x, scratch);
+  let eta = glm.intercept;
+  for (let j = 0; j < z.length; j += 1) eta += (glm.coef[j] ?? 0) * (z[j] ?? 0);
+  return Math.exp(eta);
 }
 
 export function predictGlm(glm: GammaGlm, x: ArrayLike<number>): GlmPrediction {
