@@ -13,7 +13,7 @@
 //   Redis memory per customer after scenario 2.
 //
 //   npx tsx bench/pipeline.ts [--customers 10000] [--events-per-customer 5]
-//        [--rate 2000,5000] [--seconds 30] [--scenarios ceiling,live,replay,load] [--write]
+//        [--rate 2000,5000] [--seconds 30] [--scenarios ceiling,live,replay,load] [--repeat 3] [--write]
 //        [--scorer-cpu-prof DIR]   (CPU profile of the fixed-load scorer process)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -37,6 +37,7 @@ const customers = Number(arg('customers', '10000'));
 const perCustomer = Number(arg('events-per-customer', '5'));
 const rates = arg('rate', '2000,5000').split(',').map(Number);
 const loadSeconds = Number(arg('seconds', '30'));
+const liveRuns = Number(arg('repeat', '3'));
 const scenarios = new Set(arg('scenarios', 'ceiling,live,replay,load').split(','));
 /** Where the fixed-load scorer process writes a CPU profile (--scorer-cpu-prof DIR); empty: none. */
 const scorerProfileDir = arg('scorer-cpu-prof', '');
@@ -192,7 +193,15 @@ async function drain(
 }
 
 if (scenarios.has('live')) {
-  await drain('live', 'scorer, live backlog (event times within the last hour)', traffic('L', 1 / 24), 'wall');
+  // Repeated: on a shared 2-core machine one run's rate moves by +-10%; the verdict takes the median.
+  for (let run = 1; run <= liveRuns; run += 1) {
+    await drain(
+      run === 1 ? 'live' : `live${run}`,
+      `scorer, live backlog (event times within the last hour), run ${run} of ${liveRuns}`,
+      traffic(`L${run}-`, 1 / 24),
+      'wall',
+    );
+  }
 }
 if (scenarios.has('replay')) {
   await drain('replay', 'scorer, 180-day history replay (timers evaluated on the way)', traffic('R', 180), 'watermark');
@@ -291,8 +300,11 @@ async function fixedLoad(rate: number): Promise<void> {
 if (scenarios.has('load')) for (const rate of rates) await fixedLoad(rate);
 
 const ceiling = rows.find((r) => r.scenario.startsWith('bare'));
-const live = rows.find((r) => r.scenario.includes('live backlog'));
-const liveRate = live?.sustained ?? Number.NaN;
+const liveRates = rows
+  .filter((r) => r.scenario.includes('live backlog'))
+  .map((r) => r.sustained ?? Number.NaN)
+  .sort((a, b) => a - b);
+const liveRate = liveRates[Math.floor(liveRates.length / 2)] ?? Number.NaN;
 const p99At5000 = loadP99.get(5000) ?? Number.NaN;
 const verdict = (met: boolean) => (met ? '**met**' : '**not met**');
 const table = rows
@@ -319,7 +331,7 @@ ${notes.join('\n')}
 Seconds and the first events/s column include the scorer's start-up (model load, group join: about a
 second); sustained = events / time from the first records handed to the scorer to the last event applied (polled every 20 ms).
 
-Goals (issue 9): at least 20,000 events/s end to end: ${verdict(liveRate >= 20_000)} (live backlog, sustained: ${Math.round(liveRate)}/s);
+Goals (issue 9): at least 20,000 events/s end to end: ${verdict(liveRate >= 20_000)} (live backlog, sustained, median of ${liveRates.length} runs: ${Math.round(liveRate)}/s);
 p99 under 25 ms at 5,000 events/s: ${verdict(p99At5000 < 25)} (p99 ${p99At5000} ms).
 
 Where the time goes (\`node --import tsx --cpu-prof bench/pipeline.ts --scenarios live\`): on the live path,

@@ -271,6 +271,11 @@ async function applyRound(
     const conflicted = new Set<CustomerEvents>();
     const resolved: ResolvedLabel[] = [];
     const resolvedLtv: ResolvedLtvLabel[] = [];
+    // Counters are summed over the round and reported once (labelled counters cost a
+    // label lookup per call).
+    const appliedCounts = new Map<string, number>();
+    const changes: RiskChangeRecord[] = [];
+    let timerEvaluations = 0;
     outcomes.forEach((outcome, index) => {
       const done = steps[index];
       if (done === undefined) return;
@@ -282,13 +287,19 @@ async function applyRound(
       }
       if (outcome.kind !== 'applied') return;
       for (const refused of step.refused) deps.events.deadLettered(refused.errorClass);
-      for (const [kind, count] of Object.entries(step.outcomes)) if (count > 0) deps.events.applied(kind, count);
-      deps.events.riskChanges(step.riskChanges);
-      deps.events.timerFired(step.timerEvaluations);
+      for (const kind in step.outcomes) {
+        const count = step.outcomes[kind as keyof typeof step.outcomes];
+        if (count > 0) appliedCounts.set(kind, (appliedCounts.get(kind) ?? 0) + count);
+      }
+      for (const change of step.riskChanges) changes.push(change);
+      timerEvaluations += step.timerEvaluations;
       for (const scoring of step.scored) deps.events.scored(scoring.features, scoring.probability);
       for (const label of step.resolved) resolved.push(label);
       for (const label of step.resolvedLtv) resolvedLtv.push(label);
     });
+    for (const [kind, count] of appliedCounts) deps.events.applied(kind, count);
+    deps.events.riskChanges(changes);
+    deps.events.timerFired(timerEvaluations);
     await recordLabels(deps, resolved, resolvedLtv);
     pending = pending.filter((group) => conflicted.has(group));
   }

@@ -77,8 +77,15 @@ function pipelineEvents(
     deadLettered: (reason) => metrics.deadLetters.inc({ reason }),
     applied: (outcome, count) => metrics.applied.inc({ outcome }, count),
     riskChanges: (records) => {
-      for (const r of records)
-        metrics.riskChanges.inc({ from: r.previous_risk_level ?? 'none', to: r.risk_level, trigger: r.trigger });
+      const counts = new Map<string, { from: string; to: string; trigger: string; count: number }>();
+      for (const r of records) {
+        const from = r.previous_risk_level ?? 'none';
+        const key = `${from}>${r.risk_level}>${r.trigger}`;
+        const entry = counts.get(key);
+        if (entry === undefined) counts.set(key, { from, to: r.risk_level, trigger: r.trigger, count: 1 });
+        else entry.count += 1;
+      }
+      for (const { from, to, trigger, count } of counts.values()) metrics.riskChanges.inc({ from, to, trigger }, count);
     },
     stateConflict: () => metrics.conflicts.inc(),
     timerFired: (count) => metrics.timerEvaluations.inc(count),
