@@ -6,10 +6,12 @@
 //        Redis memory per customer = used_memory delta / N;
 //     2. catch-up: the orders are weeks old, so every customer's timers are overdue;
 //        the time until the timer backlog is empty, and customers rescored per second;
-//     3. steady: --events more orders for random customers among the N, dated now;
+//     3. steady: --events more orders, dated now, spread evenly over --steady-customers
+//        distinct customers chosen at random among the N, drained after a restart;
 //        the events/s of this phase is the cost per event with N customers resident.
 //
-//   npx tsx bench/scaling.ts [--customers 10000,100000,1000000] [--events 100000] [--write]
+//   npx tsx bench/scaling.ts [--customers 10000,100000,1000000] [--events 100000]
+//        [--steady-customers 10000] [--write]
 import { writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
@@ -31,6 +33,7 @@ const arg = (name: string, fallback: string): string => {
 const counts = arg('customers', '10000,100000,1000000').split(',').map(Number);
 const steadyEvents = Number(arg('events', '100000'));
 const ageDays = Number(arg('age-days', '60'));
+const steadyCustomers = Number(arg('steady-customers', '10000'));
 const command = `npx tsx bench/scaling.ts ${process.argv.slice(2).join(' ')}`.trim();
 const machine = machineSummary();
 
@@ -80,6 +83,23 @@ async function until(check: () => Promise<boolean>): Promise<void> {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 200));
 }
 
+/**
+ * Events/s while the scorer drains `count` more events: from the first poll that sees
+ * records handed to it (start-up and group join excluded) until they are applied.
+ */
+async function drainRate(service: Service, count: number): Promise<number> {
+  const consumedBefore = await total(service, 'churnstream_events_consumed_total');
+  const processedBefore = await total(service, 'churnstream_events_processed_total');
+  let first: number | undefined;
+  for (;;) {
+    if (first === undefined && (await total(service, 'churnstream_events_consumed_total')) > consumedBefore)
+      first = performance.now();
+    if ((await total(service, 'churnstream_events_processed_total')) >= processedBefore + count) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return first === undefined ? Number.NaN : (count * 1000) / (performance.now() - first);
+}
+
 const usedMemory = async (redis: Redis) => Number((await redis.info('memory')).match(/used_memory:(\d+)/)?.[1] ?? 0);
 
 interface Result {
@@ -99,10 +119,8 @@ for (const n of counts) {
   const spread = (i: number) => now - ageDays * DAY_MS - (i % 1000) * 1000;
   await produce(config, (i) => order(i, `S${i}-w`, spread(i)), n);
   const memoryBefore = await usedMemory(redis);
-  const warmStart = performance.now();
-  const service = await startService(config, createLogger('warn'));
-  await until(async () => (await total(service, 'churnstream_events_consumed_total')) >= n);
-  const warmSeconds = (performance.now() - warmStart) / 1000;
+  let service = await startService(config, createLogger('warn'));
+  const warmRate = await drainRate(service, n);
   const bytesPerCustomer = ((await usedMemory(redis)) - memoryBefore) / n;
 
   // Catch-up: the timer loop drains the overdue timers of all customers.
@@ -119,23 +137,33 @@ for (const n of counts) {
   const catchUpSeconds = (performance.now() - catchStart) / 1000;
   const timerRescorings = (await total(service, 'churnstream_timer_evaluations_total')) - timerBefore;
 
-  // Steady: new orders for random resident customers, dated now.
+  // Steady: new orders dated now for the same number of distinct resident customers
+  // whatever N (chosen at random among the N), in random order, so that the work per event
+  // is the same and only the number of resident customers differs. Produced while the
+  // scorer is stopped; it then drains them from its committed offsets.
+  await service.stop();
   const rng = xoroshiro128plus(n);
-  const customersOf = Array.from({ length: steadyEvents }, () => uniformInt(rng, 0, n - 1));
-  const consumedBefore = await total(service, 'churnstream_events_consumed_total');
-  await produce(config, (i) => order(customersOf[i] ?? 0, `S-steady-${i}`, Date.now()), steadyEvents);
-  const steadyStart = performance.now();
-  await until(async () => (await total(service, 'churnstream_events_consumed_total')) >= consumedBefore + steadyEvents);
-  const steadySeconds = (performance.now() - steadyStart) / 1000;
+  const chosen = new Set<number>();
+  while (chosen.size < Math.min(n, steadyCustomers)) chosen.add(uniformInt(rng, 0, n - 1));
+  const pool = [...chosen];
+  const customersOf = Array.from({ length: steadyEvents }, (_, i) => pool[i % pool.length] ?? 0);
+  for (let i = customersOf.length - 1; i > 0; i -= 1) {
+    const j = uniformInt(rng, 0, i);
+    [customersOf[i], customersOf[j]] = [customersOf[j] ?? 0, customersOf[i] ?? 0];
+  }
+  const steadyNow = Date.now();
+  await produce(config, (i) => order(customersOf[i] ?? 0, `S-steady-${i}`, steadyNow + i), steadyEvents);
+  service = await startService(config, createLogger('warn'));
+  const steadyRate = await drainRate(service, steadyEvents);
   await service.stop();
   await redis.quit();
   const result = {
     customers: n,
-    warmRate: n / warmSeconds,
+    warmRate,
     bytesPerCustomer,
     catchUpSeconds,
     timerRescorings,
-    steadyRate: steadyEvents / steadySeconds,
+    steadyRate,
   };
   console.log(JSON.stringify(result));
   results.push(result);
@@ -146,8 +174,10 @@ const report = `# Scaling and timer catch-up (one scorer process)
 Command: \`${command}\` (stack from \`scripts/stack.sh up\`; shipped models; 6 partitions; wall
 clock; timer pages of 2,000 customers every 200 ms). Per customer count N: a warm-up order per
 customer dated ${ageDays} days ago; the overdue timers that leaves (catch-up); then ${steadyEvents}
-orders dated now for random customers among the N (steady). The steady phase is timed from the end
-of its production, so it starts with a backlog: the rate is a drain rate.
+orders dated now, ${steadyCustomers} distinct customers chosen at random among the N with the same number
+of orders each, in random order, produced while the scorer is stopped and drained after its restart
+(steady: the same work per event for every N, only the resident customers differ). Rates are drain
+rates from the first records handed to the scorer to the last event applied (start-up excluded).
 
 | customers | warm-up events/s | Redis bytes per customer | catch-up: seconds to an empty timer backlog | timer rescorings | rescorings/s | steady events/s |
 |---|---|---|---|---|---|---|

@@ -62,17 +62,22 @@ export async function startConsumer(kafka: Kafka, options: ConsumerOptions): Pro
   // Offsets of finished batches not committed yet (partition -> next offset to read).
   const uncommitted = new Map<number, string>();
   let lastCommit = 0;
-  const commitFinished = async (force: boolean): Promise<void> => {
-    if (uncommitted.size === 0 || (!force && performance.now() - lastCommit < commitIntervalMs)) return;
+  // Commits run one after the other (an older offset never lands after a newer one).
+  let committing: Promise<void> = Promise.resolve();
+  const commitFinished = (force: boolean): Promise<void> => {
+    if (uncommitted.size === 0 || (!force && performance.now() - lastCommit < commitIntervalMs)) return committing;
     const offsets = [...uncommitted].map(([partition, offset]) => ({ topic: options.topic, partition, offset }));
     uncommitted.clear();
     lastCommit = performance.now();
-    try {
-      await consumer.commitOffsets(offsets);
-    } catch (error) {
-      // Harmless: the state holds its own offsets, so the next owner skips what was applied.
-      options.onCommitError?.(error as Error);
-    }
+    committing = committing.then(async () => {
+      try {
+        await consumer.commitOffsets(offsets);
+      } catch (error) {
+        // Harmless: the state holds its own offsets, so the next owner skips what was applied.
+        options.onCommitError?.(error as Error);
+      }
+    });
+    return committing;
   };
   let assigned: number[] = [];
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -114,7 +119,9 @@ export async function startConsumer(kafka: Kafka, options: ConsumerOptions): Pro
       if (last === undefined) return;
       resolveOffset(last.offset);
       uncommitted.set(batch.partition, String(BigInt(last.offset) + 1n));
-      await commitFinished(commitIntervalMs === 0);
+      // Per-batch commits are awaited; periodic ones run beside the next fetch.
+      if (commitIntervalMs === 0) await commitFinished(true);
+      else void commitFinished(false);
       await heartbeat();
     },
   });
