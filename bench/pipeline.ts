@@ -342,13 +342,24 @@ second); sustained = events / time from the first records handed to the scorer t
 Goals (issue 9): at least 20,000 events/s end to end: ${verdict(liveRate >= 20_000)} (live backlog, sustained, median of ${liveRates.length} runs: ${Math.round(liveRate)}/s);
 p99 under 25 ms at 5,000 events/s: ${verdict(p99At5000 < 25)} (p99 ${p99At5000} ms).
 
-Where the time goes (\`node --import tsx --cpu-prof bench/pipeline.ts --scenarios live\`): on the live path,
-TreeSHAP for the reasons every published risk change carries (each new customer's first assessment
-is one) and garbage collection lead; on the history replay, the timer rescorings (the model's
-splits on recency, tenure and the overdue ratio fall every few days, so a silent customer is
-rescored that often). At a fixed load the latency includes the producer in the same process and
-Kafka, Redis and the registry on the same 2 cores; every event of that scenario is a new customer,
-so every one publishes a first assessment with reasons.
+How the scorer handles a fetch: kafkajs hands over the batches of all partitions at once and they are
+applied as one unit (one Redis read, one publish, one Redis write for all of them); finished offsets
+are committed once a second, all partitions in one request (docs/ARCHITECTURE.md). Before that
+(per-partition batches, one commit per batch) the same machine gave p99 620 ms at 2,000 events/s
+and 22 s at 5,000 events/s.
+
+Where the time goes (\`node --import tsx --cpu-prof bench/pipeline.ts --scenarios live --repeat 1\`,
+\`--scenarios load --rate 5000 --scorer-cpu-prof DIR\`): draining a backlog, the Node process is the
+bottleneck (Redis and Kafka used about 1.5 CPU-seconds of the run): young-generation garbage
+collection is the largest item (a whole fetch, up to 1 MB per partition, is decoded and kept for its
+unit), then scoring (TreeSHAP reasons for each first assessment, about 25 µs with the shipped
+model), kafkajs fetch decoding and produce encoding, and ioredis. At 5,000 events/s the scorer
+process is about two-thirds idle: the latency is the chain of Redis and Kafka round trips of each
+unit, on a machine where Redis, Kafka and this benchmark's producer and watcher (encoding 5,000
+events/s and decoding as many risk changes) share the same 2 cores; every event of that scenario is
+a new customer, so every one publishes a first assessment with reasons. The fixed-load figures are
+measured after a warm-up at the same rate: in the first seconds of a fresh process (code not yet
+optimized by the JIT) units take up to half a second.
 
 Machine (Kafka, Redis, the registry, the producer and the scorer share its cores):
 \`\`\`
