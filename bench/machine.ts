@@ -1,6 +1,7 @@
 // Shared by the benchmarks: the machine facts printed with every result (results mean little
-// without them), percentiles, and settings that keep each run isolated.
+// without them), percentiles, settings that keep each run isolated, and synthetic orders.
 import { cpus, loadavg, totalmem } from 'node:os';
+import type { OrderEvent } from '../src/core/events/order-event.js';
 
 export function machineSummary(): string {
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
@@ -35,5 +36,19 @@ export function isolatedEnv(label: string, overrides: Record<string, string> = {
     CHURNSTREAM_HTTP_PORT: '0',
     CHURNSTREAM_LOG_LEVEL: 'warn',
     ...overrides,
+  };
+}
+
+/** A synthetic order; `seed` varies the amount and item count deterministically. */
+export function syntheticOrder(customerId: string, orderId: string, eventTime: number, seed: number): OrderEvent {
+  return {
+    customerId,
+    orderId,
+    eventTime,
+    type: 'order',
+    amount: 10 + (seed % 90),
+    currency: 'GBP',
+    itemCount: 1 + (seed % 4),
+    originalOrderId: null,
   };
 }

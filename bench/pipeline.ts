@@ -28,7 +28,7 @@ import { type Service, startService } from '../src/app/service.js';
 import { provision } from '../src/app/setup.js';
 import type { OrderEvent } from '../src/core/events/order-event.js';
 import { DAY_MS } from '../src/core/time.js';
-import { isolatedEnv, machineSummary, percentile } from './machine.js';
+import { isolatedEnv, machineSummary, percentile, syntheticOrder } from './machine.js';
 
 const arg = (name: string, fallback: string): string => {
   const at = process.argv.indexOf(`--${name}`);
@@ -57,7 +57,7 @@ function traffic(prefix: string, spanDays: number): OrderEvent[] {
     for (let i = 0; i < perCustomer; i += 1) {
       const share = ((c * 7919 + i * 104_729) % 1_000_003) / 1_000_003;
       events.push(
-        order(
+        syntheticOrder(
           `${prefix}${c}`,
           `${prefix}${c}-${i}`,
           now - spanDays * DAY_MS + Math.floor(share * spanDays * DAY_MS * 0.999),
@@ -67,19 +67,6 @@ function traffic(prefix: string, spanDays: number): OrderEvent[] {
     }
   }
   return events.sort((a, b) => a.eventTime - b.eventTime);
-}
-
-function order(customerId: string, orderId: string, eventTime: number, seed: number): OrderEvent {
-  return {
-    customerId,
-    orderId,
-    eventTime,
-    type: 'order',
-    amount: 10 + (seed % 90),
-    currency: 'GBP',
-    itemCount: 1 + (seed % 4),
-    originalOrderId: null,
-  };
 }
 
 async function produce(config: Config, kafka: Kafka, events: readonly OrderEvent[]): Promise<void> {
@@ -264,7 +251,7 @@ async function fixedLoad(rate: number, run: number): Promise<void> {
       const now = Date.now();
       const messages = [];
       for (; sent < due; sent += 1) {
-        const event = order(`F${rate}-${run}-${sent}`, `F${rate}-${run}-${sent}-0`, now, sent);
+        const event = syntheticOrder(`F${rate}-${run}-${sent}`, `F${rate}-${run}-${sent}-0`, now, sent);
         messages.push({ key: event.customerId, value: registry.encode(schemas.orders, toOrderEventRecord(event)) });
       }
       void producer.send({ topic: config.topics.orders, acks: -1, messages });

@@ -24,7 +24,7 @@ import { type Service, startService } from '../src/app/service.js';
 import { provision } from '../src/app/setup.js';
 import type { OrderEvent } from '../src/core/events/order-event.js';
 import { DAY_MS } from '../src/core/time.js';
-import { isolatedEnv, machineSummary } from './machine.js';
+import { isolatedEnv, machineSummary, syntheticOrder } from './machine.js';
 
 const arg = (name: string, fallback: string): string => {
   const at = process.argv.indexOf(`--${name}`);
@@ -48,16 +48,8 @@ function configFor(n: number): Config {
   });
 }
 
-const order = (customer: number, id: string, eventTime: number): OrderEvent => ({
-  customerId: `S${customer}`,
-  orderId: id,
-  eventTime,
-  type: 'order',
-  amount: 10 + (customer % 90),
-  currency: 'GBP',
-  itemCount: 1 + (customer % 4),
-  originalOrderId: null,
-});
+const order = (customer: number, id: string, eventTime: number): OrderEvent =>
+  syntheticOrder(`S${customer}`, id, eventTime, customer);
 
 async function produce(config: Config, events: (i: number) => OrderEvent, count: number): Promise<void> {
   const { registry, schemas } = await provision(config);
