@@ -1,7 +1,8 @@
-// The consumer loop: one kafkajs consumer in a group, batches handled per partition by a
-// handler that wiring passes in, offsets committed only after the handler resolved (so
-// state is durable before the input is marked done): after each batch, or periodically. Heartbeats continue during long
-// batches through the callback given to the handler.
+// The consumer loop: one kafkajs consumer in a group, batches (of several partitions at
+// once) handed to a handler that wiring passes in, offsets committed only after the handler
+// resolved, so state is durable before the input is marked done: after each batch, or
+// periodically. Heartbeats continue during long batches through the callback given to the
+// handler.
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 
 export interface RawMessage {
