@@ -64,36 +64,21 @@ export function prepareLtvModel(config: LtvConfig, glm: GammaGlm, spec: FeatureS
 
 // Per-model scratch rows: scoring runs on every rescoring, and fresh typed arrays per call
 // were a measurable share of the scorer's garbage. Scoring is synchronous, so one each is safe.
-const scratchRows = new WeakMap<Int32Array, Float64Array>();
-const outputs = new WeakMap<LightGbmModel, Float64Array>();
+const scratchRows = new WeakMap<object, Float64Array>();
 
-function outputScratch(model: LightGbmModel): Float64Array {
-  let out = outputs.get(model);
-  if (out === undefined) {
-    out = new Float64Array(model.numTreePerIteration);
-    outputs.set(model, out);
+/** The scratch row kept for `owner` (a model, or its input index), of `length` numbers. */
+function scratchOf(owner: object, length: number): Float64Array {
+  let row = scratchRows.get(owner);
+  if (row === undefined) {
+    row = new Float64Array(length);
+    scratchRows.set(owner, row);
   }
-  return out;
-}
-
-const preprocessed = new WeakMap<GammaGlm, Float64Array>();
-
-function preprocessScratch(glm: GammaGlm): Float64Array {
-  let z = preprocessed.get(glm);
-  if (z === undefined) {
-    z = new Float64Array(glm.coef.length);
-    preprocessed.set(glm, z);
-  }
-  return z;
+  return row;
 }
 
 /** The model's inputs from the served vector, in a scratch row reused across calls. */
 function pick(features: ArrayLike<number>, index: Int32Array): Float64Array {
-  let x = scratchRows.get(index);
-  if (x === undefined) {
-    x = new Float64Array(index.length);
-    scratchRows.set(index, x);
-  }
+  const x = scratchOf(index, index.length);
   for (let k = 0; k < index.length; k += 1) x[k] = features[index[k] as number] as number;
   return x;
 }
@@ -109,7 +94,7 @@ export function scoreChurn(model: ChurnModel | null, features: ArrayLike<number>
   const x = pick(features, model.inputIndex);
   const probability = calibrate(
     model.config.calibration,
-    predict(model.model, x, outputScratch(model.model))[0] ?? Number.NaN,
+    predict(model.model, x, scratchOf(model.model, model.model.numTreePerIteration))[0] ?? Number.NaN,
   );
   const reasons = withReasons ? topReasons(model.model.featureNames, model.explainer.contributions(x), x) : [];
   return {
@@ -139,7 +124,7 @@ export function scoreLtv(
       isRulesFallback: true,
     };
   }
-  const mean = glmMean(model.glm, pick(features, model.inputIndex), preprocessScratch(model.glm));
+  const mean = glmMean(model.glm, pick(features, model.inputIndex), scratchOf(model.glm, model.glm.coef.length));
   const zero = model.config.two_part ? churnProbability : 0;
   const interval = zeroInflatedInterval(model.glm, mean, zero);
   return {
