@@ -69,10 +69,21 @@ let sink = 0;
 const predictUs = perRow(15, (row) => {
   sink += predict(model, row, out)[0] ?? 0;
 });
-const explainer = createShapExplainer(model);
+// The computation itself: the routing memo off (the passes repeat the rows).
+const explainer = createShapExplainer(model, { memoEntries: 0 });
 const phi = new Float64Array(explainer.width);
 const contribUs = perRow(5, (row) => {
   sink += explainer.contributions(row, phi)[0] ?? 0;
+});
+// What the memo costs when it never helps (room for one routing: every row misses) and
+// what a reuse costs (the same row again and again).
+const missing = createShapExplainer(model, { memoEntries: 1 });
+const missUs = perRow(5, (row) => {
+  sink += missing.contributions(row, phi)[0] ?? 0;
+});
+const reusing = createShapExplainer(model);
+const hitUs = perRow(5, () => {
+  sink += reusing.contributions(rows[0] as Float64Array, phi)[0] ?? 0;
 });
 if (sink === Number.MIN_VALUE) console.log(sink);
 
@@ -90,6 +101,10 @@ passes, one thread each, same machine, same run.
 | contributions (TreeSHAP), µs/row | ${contribUs.best.toFixed(1)} | ${reference.single_row_fast_contrib_us.toFixed(1)} | ${(contribUs.best / reference.single_row_fast_contrib_us).toFixed(2)} |
 
 Median pass (ours): prediction ${predictUs.median.toFixed(2)} µs, contributions ${contribUs.median.toFixed(1)} µs.
+Contributions are timed with the routing memo off (src/core/models/lightgbm/routing-memo.ts; the passes repeat
+the rows). With it on: a row whose routing was not seen recently costs ${missUs.best.toFixed(1)} µs
+(${(missUs.best / contribUs.best).toFixed(2)}x the computation: keying the routing and keeping the result); a row
+whose routing was seen costs ${hitUs.best.toFixed(1)} µs (${(missing.memo?.misses ?? 0) > 0 ? 'routing plus lookup' : 'unexpected: no misses counted'}).
 Largest difference from LightGBM's \`pred_contrib\` over all rows and columns: ${worstContribError.toExponential(2)}.
 
 For reference, LightGBM's Python \`Booster.predict\` on one row costs ${reference.python_predict_one_row_us.toFixed(1)} µs.

@@ -28,7 +28,7 @@ import { type Service, startService } from '../src/app/service.js';
 import { provision } from '../src/app/setup.js';
 import type { OrderEvent } from '../src/core/events/order-event.js';
 import { DAY_MS } from '../src/core/time.js';
-import { isolatedEnv, machineSummary, percentile, syntheticOrder } from './machine.js';
+import { dropRun, isolatedEnv, machineSummary, percentile, syntheticOrder } from './machine.js';
 
 const arg = (name: string, fallback: string): string => {
   const at = process.argv.indexOf(`--${name}`);
@@ -120,6 +120,13 @@ const rows: Row[] = [];
 const loadP99 = new Map<number, number[]>();
 const notes: string[] = [];
 const kafka = createKafka(configFor('client').kafka);
+{
+  // What the stack holds before the run: runs are comparable only on a similar Redis.
+  const redis = new Redis(configFor('client').redisUrl);
+  const used = Number((await redis.info('memory')).match(/used_memory:(\d+)/)?.[1] ?? 0);
+  notes.push(`Redis before the run: ${await redis.dbsize()} keys, ${(used / 2 ** 20).toFixed(0)} MiB used.`);
+  await redis.quit();
+}
 const log = createLogger('warn');
 
 if (scenarios.has('ceiling')) {
@@ -146,6 +153,7 @@ if (scenarios.has('ceiling')) {
     extra: '',
   });
   await bare.disconnect();
+  await dropRun(config, kafka);
 }
 
 /** Scorer drains a backlog of `events`; returns its row and the service's counters. */
@@ -168,6 +176,7 @@ async function drain(
   await service.stop();
   const memoryAfter = Number((await redis.info('memory')).match(/used_memory:(\d+)/)?.[1] ?? 0);
   await redis.quit();
+  await dropRun(config, kafka);
   rows.push({
     scenario: label,
     events: events.length,
@@ -269,6 +278,7 @@ async function fixedLoad(rate: number, run: number): Promise<void> {
   await watcher.disconnect();
   scorer.kill('SIGTERM');
   await new Promise((resolve) => scorer.once('exit', resolve));
+  await dropRun(config, kafka);
   const sorted = latencies.sort((a, b) => a - b);
   loadP99.set(rate, [...(loadP99.get(rate) ?? []), percentile(sorted, 0.99)]);
   rows.push({
@@ -279,9 +289,10 @@ async function fixedLoad(rate: number, run: number): Promise<void> {
   });
 }
 
-// Fixed load first, on a stack not yet busy with the backlog scenarios' aftermath: run right
-// after them, the same 5,000 events/s measured p99 1.5 s instead of 83 ms (background work such
-// as Redis rewriting its append-only file after large writes is one likely cause).
+// Every run deletes its keys and topics when done (dropRun): left in place, they grew Redis
+// by ~150 MB per fixed-load run, and its append-only-file rewrites (a fork of the whole
+// process) stalled later runs for 100+ ms. The fixed loads still go first, before the
+// backlog scenarios' bursts of writes.
 if (scenarios.has('load'))
   for (const rate of rates) for (let run = 1; run <= liveRuns; run += 1) await fixedLoad(rate, run);
 

@@ -2,7 +2,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRedis } from '../../src/adapters/redis/connect.js';
+import { CustomerStore, LTV_LABELS_KEPT } from '../../src/adapters/redis/customer-store.js';
 import { redisKeys } from '../../src/adapters/redis/keys.js';
+import { addLabel, emptyLabelStats } from '../../src/core/monitoring/calibration.js';
 
 const customerStateKey = redisKeys('test').customerState;
 
@@ -89,5 +91,60 @@ describe('apply-state script (real Redis)', () => {
     } finally {
       await redis.call('ACL', 'DELUSER', user);
     }
+  });
+});
+
+describe('resolved labels (real Redis)', () => {
+  it('add up across writes to the statistics one label at a time gives', async () => {
+    const store = new CustomerStore(redis, redisKeys(`labels-${uniqueSuffix()}`), 0);
+    const expected = emptyLabelStats();
+    const batches = [0, 1, 2].map((batch) =>
+      Array.from({ length: 50 }, (_, i) => {
+        const probability = ((batch * 50 + i) * 0.37) % 1;
+        const churned = (batch + i) % 3 === 0;
+        addLabel(expected, probability, churned);
+        return { modelVersion: 'v9', probability, churned };
+      }),
+    );
+    for (const labels of batches) await store.addLabels(labels);
+    const stats = await store.labelStats('v9');
+    expect(stats.positives).toEqual(expected.positives);
+    expect(stats.negatives).toEqual(expected.negatives);
+    stats.predictedSum.forEach((sum, bin) => {
+      expect(sum).toBeCloseTo(expected.predictedSum[bin] ?? Number.NaN, 9);
+    });
+    expect(stats.brierSum).toBeCloseTo(expected.brierSum, 9);
+    expect((await store.labelStats('other')).positives.every((n) => n === 0)).toBe(true);
+  });
+
+  it('keep the latest LTV labels first, bounded, per model version', async () => {
+    const store = new CustomerStore(redis, redisKeys(`ltv-labels-${uniqueSuffix()}`), 0);
+    const label = (n: number, modelVersion = 'v9') => ({
+      modelVersion,
+      predicted: n,
+      realised: n,
+      low: 0,
+      high: 2 * n,
+    });
+    await store.addLtvLabels(Array.from({ length: LTV_LABELS_KEPT - 2 }, (_, n) => label(n)));
+    await store.addLtvLabels([
+      label(LTV_LABELS_KEPT - 2),
+      label(7, 'v8'),
+      label(LTV_LABELS_KEPT - 1),
+      label(LTV_LABELS_KEPT),
+    ]);
+    const kept = await store.ltvLabels('v9');
+    expect(kept).toHaveLength(LTV_LABELS_KEPT);
+    expect(kept[0]).toEqual({
+      predicted: LTV_LABELS_KEPT,
+      realised: LTV_LABELS_KEPT,
+      low: 0,
+      high: 2 * LTV_LABELS_KEPT,
+    });
+    expect(kept.at(-1)?.predicted).toBe(1); // label 0, the oldest, was trimmed
+    expect(kept.map((p) => p.predicted)).toEqual(
+      Array.from({ length: LTV_LABELS_KEPT }, (_, i) => LTV_LABELS_KEPT - i),
+    );
+    expect(await store.ltvLabels('v8')).toEqual([{ predicted: 7, realised: 7, low: 0, high: 14 }]);
   });
 });

@@ -157,31 +157,52 @@ export class CustomerStore {
   /**
    * Adds resolved labels to their model version's statistics (bin counts and sums, so
    * processes and restarts add up). Written after the state, at most once per label.
+   * Summed here first: one increment per field touched, not three commands per label.
    */
   async addLabels(labels: readonly ResolvedLabel[]): Promise<void> {
     if (labels.length === 0) return;
-    const pipeline = this.redis.pipeline();
+    const counts = new Map<string, Map<string, number>>();
+    const sums = new Map<string, Map<string, number>>();
+    const add = (into: Map<string, Map<string, number>>, key: string, field: string, amount: number) => {
+      let fields = into.get(key);
+      if (fields === undefined) {
+        fields = new Map();
+        into.set(key, fields);
+      }
+      fields.set(field, (fields.get(field) ?? 0) + amount);
+    };
     for (const label of labels) {
       const key = this.keys.labels(label.modelVersion);
       const bin = Math.min(CALIBRATION_BINS - 1, Math.max(0, Math.floor(label.probability * CALIBRATION_BINS)));
-      pipeline.hincrby(key, `${label.churned ? 'pos' : 'neg'}:${bin}`, 1);
-      pipeline.hincrbyfloat(key, `psum:${bin}`, label.probability);
-      pipeline.hincrbyfloat(key, 'brier', (label.probability - (label.churned ? 1 : 0)) ** 2);
+      add(counts, key, `${label.churned ? 'pos' : 'neg'}:${bin}`, 1);
+      add(sums, key, `psum:${bin}`, label.probability);
+      add(sums, key, 'brier', (label.probability - (label.churned ? 1 : 0)) ** 2);
     }
+    const pipeline = this.redis.pipeline();
+    for (const [key, fields] of counts) for (const [field, n] of fields) pipeline.hincrby(key, field, n);
+    for (const [key, fields] of sums) for (const [field, sum] of fields) pipeline.hincrbyfloat(key, field, sum);
     await pipeline.exec();
   }
 
   /**
    * Keeps the latest LTV_LABELS_KEPT resolved LTV labels per model version: deciles of
    * predicted value need the pairs themselves, and a bounded recent window is what a
-   * health gauge should describe anyway.
+   * health gauge should describe anyway. One push and one trim per version.
    */
   async addLtvLabels(labels: readonly ResolvedLtvLabel[]): Promise<void> {
     if (labels.length === 0) return;
-    const pipeline = this.redis.pipeline();
+    const byKey = new Map<string, string[]>();
     for (const label of labels) {
       const key = this.keys.ltvLabels(label.modelVersion);
-      pipeline.lpush(key, JSON.stringify([label.predicted, label.realised, label.low, label.high]));
+      const entry = JSON.stringify([label.predicted, label.realised, label.low, label.high]);
+      const list = byKey.get(key);
+      if (list === undefined) byKey.set(key, [entry]);
+      else list.push(entry);
+    }
+    const pipeline = this.redis.pipeline();
+    for (const [key, entries] of byKey) {
+      // LPUSH puts its last argument at the head, as pushing one at a time did.
+      pipeline.lpush(key, ...entries.slice(-LTV_LABELS_KEPT));
       pipeline.ltrim(key, 0, LTV_LABELS_KEPT - 1);
     }
     await pipeline.exec();

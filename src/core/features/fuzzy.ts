@@ -3,7 +3,12 @@
 import type { Breakpoints } from './spec.js';
 
 /** Writes [low, medium, high] of x into out at offset. */
-export function writeMemberships(x: number, [a, b, c]: Breakpoints, out: Float64Array, offset: number): void {
+export function writeMemberships(x: number, breakpoints: Breakpoints, out: Float64Array, offset: number): void {
+  // Indexed, not destructured: this runs 13 times per scoring, and destructuring an array
+  // parameter allocated an iterator per call (a large share of the scorer's garbage).
+  const a = breakpoints[0];
+  const b = breakpoints[1];
+  const c = breakpoints[2];
   if (Number.isNaN(x)) {
     out[offset] = Number.NaN;
     out[offset + 1] = Number.NaN;

@@ -30,7 +30,9 @@
 //   subtree in one pass children first and added once at each feature's top-most split;
 //   a leaf then only visits its followed features, adding their own term minus C(O).
 // Leaves past the table limit or the memory budget use the polynomial directly. All
-// paths are checked against LightGBM by the golden tests.
+// paths are checked against LightGBM by the golden tests. Since everything above depends
+// on the row only through its decision at every node, results of recent routings are
+// kept and reused (routing-memo.ts).
 //
 // Covers are LightGBM's training counts; the row's routing is the same rule as
 // prediction; each tree's expected value goes to the bias slot. Output layout per
@@ -39,6 +41,7 @@
 // trees are not supported (LightGBM refuses them too).
 import { type CompiledForest, compile, routeAll } from './compiled.js';
 import type { LightGbmModel, Tree } from './model.js';
+import { type MemoStats, RoutingMemo } from './routing-memo.js';
 
 /** Tables for leaves with at most this many distinct features (2^d numbers each). */
 export const DEFAULT_TABLE_FEATURE_LIMIT = 12;
@@ -48,6 +51,9 @@ const NODE_FIELDS = 5;
 const LEAF_FIELDS = 5;
 /** Bits of a mask of followed features (int32 arithmetic, sign bit left out). */
 const MASK_BITS = 31;
+/** Recent rows' contributions kept by routing: at most this many, and at most MEMO_BUDGET_BYTES. */
+const DEFAULT_MEMO_ENTRIES = 4096;
+const MEMO_BUDGET_BYTES = 8 * 1024 * 1024;
 
 export interface ShapOptions {
   /** Tabulate leaves with at most this many distinct path features (0: never). */
@@ -57,12 +63,19 @@ export interface ShapOptions {
    * 31, the default); wider leaves re-walk their path. Lower it only to test that path.
    */
   readonly maskFeatureLimit?: number;
+  /**
+   * Contributions of this many recent routings are kept and reused for rows with the same
+   * routing (0: none; default: up to 4,096 within 8 MiB). See routing-memo.ts.
+   */
+  readonly memoEntries?: number;
 }
 
 export interface ShapExplainer {
   /** Contributions of one row: numTreePerIteration blocks of (numFeatures + 1). */
   contributions(x: ArrayLike<number>, out?: Float64Array): Float64Array;
   readonly width: number;
+  /** Reuse counts of the routing memo, or null without one. */
+  readonly memo: Readonly<MemoStats> | null;
 }
 
 function expectedValue(tree: Tree): number {
@@ -330,6 +343,7 @@ interface ShapPlan {
   readonly leafOffset: Int32Array;
   /** Per class, the sum of its trees' expected values in file order: the bias column. */
   readonly bias: Float64Array;
+  readonly memo: RoutingMemo | null;
   // Scratch, overwritten by every row.
   readonly goesLeft: Uint8Array;
   /** Per node and leaf (leaves after the nodes): the mask of followed path features. */
@@ -405,6 +419,9 @@ function buildPlan(model: LightGbmModel, options: ShapOptions): ShapPlan {
   const masks = new Int32Array(nodes + forest.leafValue.length);
   // Roots follow everything; no node writes a root's mask, so this holds across rows.
   for (const root of roots) if (root >= 0) masks[root] = -1;
+  // An entry: its key (2 bytes per 16 nodes), its result, and the maps' own overhead.
+  const entryBytes = 2 * Math.ceil(nodes / 16) + 8 * width * classes + 128;
+  const memoEntries = Math.min(options.memoEntries ?? DEFAULT_MEMO_ENTRIES, Math.floor(MEMO_BUDGET_BYTES / entryBytes));
   return {
     forest,
     leaves,
@@ -425,6 +442,7 @@ function buildPlan(model: LightGbmModel, options: ShapOptions): ShapPlan {
     coldTarget,
     leafOffset,
     bias,
+    memo: memoEntries > 0 && nodes > 0 ? new RoutingMemo(nodes, memoEntries) : null,
     goesLeft: new Uint8Array(nodes),
     masks,
     coldTotals: new Float64Array(nodes + forest.leafValue.length),
@@ -511,8 +529,17 @@ function contributionsOf(plan: ShapPlan, x: ArrayLike<number>, out: Float64Array
   const { forest, table, followedFactor, untabulated, nodeRecords, leafRecords } = plan;
   const { leafOffset, bias, goesLeft, masks, coldTotals, sums, width, classes } = plan;
   const { featureStart, feature, maskAt } = plan.leaves;
-  sums.fill(0);
   routeAll(forest, x, goesLeft);
+  const key = plan.memo?.keyOf(goesLeft);
+  if (key !== undefined) {
+    const known = plan.memo?.get(key);
+    if (known !== undefined) {
+      const result = out ?? new Float64Array(known.length);
+      result.set(known);
+      return result;
+    }
+  }
+  sums.fill(0);
   fillMasks(plan);
   // Every feature of a tabulated leaf gets the leaf's cold term C(O); followed features
   // get their own term instead. The cold terms are summed per subtree below and added
@@ -554,6 +581,7 @@ function contributionsOf(plan: ShapPlan, x: ArrayLike<number>, out: Float64Array
   for (let c = 0; c < classes; c += 1) sums[c * width + width - 1] = bias[c] as number;
   const result = out ?? new Float64Array(width * classes);
   result.set(sums.subarray(0, width * classes));
+  if (key !== undefined) plan.memo?.remember(key, result.slice());
   return result;
 }
 
@@ -569,5 +597,6 @@ export function createShapExplainer(model: LightGbmModel, options: ShapOptions =
   return {
     width: plan.width,
     contributions: (x, out) => contributionsOf(plan, x, out),
+    memo: plan.memo?.stats ?? null,
   };
 }

@@ -72,9 +72,11 @@ describe('LightGBM golden fixtures', () => {
     // Three ways to the same numbers: subset tables (the default), the per-leaf
     // polynomial with masks, and the polynomial re-walking each path (leaves too wide for a mask).
     it.each([
-      ['subset tables', {}],
-      ['polynomial', { tableFeatureLimit: 0 }],
-      ['polynomial, paths walked', { maskFeatureLimit: 0 }],
+      ['subset tables', { memoEntries: 0 }],
+      ['polynomial', { tableFeatureLimit: 0, memoEntries: 0 }],
+      ['polynomial, paths walked', { maskFeatureLimit: 0, memoEntries: 0 }],
+      // Every row twice, through a memo too small to hold them all: hits, misses and evictions.
+      ['the routing memo', { memoEntries: 8 }],
     ] as const)(
       'contributions within 1e-12 of pred_contrib by %s (refused for linear trees, as LightGBM does)',
       (_, options) => {
@@ -84,7 +86,9 @@ describe('LightGBM golden fixtures', () => {
         }
         const explainer = createShapExplainer(model, options);
         let worst = 0;
-        golden.rows.forEach((row, i) => {
+        const rows = 'memoEntries' in options && options.memoEntries > 0 ? [golden.rows, golden.rows] : [golden.rows];
+        rows.flat().forEach((row, at) => {
+          const i = at % golden.rows.length;
           const phi = explainer.contributions(row);
           const want = golden.contrib?.[i] ?? [];
           expect(phi.length).toBe(want.length);
