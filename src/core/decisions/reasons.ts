@@ -15,8 +15,15 @@ export interface Reason {
 
 export const MAX_REASONS = 4;
 
+const codes = new Map<string, string>();
+
 export function reasonCode(feature: string): string {
-  return feature.replace(/^fuzzy_/, '').toUpperCase();
+  let code = codes.get(feature);
+  if (code === undefined) {
+    code = feature.replace(/^fuzzy_/, '').toUpperCase();
+    codes.set(feature, code);
+  }
+  return code;
 }
 
 /**
@@ -31,11 +38,20 @@ export function topReasons(
   positiveIncreasesRisk = true,
   limit = MAX_REASONS,
 ): Reason[] {
-  const order = featureNames
-    .map((_, index) => index)
-    .filter((index) => (contributions[index] ?? 0) !== 0)
-    .sort((a, b) => Math.abs(contributions[b] ?? 0) - Math.abs(contributions[a] ?? 0) || a - b);
-  return order.slice(0, limit).map((index) => {
+  // Runs for every published change: a pass keeping the best `limit` indices in order
+  // (insertion), instead of sorting every feature (which was most of its garbage).
+  const best: number[] = [];
+  for (let index = 0; index < featureNames.length; index += 1) {
+    const size = Math.abs(contributions[index] ?? 0);
+    if (size === 0) continue;
+    // Earlier indices win ties: the new one goes after every kept one at least as large.
+    let at = best.length;
+    while (at > 0 && size > Math.abs(contributions[best[at - 1] as number] ?? 0)) at -= 1;
+    if (at >= limit) continue;
+    best.splice(at, 0, index);
+    if (best.length > limit) best.pop();
+  }
+  return best.map((index) => {
     const contribution = contributions[index] ?? 0;
     const feature = featureNames[index] ?? `feature_${index}`;
     const value = values[index] ?? Number.NaN;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { topReasons } from '../../../../src/core/decisions/reasons.js';
 import { churnResult, fallbackLtv, ltvResult } from '../../../../src/core/decisions/results.js';
@@ -41,6 +42,23 @@ describe('reasons', () => {
       ['REFUND_RATE', 'increases_risk'],
     ]);
     expect(reasons[3]?.value).toBeNull();
+  });
+
+  it('equals sorting every nonzero contribution by size, earlier features first on ties', () => {
+    // Few distinct sizes, both signs and zeros: ties and sign-only differences are common.
+    const contribution = fc.constantFrom(0, 0.5, -0.5, 0.25, -1, 1, 2, 1e-9);
+    fc.assert(
+      fc.property(fc.array(contribution, { maxLength: 12 }), fc.integer({ min: 1, max: 6 }), (values, limit) => {
+        const names = values.map((_, i) => `f${i}`);
+        const want = names
+          .map((_, i) => i)
+          .filter((i) => values[i] !== 0)
+          .sort((a, b) => Math.abs(values[b] ?? 0) - Math.abs(values[a] ?? 0) || a - b)
+          .slice(0, limit)
+          .map((i) => `F${i}`);
+        expect(topReasons(names, values, values, true, limit).map((r) => r.code)).toEqual(want);
+      }),
+    );
   });
 });
 
