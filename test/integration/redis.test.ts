@@ -8,7 +8,7 @@ import { addLabel, emptyLabelStats } from '../../src/core/monitoring/calibration
 
 const customerStateKey = redisKeys('test').customerState;
 
-import { defineScripts, type ScriptedRedis, toApplyStateOutcome } from '../../src/adapters/redis/scripts.js';
+import { applyStates, defineScripts, type ScriptedRedis, type StateWrite } from '../../src/adapters/redis/scripts.js';
 import { testConfig, uniqueSuffix } from '../helpers/stack.js';
 
 const config = testConfig('redis');
@@ -23,8 +23,18 @@ afterAll(async () => {
   await redis.quit();
 });
 
-const apply = (key: string, expected: number, partition: number, offset: number, state: string, ttl = 0, tier = '') =>
-  redis.applyState(key, expected, partition, String(offset), state, tier, ttl).then(toApplyStateOutcome);
+const write = (
+  key: string,
+  expected: number,
+  partition: number | '',
+  offset: string,
+  state: string,
+  meta = '',
+  ttl = 0,
+) => ({ key, expected, partition, offset, state, meta, ttlSeconds: ttl }) satisfies StateWrite;
+const applyOne = async (target: ScriptedRedis, w: StateWrite) => (await applyStates(target, [w]))[0];
+const apply = (key: string, expected: number, partition: number, offset: number, state: string, ttl = 0, meta = '') =>
+  applyOne(redis, write(key, expected, partition, String(offset), state, meta, ttl));
 
 describe('apply-state script (real Redis)', () => {
   it('writes, then fences redeliveries and stale writers', async () => {
@@ -49,13 +59,48 @@ describe('apply-state script (real Redis)', () => {
     const key = customerStateKey(`cust-${uniqueSuffix()}`);
     await apply(key, 0, 1, 10, 'A', 0, '{"level":"low"}');
     expect(await redis.hget(key, 'meta')).toBe('{"level":"low"}');
-    const timer = await redis.applyState(key, 1, '', '', 'B', '{"level":"high"}', 0).then(toApplyStateOutcome);
+    const timer = await applyOne(redis, write(key, 1, '', '', 'B', '{"level":"high"}'));
     expect(timer).toEqual({ kind: 'applied', version: 2 });
     expect(await redis.hgetall(key)).toEqual({ ver: '2', state: 'B', meta: '{"level":"high"}', 'o:1': '10' });
-    expect(await redis.applyState(key, 1, '', '', 'Z', '', 0).then(toApplyStateOutcome)).toEqual({
+    expect(await applyOne(redis, write(key, 1, '', '', 'Z'))).toEqual({
       kind: 'version_conflict',
       version: 2,
     });
+  });
+
+  it('decides each customer of a multi-customer call on its own, outcomes in order', async () => {
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((id) => customerStateKey(`${id}-${uniqueSuffix()}`)) as [
+      string,
+      string,
+      string,
+      string,
+    ];
+    await apply(b, 0, 3, 50, 'B0');
+    await apply(c, 0, 3, 60, 'C0');
+    const outcomes = await applyStates(redis, [
+      write(a, 0, 3, '10', 'A1', '{"m":1}'),
+      write(b, 1, 3, '50', 'B1'), // redelivered offset
+      write(c, 0, 3, '61', 'C1'), // stale version
+      write(d, 0, '', '', 'D1', '', 3600), // timer write, no offset
+    ]);
+    expect(outcomes).toEqual([
+      { kind: 'applied', version: 1 },
+      { kind: 'already_applied', version: 1 },
+      { kind: 'version_conflict', version: 1 },
+      { kind: 'applied', version: 1 },
+    ]);
+    expect(await redis.hgetall(a)).toEqual({ ver: '1', state: 'A1', 'o:3': '10', meta: '{"m":1}' });
+    expect(await redis.hget(b, 'state')).toBe('B0');
+    expect(await redis.hget(c, 'state')).toBe('C0');
+    expect(await redis.hgetall(d)).toEqual({ ver: '1', state: 'D1' });
+    expect(await redis.ttl(d)).toBeGreaterThan(3500);
+    // More customers than one script call takes: split, outcomes still in order.
+    const many = Array.from({ length: 1203 }, (_, i) =>
+      write(customerStateKey(`m${i}-${uniqueSuffix()}`), 0, 1, String(i), `S${i}`),
+    );
+    const manyOutcomes = await applyStates(redis, many);
+    expect(manyOutcomes.every((o) => o.kind === 'applied')).toBe(true);
+    expect(await redis.hget(many[1202]?.key ?? '', 'state')).toBe('S1202');
   });
 
   it('sets the TTL in the same atomic write', async () => {
@@ -80,7 +125,7 @@ describe('apply-state script (real Redis)', () => {
       const authed = defineScripts(await openRedis(`redis://${user}:s3cret-pw@${hostname}:${port}`, null));
       expect(await authed.call('ACL', 'WHOAMI')).toBe(user);
       const key = customerStateKey(`acl-${user}`);
-      expect(toApplyStateOutcome(await authed.applyState(key, 0, 1, '1', 'state', '{}', 0))).toMatchObject({
+      expect(await applyOne(authed, write(key, 0, 1, '1', 'state', '{}'))).toMatchObject({
         kind: 'applied',
       });
       await authed.quit();

@@ -1,5 +1,5 @@
 // Per-customer state in Redis: reads in one pipeline, fenced compare-and-set writes
-// (apply-state-1.lua) and the partition-sharded timers. The layout is documented in
+// (apply-state-n.lua, a chunk of customers per call) and the partition-sharded timers. The layout is documented in
 // docs/REDIS_LAYOUT.md; keys come from keys.ts only.
 import type { TierState } from '../../core/decisions/hysteresis.js';
 import { CALIBRATION_BINS, emptyLabelStats, type LabelStats } from '../../core/monitoring/calibration.js';
@@ -13,7 +13,7 @@ import type {
 } from '../../core/pipeline/process.js';
 import { decodeState, encodeState } from '../../core/state/codec.js';
 import type { RedisKeys } from './keys.js';
-import { type ApplyStateOutcome, type ScriptedRedis, toApplyStateOutcome } from './scripts.js';
+import { type ApplyStateOutcome, applyStates, type ScriptedRedis } from './scripts.js';
 
 export interface LoadedCustomer {
   readonly stored: StoredCustomer | null;
@@ -96,47 +96,60 @@ export class CustomerStore {
 
   /** Writes each customer atomically; timers follow only successful writes. */
   async write(writes: readonly CustomerWrite[]): Promise<ApplyStateOutcome[]> {
-    const outcomes = await Promise.all(
+    const updatedAt = Date.now();
+    const outcomes = await applyStates(
+      this.redis,
       writes.map((w) => {
         const meta: Meta = {
           tier: w.next.tier,
           nextDue: Number.isNaN(w.next.nextDue) ? null : w.next.nextDue,
           prediction: w.next.prediction ?? null,
           ltvPrediction: w.next.ltvPrediction ?? null,
-          updatedAt: Date.now(),
+          updatedAt,
         };
-        return this.redis
-          .applyState(
-            this.keys.customerState(w.customerId),
-            w.expectedVersion,
-            w.source?.partition ?? '',
-            w.source?.offset ?? '',
-            encodeState(w.next.state),
-            JSON.stringify(meta),
-            this.ttlSeconds,
-          )
-          .then(toApplyStateOutcome);
+        return {
+          key: this.keys.customerState(w.customerId),
+          expected: w.expectedVersion,
+          partition: w.source?.partition ?? '',
+          offset: w.source?.offset ?? '',
+          state: encodeState(w.next.state),
+          meta: JSON.stringify(meta),
+          ttlSeconds: this.ttlSeconds,
+        };
       }),
     );
-    const timers = this.redis.pipeline();
-    writes.forEach((w, index) => {
-      if (outcomes[index]?.kind !== 'applied') return;
-      if (Number.isNaN(w.next.nextDue)) timers.zrem(this.keys.timers(w.timerPartition), w.customerId);
-      else timers.zadd(this.keys.timers(w.timerPartition), w.next.nextDue, w.customerId);
-    });
-    await timers.exec();
+    await this.setTimers(writes.filter((_, index) => outcomes[index]?.kind === 'applied'));
     return outcomes;
   }
 
   /** Re-registers timers of customers whose state is already written (after a redelivery). */
   async refreshTimers(entries: readonly CustomerWrite[]): Promise<void> {
+    await this.setTimers(entries);
+  }
+
+  /**
+   * Each customer's timer entry in its partition's shard: one ZADD (and at most one ZREM)
+   * per shard, not a command per customer. A customer appears once per call.
+   */
+  private async setTimers(entries: readonly CustomerWrite[]): Promise<void> {
     if (entries.length === 0) return;
-    const timers = this.redis.pipeline();
-    for (const entry of entries) {
-      if (Number.isNaN(entry.next.nextDue)) timers.zrem(this.keys.timers(entry.timerPartition), entry.customerId);
-      else timers.zadd(this.keys.timers(entry.timerPartition), entry.next.nextDue, entry.customerId);
+    const shards = new Map<number, { due: (string | number)[]; none: string[] }>();
+    for (const { timerPartition, customerId, next } of entries) {
+      let shard = shards.get(timerPartition);
+      if (shard === undefined) {
+        shard = { due: [], none: [] };
+        shards.set(timerPartition, shard);
+      }
+      if (Number.isNaN(next.nextDue)) shard.none.push(customerId);
+      else shard.due.push(next.nextDue, customerId);
     }
-    await timers.exec();
+    const timers = this.redis.pipeline();
+    for (const [partition, { due, none }] of shards) {
+      if (due.length > 0) timers.zadd(this.keys.timers(partition), ...due);
+      if (none.length > 0) timers.zrem(this.keys.timers(partition), ...none);
+    }
+    const replies = (await timers.exec()) ?? [];
+    for (const [error] of replies) if (error) throw error;
   }
 
   /** Customers of a partition due at or before `now`, earliest first. */
