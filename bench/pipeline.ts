@@ -16,6 +16,7 @@
 //        [--rate 2000,5000] [--seconds 30] [--warmup-seconds 10] [--scenarios ceiling,live,replay,load]
 //        [--repeat 3: runs of the live backlog and of each fixed load] [--write]
 //        [--scorer-cpu-prof DIR]   (CPU profile of the fixed-load scorer process)
+//        [--scorer-node-flags "--v8-flag ..."]   (flags for the fixed-load scorer process)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
@@ -23,12 +24,16 @@ import type { Kafka } from 'kafkajs';
 import { createIdempotentProducer, createKafka } from '../src/adapters/kafka/client.js';
 import { toOrderEventRecord } from '../src/adapters/registry/order-event-codec.js';
 import { type Config, loadConfig } from '../src/app/config.js';
+import { tuneGarbageCollection } from '../src/app/gc-tuning.js';
 import { createLogger } from '../src/app/logger.js';
 import { type Service, startService } from '../src/app/service.js';
 import { provision } from '../src/app/setup.js';
 import type { OrderEvent } from '../src/core/events/order-event.js';
 import { DAY_MS } from '../src/core/time.js';
 import { dropRun, isolatedEnv, machineSummary, percentile, syntheticOrder } from './machine.js';
+
+// The scorers started in this process run with the CLI's garbage-collector settings.
+tuneGarbageCollection();
 
 const arg = (name: string, fallback: string): string => {
   const at = process.argv.indexOf(`--${name}`);
@@ -43,6 +48,10 @@ const liveRuns = Number(arg('repeat', '3'));
 const scenarios = new Set(arg('scenarios', 'ceiling,live,replay,load').split(','));
 /** Where the fixed-load scorer process writes a CPU profile (--scorer-cpu-prof DIR); empty: none. */
 const scorerProfileDir = arg('scorer-cpu-prof', '');
+/** Extra Node/V8 flags for the fixed-load scorer process (--scorer-node-flags "--flag --flag"), for tuning experiments. */
+const scorerNodeFlags = arg('scorer-node-flags', '')
+  .split(' ')
+  .filter((flag) => flag !== '');
 const command = `npx tsx bench/pipeline.ts ${process.argv.slice(2).join(' ')}`.trim();
 
 function configFor(name: string, clock: 'wall' | 'watermark' = 'wall'): Config {
@@ -196,7 +205,7 @@ const cli = new URL('../src/app/cli/main.ts', import.meta.url).pathname;
 /** The scorer as its own process (`churnstream run`), as deployed; ready once it holds partitions. */
 async function startScorerProcess(env: Record<string, string>, port: number): Promise<ChildProcess> {
   const profile = scorerProfileDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${scorerProfileDir}`];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', cli, 'run'], {
+  const child = spawn(process.execPath, [...scorerNodeFlags, ...profile, '--import', 'tsx', cli, 'run'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -19,12 +19,16 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { createIdempotentProducer, createKafka } from '../src/adapters/kafka/client.js';
 import { toOrderEventRecord } from '../src/adapters/registry/order-event-codec.js';
 import { type Config, loadConfig } from '../src/app/config.js';
+import { tuneGarbageCollection } from '../src/app/gc-tuning.js';
 import { createLogger } from '../src/app/logger.js';
 import { type Service, startService } from '../src/app/service.js';
 import { provision } from '../src/app/setup.js';
 import type { OrderEvent } from '../src/core/events/order-event.js';
 import { DAY_MS } from '../src/core/time.js';
 import { isolatedEnv, machineSummary, syntheticOrder } from './machine.js';
+
+// The scorers started in this process run with the CLI's garbage-collector settings.
+tuneGarbageCollection();
 
 const arg = (name: string, fallback: string): string => {
   const at = process.argv.indexOf(`--${name}`);

@@ -170,9 +170,9 @@ num.network.threads=2
 num.io.threads=4
 EOF
   local cp="$KAFKA_HOME/libs/*"
-  # shellcheck disable=SC2086 # heap options are a word list on purpose
-  local jopts=($KAFKA_HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
-    -XX:TieredStopAtLevel=1 -Xshare:auto)
+  # shellcheck disable=SC2086 # heap and JIT options are word lists on purpose
+  local jopts=($KAFKA_HEAP_OPTS $KAFKA_JIT_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20
+    -Djava.awt.headless=true -Xshare:auto)
   if [[ ! -f "$dir/meta.properties" ]]; then
     java "${jopts[@]}" -Dlog4j2.configurationFile="$ROOT/scripts/stack/log4j2.properties" \
       -Dkafka.logs.dir="$LOG_DIR/kafka" -cp "$cp" kafka.tools.StorageTool \

@@ -6,6 +6,7 @@ import { buildDatasetFile, type DatasetSource } from '../commands/dataset.js';
 import { ScoreInputError, scoreCsv } from '../commands/score.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { runDemo } from '../demo.js';
+import { tuneGarbageCollection } from '../gc-tuning.js';
 import { createLogger } from '../logger.js';
 import { startService } from '../service.js';
 import { provision } from '../setup.js';
@@ -41,6 +42,7 @@ program
   .command('run')
   .description('run the streaming scorer: consumer group, timers and the HTTP API (until SIGTERM/SIGINT)')
   .action(async () => {
+    tuneGarbageCollection();
     const config = loadConfig();
     const log = createLogger(config.logLevel);
     const service = await startService(config, log, (error) => {
@@ -86,6 +88,7 @@ program
       exit: boolean;
       progress: boolean;
     }) => {
+      tuneGarbageCollection();
       // Replays run on event time so timers fire as the history's months go by.
       const config = loadConfig({ CHURNSTREAM_CLOCK: 'watermark', ...process.env });
       const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
