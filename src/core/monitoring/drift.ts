@@ -42,19 +42,23 @@ export class DriftMonitor {
   }
 
   add(features: ArrayLike<number>, score: number): void {
-    const slot = this.next;
-    for (const t of [...this.tracked, this.score]) {
-      const value = t.index < 0 ? score : (features[t.index] ?? Number.NaN);
-      if (this.filled === this.window) {
-        const old = t.bins[slot] ?? 0;
-        t.counts[old] = (t.counts[old] ?? 0) - 1;
-      }
-      const bin = binOf(t.reference.edges, value);
-      t.bins[slot] = bin;
-      t.counts[bin] = (t.counts[bin] ?? 0) + 1;
-    }
-    this.next = (slot + 1) % this.window;
+    // Runs for every scoring: no per-call arrays.
+    for (const t of this.tracked) this.count(t, features[t.index] ?? Number.NaN);
+    this.count(this.score, score);
+    this.next = (this.next + 1) % this.window;
     this.filled = Math.min(this.filled + 1, this.window);
+  }
+
+  /** Moves the current slot of one tracked value to `value`'s bin. */
+  private count(t: Tracked, value: number): void {
+    const slot = this.next;
+    if (this.filled === this.window) {
+      const old = t.bins[slot] ?? 0;
+      t.counts[old] = (t.counts[old] ?? 0) - 1;
+    }
+    const bin = binOf(t.reference.edges, value);
+    t.bins[slot] = bin;
+    t.counts[bin] = (t.counts[bin] ?? 0) + 1;
   }
 
   get size(): number {
