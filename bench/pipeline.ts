@@ -374,18 +374,34 @@ are committed once a second, all partitions in one request (docs/ARCHITECTURE.md
 (per-partition batches, one commit per batch) the same machine gave p99 620 ms at 2,000 events/s
 and 22 s at 5,000 events/s.
 
-Where the time goes (\`node --import tsx --cpu-prof bench/pipeline.ts --scenarios live --repeat 1\`,
-\`--scenarios load --rate 5000 --scorer-cpu-prof DIR\`): draining a backlog, the Node process is the
-bottleneck (Redis and Kafka used about 1.5 CPU-seconds of the run): young-generation garbage
-collection is the largest item (a whole fetch, up to 1 MB per partition, is decoded and kept for its
-unit), then scoring (TreeSHAP reasons for each first assessment, about 25 µs with the shipped
-model), kafkajs fetch decoding and produce encoding, and ioredis. At 5,000 events/s the scorer
-process is about two-thirds idle: the latency is the chain of Redis and Kafka round trips of each
-unit, on a machine where Redis, Kafka and this benchmark's producer and watcher (encoding 5,000
-events/s and decoding as many risk changes) share the same 2 cores; every event of that scenario is
-a new customer, so every one publishes a first assessment with reasons. The fixed-load figures are
-measured after a warm-up at the same rate: in the first seconds of a fresh process (code not yet
-optimized by the JIT) units take up to half a second.
+What moved the numbers in the last round (each checked with this benchmark, before and after, on
+this machine; earlier committed run: live backlog median 18,891 events/s, p99 at 5,000/s 321 ms):
+- resolved labels were three Redis commands per label; they are summed per unit first (one increment
+  per statistic touched): most of the backlog gain (to about 30,000 events/s);
+- garbage per event: reasons picked in one pass instead of sorting every feature, fuzzy memberships
+  without an iterator per axis, state writes as one script call per chunk of customers, timer entries
+  as one ZADD per shard, TreeSHAP reasons reused for rows with the same routing (exact:
+  src/core/models/lightgbm/routing-memo.ts);
+- the scorer process runs without V8's allocation-site pretenuring (src/app/gc-tuning.ts): V8 had
+  started allocating the per-event objects in the old generation, and a full mark-compact ran every
+  ~2 s at 5,000 events/s, each one a latency spike. Four runs each, same stack: p99 26-79 ms without,
+  43-175 ms with (measured with \`--scorer-node-flags --no-allocation-site-pretenuring\` before it
+  became the default);
+- the native Kafka runs with the JVM's full JIT (scripts/stack/stack.env): C1 only had made each
+  request cost the broker more CPU, on the cores the scorer shares;
+- measurement hygiene: each run deletes its keys and topics when done (the Redis of one session had
+  grown to 1.2 GB and 531 topics, and its append-only-file rewrites stalled runs by 100+ ms); the
+  fixed-load events are encoded before the run and latency counts from each event's send.
+
+Where the time goes now: at 5,000 events/s a unit carries ~30 events and takes ~5 ms (median: Redis
+read 0.3 ms, scoring 0.9 ms, publish with acks=all 1.2 ms, fenced write 1.6 ms); the tail is units
+that come after a pause (a garbage collection, or the 2 cores busy with Kafka, Redis and this
+benchmark's producer and watcher): a unit that starts 20 ms late carries 100+ events and takes
+longer itself, so one pause shows in the latency of the next few units. Every event of the fixed
+load is a new customer, so every one publishes a first assessment with reasons. Draining a backlog,
+the Node process is the bottleneck (garbage collection, scoring, kafkajs, ioredis). The fixed-load
+figures are measured after a warm-up at the same rate (a fresh process's first seconds run code
+the JIT has not optimized yet); the ceiling scenario runs first and also warms the broker.
 
 Machine (Kafka, Redis, the registry, the producer and the scorer share its cores):
 \`\`\`
