@@ -17,7 +17,8 @@
 //        [--repeat 3: runs of the live backlog and of each fixed load] [--write]
 //        [--scorer-cpu-prof DIR]   (CPU profile of the fixed-load scorer process)
 //        [--scorer-node-flags "--v8-flag ..."]   (flags for the fixed-load scorer process)
-import { type ChildProcess, spawn } from 'node:child_process';
+//        [--scorer-from compiled|source]   (the fixed-load scorer: the built package, or src/ through tsx)
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
@@ -200,12 +201,24 @@ async function drain(
   }
 }
 
-const cli = new URL('../src/app/cli/main.ts', import.meta.url).pathname;
+/**
+ * The fixed-load scorer runs as deployed: the compiled package (`npm run build`, plain node), unless
+ * `--scorer-from source` (TypeScript through tsx). tsx compiles CommonJS dependencies such as
+ * kafkajs and ioredis as they load, and that detaches an ArrayBuffer, which makes V8 check every
+ * typed-array access of the process from then on (a plain Float64Array loop ran 1.75x slower).
+ */
+const scorerFrom = arg('scorer-from', 'compiled');
+const scorerCommand =
+  scorerFrom === 'source'
+    ? ['--import', 'tsx', new URL('../src/app/cli/main.ts', import.meta.url).pathname]
+    : [new URL('../dist/app/cli/main.js', import.meta.url).pathname];
+if (scorerFrom !== 'source' && scenarios.has('load'))
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: new URL('..', import.meta.url).pathname });
 
 /** The scorer as its own process (`churnstream run`), as deployed; ready once it holds partitions. */
 async function startScorerProcess(env: Record<string, string>, port: number): Promise<ChildProcess> {
   const profile = scorerProfileDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${scorerProfileDir}`];
-  const child = spawn(process.execPath, [...scorerNodeFlags, ...profile, '--import', 'tsx', cli, 'run'], {
+  const child = spawn(process.execPath, [...scorerNodeFlags, ...profile, ...scorerCommand, 'run'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -389,6 +402,10 @@ this machine; earlier committed run: live backlog median 18,891 events/s, p99 at
   became the default);
 - the native Kafka runs with the JVM's full JIT (scripts/stack/stack.env): C1 only had made each
   request cost the broker more CPU, on the cores the scorer shares;
+- the fixed-load scorer runs compiled (\`npm run build\`, plain node), as the package is deployed:
+  through tsx, compiling the CommonJS dependencies detaches an ArrayBuffer, after which V8 checks
+  every typed-array access (two runs each: p99 17-27 ms compiled, 31-54 ms through tsx). The backlog
+  scenarios run in this benchmark's own process, through tsx, so their rates are conservative;
 - measurement hygiene: each run deletes its keys and topics when done (the Redis of one session had
   grown to 1.2 GB and 531 topics, and its append-only-file rewrites stalled runs by 100+ ms); the
   fixed-load events are encoded before the run and latency counts from each event's send.
