@@ -31,7 +31,8 @@ import { type Service, startService } from '../src/app/service.js';
 import { provision } from '../src/app/setup.js';
 import type { OrderEvent } from '../src/core/events/order-event.js';
 import { DAY_MS } from '../src/core/time.js';
-import { dropRun, isolatedEnv, machineSummary, percentile, syntheticOrder } from './machine.js';
+import { dropRun } from './cleanup.js';
+import { isolatedEnv, machineSummary, percentile, syntheticOrder } from './machine.js';
 
 // The scorers started in this process run with the CLI's garbage-collector settings.
 tuneGarbageCollection();

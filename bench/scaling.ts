@@ -25,6 +25,7 @@ import { type Service, startService } from '../src/app/service.js';
 import { provision } from '../src/app/setup.js';
 import type { OrderEvent } from '../src/core/events/order-event.js';
 import { DAY_MS } from '../src/core/time.js';
+import { dropRun } from './cleanup.js';
 import { isolatedEnv, machineSummary, syntheticOrder } from './machine.js';
 
 // The scorers started in this process run with the CLI's garbage-collector settings.
@@ -153,6 +154,8 @@ for (const n of counts) {
   const steadyRate = await drainRate(service, steadyEvents);
   await service.stop();
   await redis.quit();
+  // The next N starts from a Redis without this one's customers (1M of them are ~1 GB).
+  await dropRun(config, createKafka(config.kafka));
   const result = {
     customers: n,
     warmRate,
