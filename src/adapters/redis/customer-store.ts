@@ -1,6 +1,6 @@
 // Per-customer state in Redis: reads in one pipeline, fenced compare-and-set writes
-// (apply-state-n.lua, a chunk of customers per call) and the partition-sharded timers. The layout is documented in
-// docs/REDIS_LAYOUT.md; keys come from keys.ts only.
+// (apply-state-n.lua, a chunk of customers per call) and the partition-sharded timers.
+// The layout is documented in docs/REDIS_LAYOUT.md; keys come from keys.ts only.
 import type { TierState } from '../../core/decisions/hysteresis.js';
 import { CALIBRATION_BINS, emptyLabelStats, type LabelStats } from '../../core/monitoring/calibration.js';
 import type { LtvPair } from '../../core/monitoring/ltv-calibration.js';

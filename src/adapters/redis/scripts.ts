@@ -9,11 +9,11 @@ import { fromPackageRoot } from '../files/package-root.js';
 const SCRIPT_DIR = ['src', 'adapters', 'redis', 'scripts'] as const;
 
 /** keys: the KEYS count, or null when the caller passes it first (any number of keys). */
-const SCRIPTS: Record<string, { readonly file: string; readonly keys: number | null }> = {
+const SCRIPTS = {
   applyStates: { file: 'apply-state-n.lua', keys: null },
-};
+} as const satisfies Record<string, { readonly file: string; readonly keys: number | null }>;
 
-export type ScriptName = 'applyStates';
+export type ScriptName = keyof typeof SCRIPTS;
 
 export interface ScriptedRedis extends Redis {
   /** numKeys, then the keys, then six arguments per key (apply-state-n.lua). */
@@ -34,7 +34,7 @@ export interface StateWrite {
 }
 
 export function readScript(name: ScriptName): string {
-  return readFileSync(fromPackageRoot(...SCRIPT_DIR, SCRIPTS[name]?.file ?? ''), 'utf8');
+  return readFileSync(fromPackageRoot(...SCRIPT_DIR, SCRIPTS[name].file), 'utf8');
 }
 
 /** Registers every script on the connection; call once per connection at startup. */

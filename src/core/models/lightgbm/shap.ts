@@ -530,9 +530,10 @@ function contributionsOf(plan: ShapPlan, x: ArrayLike<number>, out: Float64Array
   const { leafOffset, bias, goesLeft, masks, coldTotals, sums, width, classes } = plan;
   const { featureStart, feature, maskAt } = plan.leaves;
   routeAll(forest, x, goesLeft);
-  const key = plan.memo?.keyOf(goesLeft);
-  if (key !== undefined) {
-    const known = plan.memo?.get(key);
+  const { memo } = plan;
+  const key = memo?.keyOf(goesLeft);
+  if (memo !== null && key !== undefined) {
+    const known = memo.get(key);
     if (known !== undefined) {
       const result = out ?? new Float64Array(known.length);
       result.set(known);
@@ -581,7 +582,7 @@ function contributionsOf(plan: ShapPlan, x: ArrayLike<number>, out: Float64Array
   for (let c = 0; c < classes; c += 1) sums[c * width + width - 1] = bias[c] as number;
   const result = out ?? new Float64Array(width * classes);
   result.set(sums.subarray(0, width * classes));
-  if (key !== undefined) plan.memo?.remember(key, result.slice());
+  if (memo !== null && key !== undefined) memo.remember(key, result.slice());
   return result;
 }
 
