@@ -31,8 +31,8 @@ import { type Service, startService } from '../src/app/service.js';
 import { provision } from '../src/app/setup.js';
 import type { OrderEvent } from '../src/core/events/order-event.js';
 import { DAY_MS } from '../src/core/time.js';
-import { dropRun } from './cleanup.js';
 import { isolatedEnv, machineSummary, percentile, syntheticOrder } from './machine.js';
+import { dropRun, usedMemory } from './stack.js';
 
 // The scorers started in this process run with the CLI's garbage-collector settings.
 tuneGarbageCollection();
@@ -134,7 +134,7 @@ const kafka = createKafka(configFor('client').kafka);
 {
   // What the stack holds before the run: runs are comparable only on a similar Redis.
   const redis = new Redis(configFor('client').redisUrl);
-  const used = Number((await redis.info('memory')).match(/used_memory:(\d+)/)?.[1] ?? 0);
+  const used = await usedMemory(redis);
   notes.push(`Redis before the run: ${await redis.dbsize()} keys, ${(used / 2 ** 20).toFixed(0)} MiB used.`);
   await redis.quit();
 }
@@ -177,7 +177,7 @@ async function drain(
   const config = configFor(name, clock);
   await produce(config, kafka, events);
   const redis = new Redis(config.redisUrl);
-  const memoryBefore = Number((await redis.info('memory')).match(/used_memory:(\d+)/)?.[1] ?? 0);
+  const memoryBefore = await usedMemory(redis);
   const started = performance.now();
   const service = await startService(config, log);
   const sustained = await untilProcessed(service, events.length);
@@ -185,7 +185,7 @@ async function drain(
   const timers = await metricTotal(service, 'churnstream_timer_evaluations_total');
   const changes = await metricTotal(service, 'churnstream_risk_changes_total');
   await service.stop();
-  const memoryAfter = Number((await redis.info('memory')).match(/used_memory:(\d+)/)?.[1] ?? 0);
+  const memoryAfter = await usedMemory(redis);
   await redis.quit();
   await dropRun(config, kafka);
   rows.push({

@@ -25,8 +25,8 @@ import { type Service, startService } from '../src/app/service.js';
 import { provision } from '../src/app/setup.js';
 import type { OrderEvent } from '../src/core/events/order-event.js';
 import { DAY_MS } from '../src/core/time.js';
-import { dropRun } from './cleanup.js';
 import { isolatedEnv, machineSummary, syntheticOrder } from './machine.js';
+import { dropRun, usedMemory } from './stack.js';
 
 // The scorers started in this process run with the CLI's garbage-collector settings.
 tuneGarbageCollection();
@@ -96,8 +96,6 @@ async function drainRate(service: Service, count: number): Promise<number> {
   }
   return first === undefined ? Number.NaN : (count * 1000) / (performance.now() - first);
 }
-
-const usedMemory = async (redis: Redis) => Number((await redis.info('memory')).match(/used_memory:(\d+)/)?.[1] ?? 0);
 
 interface Result {
   readonly customers: number;

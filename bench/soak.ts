@@ -20,6 +20,7 @@ import { loadConfig } from '../src/app/config.js';
 import { provision } from '../src/app/setup.js';
 import { DAY_MS } from '../src/core/time.js';
 import { isolatedEnv, machineSummary } from './machine.js';
+import { usedMemory } from './stack.js';
 
 const arg = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -51,7 +52,7 @@ const scorer = spawn(process.execPath, ['--import', 'tsx', cli, 'run'], {
 const admin = kafka.admin();
 await admin.connect();
 // Redis may hold other data (earlier runs): report this run's growth above the start.
-const redisBaseline = Number((await redis.info('memory')).match(/used_memory:(\d+)/)?.[1] ?? 0);
+const redisBaseline = await usedMemory(redis);
 
 const metric = (text: string, name: string): number => {
   let sum = 0;
@@ -126,7 +127,7 @@ while (sent < total) {
       () => '',
     );
     const lag = [...(await groupLag(admin, config.groupId, config.topics.orders)).values()].reduce((a, b) => a + b, 0);
-    const redisBytes = Number((await redis.info('memory')).match(/used_memory:(\d+)/)?.[1] ?? 0);
+    const redisBytes = await usedMemory(redis);
     const sample = {
       seconds: Math.round(elapsed),
       produced: sent,

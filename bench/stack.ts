@@ -1,7 +1,8 @@
-// Cleaning up after an isolated benchmark run. Kept apart from machine.ts so the benchmarks
-// that touch no stack (model runtime, features) do not load ioredis and kafkajs: under tsx,
-// loading CommonJS dependencies detaches an ArrayBuffer, and V8 then checks every typed-array
-// access of the process, which would slow the code those benchmarks measure.
+// What the benchmarks do to the stack itself: clean up after an isolated run and read Redis's
+// memory. Kept apart from machine.ts so the benchmarks that touch no stack (model runtime,
+// features) do not load ioredis and kafkajs: under tsx, loading CommonJS dependencies detaches
+// an ArrayBuffer, and V8 then checks every typed-array access of the process, which would slow
+// the code those benchmarks measure.
 import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { KEY_LAYOUT_VERSION } from '../src/adapters/redis/keys.js';
@@ -36,4 +37,9 @@ export async function dropRun(config: Config, kafka: Kafka): Promise<void> {
   );
   if (topics.length > 0) await admin.deleteTopics({ topics });
   await admin.disconnect();
+}
+
+/** Redis's used_memory in bytes (INFO memory). */
+export async function usedMemory(redis: Redis): Promise<number> {
+  return Number((await redis.info('memory')).match(/used_memory:(\d+)/)?.[1] ?? 0);
 }
