@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # Native test stack for churnstream: Apache Kafka (KRaft), a Confluent-API schema
-# registry, Redis and Prometheus on loopback, without Docker.
+# registry (schemas kept in PostgreSQL), Redis and Prometheus on loopback, without Docker.
 #
 #   scripts/stack.sh install        download/build what is missing (cached in .stack/)
 #   scripts/stack.sh up [svc...]    install if needed, start, wait until ready (no-op if running)
 #   scripts/stack.sh down [svc...]  stop what this script started
-#   scripts/stack.sh restart svc... stop then start (kafka, redis: fault tests)
+#   scripts/stack.sh restart svc... stop then start (kafka, redis, schema-registry: fault tests)
 #   scripts/stack.sh status         one line per service
 #   scripts/stack.sh logs [svc]     tail a service's log
-#   scripts/stack.sh reset          down, then delete broker/Redis/Prometheus data
+#   scripts/stack.sh reset          down, then delete broker/registry/Redis/Prometheus data
 #   scripts/stack.sh env            print the connection settings for the app
 #
-# Services: kafka, schema-registry, redis, prometheus. Versions and ports live in
-# scripts/stack/stack.env. CHURNSTREAM_STACK_DIR moves the cache/data folder.
+# Services: kafka, postgres (the registry's store), schema-registry, redis, prometheus.
+# Versions and ports: scripts/stack/stack.env. CHURNSTREAM_STACK_DIR moves the cache/data folder.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,10 +21,16 @@ source "$ROOT/scripts/stack/stack.env"
 STACK_DIR="${CHURNSTREAM_STACK_DIR:-$ROOT/.stack}"
 RUN_DIR="$STACK_DIR/run"
 LOG_DIR="$STACK_DIR/logs"
-ALL_SERVICES=(kafka schema-registry redis prometheus)
+# Start order; `down` stops in reverse (the registry before its database).
+ALL_SERVICES=(kafka postgres schema-registry redis prometheus)
 
 KAFKA_HOME="$STACK_DIR/kafka-$KAFKA_VERSION"
 REGISTRY_BIN="$STACK_DIR/bin/schema-registry-$SCHEMA_REGISTRY_VERSION"
+PG_DATA="$STACK_DIR/postgres-data"
+# PostgreSQL refuses to run as root: as root, its programs run as the `postgres` user that
+# Debian's package creates (setpriv execs, so recorded pids are the server's own).
+PG_AS=()
+if [[ $EUID -eq 0 ]]; then PG_AS=(setpriv --reuid=postgres --regid=postgres --init-groups --); fi
 
 say() { printf '[stack] %s\n' "$*"; }
 die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
@@ -32,6 +38,7 @@ die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
 port_of() {
   case "$1" in
     kafka) echo "$KAFKA_PORT" ;;
+    postgres) echo "$POSTGRES_PORT" ;;
     schema-registry) echo "$SCHEMA_REGISTRY_PORT" ;;
     redis) echo "$REDIS_PORT" ;;
     prometheus) echo "$PROMETHEUS_PORT" ;;
@@ -53,6 +60,18 @@ as_root() {
   if [[ $EUID -eq 0 ]]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
     die "need root (or sudo) to run: $*"
   fi
+}
+
+# Binaries of Debian's PostgreSQL (/usr/lib/postgresql/<major>/bin): the major that made
+# the data directory if there is one, else the newest installed. Fails if none is.
+pg_bindir() {
+  local bin
+  if [[ -f "$PG_DATA/PG_VERSION" ]]; then
+    bin="/usr/lib/postgresql/$(cat "$PG_DATA/PG_VERSION")/bin"
+  else
+    bin="$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+  fi
+  [[ -x "$bin/postgres" && -x "$bin/initdb" && -x "$bin/pg_isready" ]] && echo "$bin"
 }
 
 # ---------------------------------------------------------------- install
@@ -98,12 +117,13 @@ install_debian_packages() {
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v prometheus >/dev/null || missing+=(prometheus)
   command -v promtool >/dev/null || missing+=(prometheus)
+  pg_bindir >/dev/null || missing+=(postgresql)
   ((${#missing[@]} == 0)) && return 0
   say "installing Debian packages: ${missing[*]}"
   mkdir -p "$STACK_DIR/apt"
   as_root apt-get update -qq
-  # Services may be auto-started by the package on systemd hosts; ours run on
-  # other ports (stack.env), so the two never collide.
+  # Services may be auto-started by the package on systemd hosts (postgresql: a `main`
+  # cluster on 5432); ours run on other ports (stack.env), so the two never collide.
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
     -o Dir::Cache::archives="$STACK_DIR/apt" "${missing[@]}" >/dev/null
 }
@@ -185,9 +205,47 @@ EOF
   wait_until kafka node "$ROOT/scripts/stack/kafka-ready.mjs" "$STACK_HOST:$KAFKA_PORT" 5
 }
 
+# First start: a cluster with one password-protected superuser and the registry's database,
+# made in a scratch folder and moved into place only when complete.
+init_postgres() {
+  local bin="$1" tmp="$PG_DATA.partial"
+  [[ $EUID -ne 0 ]] || id postgres >/dev/null 2>&1 ||
+    die "no 'postgres' user to run PostgreSQL as (Debian's postgresql package creates it)"
+  rm -rf "$tmp"
+  mkdir -p "$tmp/data"
+  printf '%s\n' "$POSTGRES_PASSWORD" >"$tmp/password"
+  chmod 700 "$tmp" "$tmp/data"
+  if [[ $EUID -eq 0 ]]; then chown -R postgres:postgres "$tmp"; fi
+  {
+    "${PG_AS[@]}" "$bin/initdb" -D "$tmp/data" -U "$POSTGRES_USER" --pwfile="$tmp/password" \
+      --auth=scram-sha-256 -E UTF8 --no-locale &&
+      echo "CREATE DATABASE $POSTGRES_DB" |
+      "${PG_AS[@]}" "$bin/postgres" --single -D "$tmp/data" -c exit_on_error=on postgres
+  } >"$LOG_DIR/postgres-init.out" 2>&1 || die "initialising PostgreSQL failed (log: $LOG_DIR/postgres-init.out)"
+  mv "$tmp/data" "$PG_DATA"
+  rm -rf "$tmp"
+}
+
+start_postgres() {
+  local bin
+  bin="$(pg_bindir)" ||
+    die "no PostgreSQL binaries for $PG_DATA under /usr/lib/postgresql (data of another major? 'reset' deletes it)"
+  [[ -f "$PG_DATA/PG_VERSION" ]] || init_postgres "$bin"
+  # TCP on loopback only (no Unix socket, so no clash with a system cluster's /var/run/postgresql).
+  launch postgres "${PG_AS[@]}" "$bin/postgres" -D "$PG_DATA" \
+    -c listen_addresses="$STACK_HOST" -c port="$POSTGRES_PORT" -c unix_socket_directories= \
+    -c max_connections=50 -c shared_buffers=32MB
+  wait_until postgres "$bin/pg_isready" -q -h "$STACK_HOST" -p "$POSTGRES_PORT" -d "$POSTGRES_DB" -U "$POSTGRES_USER"
+}
+
+# Schemas, versions and ids live in PostgreSQL, so they survive restarts of the registry.
 start_schema_registry() {
+  pid_of postgres >/dev/null || die "postgres is not running (scripts/stack.sh up postgres)"
   SCHEMA_REGISTRY_HOST="$STACK_HOST" SCHEMA_REGISTRY_PORT="$SCHEMA_REGISTRY_PORT" \
-    SCHEMA_REGISTRY_STORAGE_TYPE=memory SCHEMA_REGISTRY_COMPATIBILITY_LEVEL=BACKWARD \
+    SCHEMA_REGISTRY_STORAGE_TYPE=postgresql SCHEMA_REGISTRY_PG_HOST="$STACK_HOST" \
+    SCHEMA_REGISTRY_PG_PORT="$POSTGRES_PORT" SCHEMA_REGISTRY_PG_DATABASE="$POSTGRES_DB" \
+    SCHEMA_REGISTRY_PG_USER="$POSTGRES_USER" SCHEMA_REGISTRY_PG_PASSWORD="$POSTGRES_PASSWORD" \
+    SCHEMA_REGISTRY_PG_SSLMODE=disable SCHEMA_REGISTRY_COMPATIBILITY_LEVEL=BACKWARD \
     launch schema-registry "$REGISTRY_BIN"
   wait_until schema-registry curl -fsS "http://$STACK_HOST:$SCHEMA_REGISTRY_PORT/subjects"
 }
@@ -228,6 +286,10 @@ start_prometheus() {
 cmd_up() {
   local services=("$@")
   ((${#services[@]})) || services=("${ALL_SERVICES[@]}")
+  # The registry needs its database: `up schema-registry` (and `restart`) start it first.
+  if [[ " ${services[*]} " == *" schema-registry "* && " ${services[*]} " != *" postgres "* ]]; then
+    services=(postgres "${services[@]}")
+  fi
   cmd_install
   local svc started
   for svc in "${services[@]}"; do
@@ -243,16 +305,21 @@ cmd_up() {
 }
 
 cmd_down() {
-  local services=("$@")
-  ((${#services[@]})) || services=("${ALL_SERVICES[@]}")
-  local svc pid i
+  local services=("$@") i
+  if ((${#services[@]} == 0)); then
+    for ((i = ${#ALL_SERVICES[@]} - 1; i >= 0; i--)); do services+=("${ALL_SERVICES[i]}"); done
+  fi
+  local svc pid signal
   for svc in "${services[@]}"; do
     port_of "$svc" >/dev/null
     if ! pid="$(pid_of "$svc")"; then
       say "$svc not running (not started by this script)"
       continue
     fi
-    kill -TERM "$pid" 2>/dev/null || true
+    # PostgreSQL's TERM waits for clients to disconnect; INT is its fast shutdown.
+    signal=TERM
+    [[ "$svc" != postgres ]] || signal=INT
+    kill -"$signal" "$pid" 2>/dev/null || true
     for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     if kill -0 "$pid" 2>/dev/null; then
       say "$svc did not stop in 30s; killing"
@@ -294,7 +361,8 @@ EOF
 
 cmd_reset() {
   cmd_down
-  rm -rf "$STACK_DIR/kafka-data" "$STACK_DIR/redis-data" "$STACK_DIR/prometheus-data"
+  rm -rf "$STACK_DIR/kafka-data" "$STACK_DIR/redis-data" "$STACK_DIR/prometheus-data" \
+    "$PG_DATA" "$PG_DATA.partial"
   say "data deleted (downloads kept)"
 }
 
@@ -303,7 +371,7 @@ case "${1:-}" in
   install) cmd_install ;;
   up) shift; cmd_up "$@" ;;
   down) shift; cmd_down "$@" ;;
-  restart) shift; (($#)) || die "restart needs service names (the registry is in memory: restarting it forgets schemas)"; cmd_down "$@"; cmd_up "$@" ;;
+  restart) shift; (($#)) || die "restart needs service names (e.g. kafka, redis, schema-registry)"; cmd_down "$@"; cmd_up "$@" ;;
   status) cmd_status ;;
   logs) shift; cmd_logs "$@" ;;
   env) cmd_env ;;

@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import type { KafkaOptions } from '../adapters/kafka/client.js';
 import { redactedUrl } from '../adapters/redis/connect.js';
+import { DAY_MS as DAY } from '../core/time.js';
+import { UserError } from './user-error.js';
 
 const csv = z
   .string()
@@ -17,7 +19,6 @@ const csv = z
   .pipe(z.array(z.string()).min(1));
 
 const port = z.coerce.number().int().min(0).max(65535);
-const DAY = 86_400_000;
 
 export const configSchema = z.object({
   KAFKA_BROKERS: csv.default(['127.0.0.1:19092']),
@@ -63,6 +64,8 @@ export const configSchema = z.object({
   CHURNSTREAM_LAG_CHECK_INTERVAL_MS: z.coerce.number().int().min(1000).default(15_000),
   CHURNSTREAM_COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   CHURNSTREAM_TIMER_MODE: z.enum(['model', 'every_change']).default('model'),
+  CHURNSTREAM_STARTUP_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  CHURNSTREAM_SCHEMA_ID_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   CHURNSTREAM_STATE_TTL_DAYS: z.coerce.number().int().min(0).default(730),
   CHURNSTREAM_EVENT_FLOOR: z.iso.date().default('1990-01-01'),
   CHURNSTREAM_MAX_FUTURE_HOURS: z.coerce.number().min(0).default(24),
@@ -137,6 +140,10 @@ export interface Config {
   readonly commitIntervalMs: number;
   /** How often the consumer group's committed lag is read from the broker. */
   readonly lagCheckIntervalMs: number;
+  /** How long start-up waits for each dependency (Kafka and its coordinator, registry, Redis). */
+  readonly startupTimeoutMs: number;
+  /** How long a writer schema id the registry does not serve is waited for before its records are poison. */
+  readonly schemaIdGraceMs: number;
   readonly timers: {
     readonly intervalMs: number;
     readonly batch: number;
@@ -149,7 +156,7 @@ export interface Config {
   readonly hysteresis: { readonly band: number; readonly minDwellMs: number };
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends UserError {
   override readonly name = 'ConfigError';
 }
 
@@ -217,6 +224,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     concurrentPartitions: raw.CHURNSTREAM_CONCURRENT_PARTITIONS,
     commitIntervalMs: raw.CHURNSTREAM_COMMIT_INTERVAL_MS,
     lagCheckIntervalMs: raw.CHURNSTREAM_LAG_CHECK_INTERVAL_MS,
+    startupTimeoutMs: raw.CHURNSTREAM_STARTUP_TIMEOUT_MS,
+    schemaIdGraceMs: raw.CHURNSTREAM_SCHEMA_ID_GRACE_MS,
     timers: Object.freeze({
       intervalMs: raw.CHURNSTREAM_TIMER_INTERVAL_MS,
       batch: raw.CHURNSTREAM_TIMER_BATCH,

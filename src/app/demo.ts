@@ -8,7 +8,8 @@ import cliProgress from 'cli-progress';
 import { loadCdnow } from '../adapters/files/datasets/cdnow.js';
 import { loadGenericCsv } from '../adapters/files/datasets/generic-csv.js';
 import { loadUciOnlineRetail } from '../adapters/files/datasets/uci-online-retail.js';
-import { createIdempotentProducer, createKafka } from '../adapters/kafka/client.js';
+import { createKafka } from '../adapters/kafka/client.js';
+import { Publisher } from '../adapters/kafka/publisher.js';
 import { toOrderEventRecord } from '../adapters/registry/order-event-codec.js';
 import { generateDemoHistory } from '../core/demo/generator.js';
 import type { OrderEvent } from '../core/events/order-event.js';
@@ -83,22 +84,21 @@ export async function runDemo(
       )
     : undefined;
 
-  const producer = createIdempotentProducer(kafka);
+  const producer = new Publisher(kafka);
   await producer.connect();
   const before = await metricTotal(service, 'churnstream_events_consumed_total');
   const started = performance.now();
   bar?.start(history.length, 0, { phase: 'replay ', rate: 0, changes: 0 });
   for (let i = 0; i < history.length; i += 1000) {
     const chunk = history.slice(i, i + 1000);
-    await producer.send({
-      topic: config.topics.orders,
-      acks: -1,
-      messages: chunk.map((event) => ({
+    await producer.publish(
+      chunk.map((event) => ({
+        topic: config.topics.orders,
         key: event.customerId,
         value: registry.encode(schemas.orders, toOrderEventRecord(event)),
         timestamp: String(event.eventTime),
       })),
-    });
+    );
     const done = i + chunk.length;
     bar?.update(done, {
       rate: Math.round(done / ((performance.now() - started) / 1000)),

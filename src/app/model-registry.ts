@@ -1,16 +1,42 @@
 // The models the service scores with, swappable at runtime. A new version is read,
 // parsed and validated completely before it replaces the active one; if anything is
 // wrong the active model stays and the error says why. No model = rules fallback.
+import { existsSync } from 'node:fs';
 import { listVersions, type ModelKind, readArtifact } from '../adapters/files/model-store.js';
+import { RULES_VERSION } from '../core/decisions/rules.js';
 import { DEFAULT_FEATURE_SPEC, type FeatureSpec, parseFeatureSpec } from '../core/features/spec.js';
 import { churnConfigSchema, ltvConfigSchema, parseConfig, referenceSchema } from '../core/models/artifacts.js';
 import { parseGammaGlm } from '../core/models/glm/model.js';
 import { parseLightGbmModel } from '../core/models/lightgbm/parse.js';
 import { type ChurnModel, type LtvModel, prepareChurnModel, prepareLtvModel } from '../core/models/scoring.js';
+import { UserError } from './user-error.js';
+
+/** A model artifact that cannot be used; the message names the folder or file. */
+export class ModelFileError extends UserError {
+  override readonly name = 'ModelFileError';
+}
 
 export interface ActiveModels {
   readonly churn: ChurnModel | null;
   readonly ltv: LtvModel | null;
+}
+
+/** The versions in force, the rules fallback named as such. */
+export const versionsOf = (models: ActiveModels): { churn: string; ltv: string } => ({
+  churn: models.churn?.config.version ?? RULES_VERSION,
+  ltv: models.ltv?.config.version ?? RULES_VERSION,
+});
+
+/** Loads one artifact; any failure becomes a ModelFileError naming its folder. */
+function loading<T>(root: string, kind: ModelKind, version: string, load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof ModelFileError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    const where = `${root}/${kind}/${version}`;
+    throw new ModelFileError(message.includes(where) ? message : `${where}: ${message}`, { cause: error });
+  }
 }
 
 /** The feature spec to compute features with for these models. */
@@ -49,7 +75,9 @@ export class ModelRegistry {
 
   private readonly root: string;
 
+  /** A models directory that does not exist is a configuration error, not "no models". */
   constructor(root: string) {
+    if (!existsSync(root)) throw new ModelFileError(`models directory ${root} does not exist (CHURNSTREAM_MODELS_DIR)`);
     this.root = root;
   }
 
@@ -65,8 +93,14 @@ export class ModelRegistry {
   loadDefaults(wanted: { churn?: string | undefined; ltv?: string | undefined } = {}): ActiveModels {
     const churnVersion = wanted.churn ?? this.versions('churn').at(-1);
     const ltvVersion = wanted.ltv ?? this.versions('ltv').at(-1);
-    const churn = churnVersion === undefined ? null : loadChurnModel(this.root, churnVersion);
-    const ltv = ltvVersion === undefined ? null : loadLtvModel(this.root, ltvVersion);
+    const churn =
+      churnVersion === undefined
+        ? null
+        : loading(this.root, 'churn', churnVersion, () => loadChurnModel(this.root, churnVersion));
+    const ltv =
+      ltvVersion === undefined
+        ? null
+        : loading(this.root, 'ltv', ltvVersion, () => loadLtvModel(this.root, ltvVersion));
     return this.swap({ churn, ltv });
   }
 
@@ -85,7 +119,7 @@ export class ModelRegistry {
   private swap(next: ActiveModels): ActiveModels {
     // Both models must read the same features: one feature spec for the whole service.
     if (next.churn !== null && next.ltv !== null && next.churn.spec.version !== next.ltv.spec.version) {
-      throw new Error(
+      throw new ModelFileError(
         `churn model ${next.churn.config.version} uses feature spec ${next.churn.spec.version}, ltv model ${next.ltv.config.version} uses ${next.ltv.spec.version}`,
       );
     }

@@ -15,9 +15,9 @@ import type { Provisioned } from '../../src/app/setup.js';
 import { DEFAULT_HYSTERESIS } from '../../src/core/decisions/hysteresis.js';
 import type { OrderEvent } from '../../src/core/events/order-event.js';
 import type { RiskChangeRecord } from '../../src/core/events/risk-change.js';
-import { processEvents, processTimers, scoringContextFor } from '../../src/core/pipeline/process.js';
 import { decodeState, encodeState } from '../../src/core/state/codec.js';
 import type { CustomerState } from '../../src/core/state/customer-state.js';
+import { processEvents, processTimers, scoringContextFor } from '../../src/core/step/customer-step.js';
 import { testConfig } from './stack.js';
 
 export function scorerConfig(label: string, overrides: Record<string, string> = {}): Config {
@@ -27,6 +27,8 @@ export function scorerConfig(label: string, overrides: Record<string, string> = 
     CHURNSTREAM_TIMER_INTERVAL_MS: '50',
     CHURNSTREAM_HTTP_PORT: '0',
     CHURNSTREAM_LOG_LEVEL: 'warn',
+    // Unknown schema ids in these tests are garbage: wait one second for them, not ten.
+    CHURNSTREAM_SCHEMA_ID_GRACE_MS: '1000',
     ...overrides,
   });
 }

@@ -2,8 +2,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRedis } from '../../src/adapters/redis/connect.js';
-import { CustomerStore, LTV_LABELS_KEPT } from '../../src/adapters/redis/customer-store.js';
 import { redisKeys } from '../../src/adapters/redis/keys.js';
+import { LTV_LABELS_KEPT, RedisModelHealthStore } from '../../src/adapters/redis/model-health-store.js';
 import { addLabel, emptyLabelStats } from '../../src/core/monitoring/calibration.js';
 
 const customerStateKey = redisKeys('test').customerState;
@@ -141,7 +141,7 @@ describe('apply-state script (real Redis)', () => {
 
 describe('resolved labels (real Redis)', () => {
   it('add up across writes to the statistics one label at a time gives', async () => {
-    const store = new CustomerStore(redis, redisKeys(`labels-${uniqueSuffix()}`), 0);
+    const store = new RedisModelHealthStore(redis, redisKeys(`labels-${uniqueSuffix()}`));
     const expected = emptyLabelStats();
     const batches = [0, 1, 2].map((batch) =>
       Array.from({ length: 50 }, (_, i) => {
@@ -163,7 +163,7 @@ describe('resolved labels (real Redis)', () => {
   });
 
   it('keep the latest LTV labels first, bounded, per model version', async () => {
-    const store = new CustomerStore(redis, redisKeys(`ltv-labels-${uniqueSuffix()}`), 0);
+    const store = new RedisModelHealthStore(redis, redisKeys(`ltv-labels-${uniqueSuffix()}`));
     const label = (n: number, modelVersion = 'v9') => ({
       modelVersion,
       predicted: n,

@@ -56,9 +56,10 @@ async function respond(routes: RouteTable, request: IncomingMessage, response: S
   response.end(request.method === 'HEAD' ? undefined : text);
 }
 
-export async function startHttpServer(host: string, port: number, routes: RouteTable): Promise<Server> {
+/** `routes` is asked per request, so wiring can bind the port before every route exists. */
+export async function startHttpServer(host: string, port: number, routes: () => RouteTable): Promise<Server> {
   const server = createServer((request, response) => {
-    void respond(routes, request, response);
+    void respond(routes(), request, response);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

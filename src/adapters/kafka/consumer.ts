@@ -1,23 +1,16 @@
 // The consumer loop: one kafkajs consumer in a group, batches (of several partitions at
 // once) handed to a handler that wiring passes in, offsets committed only after the handler
 // resolved, so state is durable before the input is marked done: after each batch, or
-// periodically. Heartbeats continue during long batches through the callback given to the
-// handler.
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+// periodically. Heartbeats continue during long batches (and long waits for a dependency)
+// through the control given to the handler.
+import type { EachBatchPayload, Kafka } from 'kafkajs';
+import type { InputBatch } from './records.js';
 
-export interface RawMessage {
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly offset: string;
-  readonly timestamp: string;
-  readonly headers: Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>;
-}
-
-export interface Batch {
-  readonly topic: string;
-  readonly partition: number;
-  readonly messages: readonly RawMessage[];
-  readonly highWatermark: string;
+/** What the handler can do while it works on a batch. */
+export interface BatchControl {
+  heartbeat(): Promise<void>;
+  /** False once the batch's partition was revoked or the consumer is stopping. */
+  isActive(): boolean;
 }
 
 export interface ConsumerOptions {
@@ -40,14 +33,13 @@ export interface ConsumerOptions {
   readonly commitIntervalMs?: number;
   /** A periodic commit failed (e.g. the partition moved to another member meanwhile). */
   readonly onCommitError?: (error: Error) => void;
-  readonly handle: (batch: Batch, heartbeat: () => Promise<void>) => Promise<void>;
+  readonly handle: (batch: InputBatch, control: BatchControl) => Promise<void>;
   readonly onAssignment?: (partitions: readonly number[]) => void;
   /** `restarting` is false when kafkajs gives up (a non-retriable error): the consumer is dead. */
   readonly onCrash?: (error: Error, restarting: boolean) => void;
 }
 
 export interface RunningConsumer {
-  readonly consumer: Consumer;
   assigned(): readonly number[];
   stop(): Promise<void>;
 }
@@ -106,7 +98,7 @@ export async function startConsumer(kafka: Kafka, options: ConsumerOptions): Pro
           topic: batch.topic,
           partition: batch.partition,
           highWatermark: batch.highWatermark,
-          messages: batch.messages.map((m) => ({
+          records: batch.messages.map((m) => ({
             key: m.key ?? null,
             value: m.value ?? null,
             offset: m.offset,
@@ -114,10 +106,10 @@ export async function startConsumer(kafka: Kafka, options: ConsumerOptions): Pro
             headers: m.headers ?? {},
           })),
         },
-        heartbeat,
+        { heartbeat, isActive: () => isRunning() && !isStale() },
       );
       const last = batch.messages.at(-1);
-      if (last === undefined) return;
+      if (last === undefined || !isRunning() || isStale()) return;
       resolveOffset(last.offset);
       uncommitted.set(batch.partition, String(BigInt(last.offset) + 1n));
       // Per-batch commits are awaited; periodic ones run beside the next fetch.
@@ -127,7 +119,6 @@ export async function startConsumer(kafka: Kafka, options: ConsumerOptions): Pro
     },
   });
   return {
-    consumer,
     assigned: () => assigned,
     stop: async () => {
       clearInterval(flush);

@@ -7,6 +7,9 @@ export function connectRedis(url: string, tlsCaFile: string | null): Redis {
   return new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 5,
+    // A Redis that hangs (stopped, swapping) must fail a command rather than block the
+    // scorer forever: the caller retries it as a transient failure.
+    commandTimeout: 5000,
     enableAutoPipelining: true,
     ...(tlsCaFile === null ? {} : { tls: { ca: readFileSync(tlsCaFile, 'utf8') } }),
   });

@@ -5,7 +5,11 @@
 // first lookups of one id share a single HTTP request.
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
+import { calling } from '../dependency-error.js';
 import { readWireHeader, writeWireFormat } from './wire-format.js';
+
+/** A registry that has not answered a schema lookup by then is treated as down. */
+const LOOKUP_TIMEOUT_MS = 5000;
 
 export type RegistryOperation = 'register' | 'latest_id' | 'get_schema';
 
@@ -25,7 +29,12 @@ export interface RegisteredValueSchema {
 
 export type DecodeResult<T> =
   | { readonly ok: true; readonly value: T; readonly schemaId: number }
-  | { readonly ok: false; readonly errorClass: DecodeErrorClass; readonly reason: string };
+  | { readonly ok: false; readonly errorClass: 'unknown_schema_id'; readonly schemaId: number; readonly reason: string }
+  | {
+      readonly ok: false;
+      readonly errorClass: Exclude<DecodeErrorClass, 'unknown_schema_id'>;
+      readonly reason: string;
+    };
 
 export type DecodeErrorClass =
   | 'empty_value'
@@ -33,8 +42,7 @@ export type DecodeErrorClass =
   | 'truncated_header'
   | 'unknown_schema_id'
   | 'incompatible_schema'
-  | 'undecodable_avro'
-  | 'registry_unavailable';
+  | 'undecodable_avro';
 
 /** TopicNameStrategy, as Confluent's own serializers use it. */
 export const valueSubject = (topic: string): string => `${topic}-value`;
@@ -82,20 +90,13 @@ export class AvroRegistry {
   async decode<T>(value: Buffer | null, reader: RegisteredValueSchema): Promise<DecodeResult<T>> {
     const header = readWireHeader(value);
     if (!header.ok) return header;
-    let writer: avro.Type | null;
-    try {
-      writer = await this.writerType(header.schemaId);
-    } catch (error) {
-      return {
-        ok: false,
-        errorClass: 'registry_unavailable',
-        reason: `schema registry lookup failed: ${describe(error)}`,
-      };
-    }
+    // A registry that does not answer throws (DependencyError): that is not the record's fault.
+    const writer = await this.writerType(header.schemaId);
     if (writer === null) {
       return {
         ok: false,
         errorClass: 'unknown_schema_id',
+        schemaId: header.schemaId,
         reason: `schema id ${header.schemaId} is not in the registry`,
       };
     }
@@ -124,15 +125,26 @@ export class AvroRegistry {
     }
   }
 
+  /**
+   * The writer schema of an id, or null when the registry says it has none. Found schemas
+   * are cached for good (ids are immutable); "not found" is never cached, because a
+   * registry may serve an id a moment after a producer used it. Concurrent lookups of one
+   * id share a request; a lookup that fails or outlasts LOOKUP_TIMEOUT_MS throws.
+   */
   private writerType(id: number): Promise<avro.Type | null> {
     let pending = this.writerTypes.get(id);
     if (pending === undefined) {
-      pending = this.timed('get_schema', () => this.client.getSchema(id)).then(
+      pending = calling('registry', () =>
+        withTimeout(
+          this.timed('get_schema', () => this.client.getSchema(id)),
+          LOOKUP_TIMEOUT_MS,
+          `schema id ${id} lookup`,
+        ),
+      ).then(
         (schema) => avro.Type.forSchema(schema as unknown as avro.Schema),
         (error: unknown) => {
-          // A definite "not found" is cached; transient failures are retried next time.
-          if (isNotFound(error)) return null;
           this.writerTypes.delete(id);
+          if (isNotFound((error as { cause?: unknown }).cause)) return null;
           throw error;
         },
       );
@@ -174,6 +186,14 @@ function isNotFound(error: unknown): boolean {
   const status = (error as { status?: unknown }).status;
   const message = (error as { message?: unknown }).message;
   return status === 404 || (typeof message === 'string' && /not found|40403/i.test(message));
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 function describe(error: unknown): string {

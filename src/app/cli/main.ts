@@ -3,21 +3,21 @@
 // configuration and hands off to the app layer; no business logic lives here.
 import { Command, InvalidArgumentError } from 'commander';
 import { buildDatasetFile, type DatasetSource } from '../commands/dataset.js';
+import { deadLettersCommand } from '../commands/dead-letters.js';
 import { ScoreInputError, scoreCsv } from '../commands/score.js';
-import { ConfigError, loadConfig } from '../config.js';
+import { loadConfig } from '../config.js';
 import { runDemo } from '../demo.js';
 import { tuneGarbageCollection } from '../gc-tuning.js';
 import { createLogger } from '../logger.js';
 import { startService } from '../service.js';
 import { provision } from '../setup.js';
+import { USER_ERROR_EXIT_CODE, UserError } from '../user-error.js';
 
 const positiveInt = (name: string) => (value: string) => {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError(`${name} must be a positive integer`);
   return parsed;
 };
-
-const isModelError = (error: unknown): error is Error => error instanceof Error && error.name === 'ModelParseError';
 
 const program = new Command()
   .name('churnstream')
@@ -200,10 +200,12 @@ program
     },
   );
 
+program.addCommand(deadLettersCommand());
+
 program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof ScoreInputError || isModelError(error)) {
+  if (error instanceof UserError) {
     console.error(error.message);
-    process.exit(2);
+    process.exit(USER_ERROR_EXIT_CODE);
   }
   console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.exit(1);

@@ -8,10 +8,11 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { parse } from 'csv-parse';
 import { predict, predictRaw } from '../../core/models/lightgbm/evaluate.js';
-import { parseLightGbmModel, parseNumber } from '../../core/models/lightgbm/parse.js';
+import { ModelParseError, parseLightGbmModel, parseNumber } from '../../core/models/lightgbm/parse.js';
 import { createShapExplainer } from '../../core/models/lightgbm/shap.js';
+import { UserError } from '../user-error.js';
 
-export class ScoreInputError extends Error {
+export class ScoreInputError extends UserError {
   override readonly name = 'ScoreInputError';
 }
 
@@ -41,10 +42,21 @@ function parseField(field: string, row: number, column: string): number {
   }
 }
 
+/** A model file that cannot be read or parsed is the user's to fix: the error names the file. */
+function readModel(path: string) {
+  try {
+    return parseLightGbmModel(readFileSync(path, 'utf8'));
+  } catch (error) {
+    if (error instanceof ModelParseError || (error as NodeJS.ErrnoException).code !== undefined)
+      throw new ScoreInputError(`${path}: ${(error as Error).message}`);
+    throw error;
+  }
+}
+
 /** Streams scores for every row to `write`; returns the number of rows scored. */
 export async function scoreCsv(options: ScoreOptions, write: (line: string) => void): Promise<number> {
   if (options.raw && options.contrib) throw new ScoreInputError('--raw and --contrib are exclusive');
-  const model = parseLightGbmModel(readFileSync(options.model, 'utf8'));
+  const model = readModel(options.model);
   const explainer = options.contrib ? createShapExplainer(model) : undefined;
   const parser = createReadStream(options.input).pipe(parse({ trim: true, skip_empty_lines: true }));
   let columns: number[] | undefined;

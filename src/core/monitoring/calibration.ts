@@ -90,3 +90,37 @@ export function brierScore(stats: LabelStats): number {
   const total = stats.positives.reduce((s, v) => s + v, 0) + stats.negatives.reduce((s, v) => s + v, 0);
   return total === 0 ? Number.NaN : stats.brierSum / total;
 }
+
+const total = (stats: LabelStats): number =>
+  stats.positives.reduce((s, v) => s + v, 0) + stats.negatives.reduce((s, v) => s + v, 0);
+
+/** Share of resolved predictions that churned. */
+export function realisedChurnRate(stats: LabelStats): number {
+  const n = total(stats);
+  return n === 0 ? Number.NaN : stats.positives.reduce((s, v) => s + v, 0) / n;
+}
+
+/** Mean predicted churn probability of the resolved predictions. */
+export function predictedChurnRate(stats: LabelStats): number {
+  const n = total(stats);
+  return n === 0 ? Number.NaN : stats.predictedSum.reduce((s, v) => s + v, 0) / n;
+}
+
+/** True when no label was ever added. */
+export const isEmptyLabelStats = (stats: LabelStats): boolean => total(stats) === 0;
+
+/** Resolved labels summed per model version: what a unit adds to the shared statistics. */
+export function labelStatsByVersion(
+  labels: readonly { readonly modelVersion: string; readonly probability: number; readonly churned: boolean }[],
+): Map<string, LabelStats> {
+  const byVersion = new Map<string, LabelStats>();
+  for (const { modelVersion, probability, churned } of labels) {
+    let stats = byVersion.get(modelVersion);
+    if (stats === undefined) {
+      stats = emptyLabelStats();
+      byVersion.set(modelVersion, stats);
+    }
+    addLabel(stats, probability, churned);
+  }
+  return byVersion;
+}

@@ -11,7 +11,7 @@ import {
   processTimers,
   type ScoringContext,
   type SourcedEvent,
-} from '../../../../src/core/pipeline/process.js';
+} from '../../../../src/core/step/customer-step.js';
 import { DAY_MS } from '../../../../src/core/time.js';
 
 const T = Date.UTC(2025, 0, 1);

@@ -1,11 +1,15 @@
 // Every Prometheus metric churnstream exports, declared in one place with bounded
-// labels only (never a customer id). The registry is created by wiring and passed in.
+// labels only (never a customer id). Serving them is the HTTP adapter's job; the values
+// read at scrape time come from functions wiring passes in (which must not throw: a
+// dependency that is down leaves its series out and says so in churnstream_series_stale).
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import {
   brierScore,
   expectedCalibrationError,
   histogramAuc,
   type LabelStats,
+  predictedChurnRate,
+  realisedChurnRate,
   reliability,
 } from '../../core/monitoring/calibration.js';
 import {
@@ -95,8 +99,31 @@ export function createMetrics(registry: Registry = new Registry()) {
     }),
     modelInfo: new Gauge({
       name: 'churnstream_model_info',
-      help: 'Loaded model versions (1 = active).',
+      help: 'The active model version of each kind (churn, ltv); version rules_v1 = rules fallback.',
       labelNames: ['kind', 'version'],
+      registers: [registry],
+    }),
+    rulesFallback: new Gauge({
+      name: 'churnstream_rules_fallback',
+      help: '1 when a kind (churn, ltv) is scored by the rules fallback because no model of it is loaded.',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    dependencyUp: new Gauge({
+      name: 'churnstream_dependency_up',
+      help: 'Whether the last call to a dependency (kafka, redis, registry) succeeded (1) or failed (0).',
+      labelNames: ['dependency'],
+      registers: [registry],
+    }),
+    waitSeconds: counter(
+      'churnstream_dependency_wait_seconds_total',
+      'Time consumption spent paused, waiting for a dependency to come back (transient failures), by dependency.',
+      ['dependency'],
+    ),
+    seriesStale: new Gauge({
+      name: 'churnstream_series_stale',
+      help: 'Series read from a source at scrape time that could not be read this scrape (1: left out), by source.',
+      labelNames: ['source'],
       registers: [registry],
     }),
     churnProbability: new Histogram({
@@ -120,17 +147,11 @@ export function createMetrics(registry: Registry = new Registry()) {
         expectedCalibrationError,
       );
       gauge('churnstream_model_brier_score', 'Brier score on resolved labels.', brierScore);
-      gauge('churnstream_realised_churn_rate', 'Share of resolved predictions that churned.', (s) => {
-        const pos = s.positives.reduce((a, b) => a + b, 0);
-        return pos / (pos + s.negatives.reduce((a, b) => a + b, 0));
-      });
+      gauge('churnstream_realised_churn_rate', 'Share of resolved predictions that churned.', realisedChurnRate);
       gauge(
         'churnstream_predicted_churn_rate',
         'Mean predicted churn probability of the resolved predictions.',
-        (s) => {
-          const n = s.positives.reduce((a, b) => a + b, 0) + s.negatives.reduce((a, b) => a + b, 0);
-          return s.predictedSum.reduce((a, b) => a + b, 0) / n;
-        },
+        predictedChurnRate,
       );
       new Gauge({
         name: 'churnstream_reliability_observed_rate',

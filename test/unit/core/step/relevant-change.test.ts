@@ -10,15 +10,15 @@ import { featuresAt } from '../../../../src/core/features/extract.js';
 import { nextChangeTime } from '../../../../src/core/features/next-change.js';
 import { predictRaw } from '../../../../src/core/models/lightgbm/evaluate.js';
 import type { ChurnModel } from '../../../../src/core/models/scoring.js';
+import { emptyState, foldEvent } from '../../../../src/core/state/customer-state.js';
+import type { StoredCustomer } from '../../../../src/core/state/stored-customer.js';
 import {
   processEvents,
   processTimers,
   type ScoringContext,
-  type StoredCustomer,
   scoringContextFor,
-} from '../../../../src/core/pipeline/process.js';
-import { nextRelevantChange, timeSensitivity } from '../../../../src/core/pipeline/relevant-change.js';
-import { emptyState, foldEvent } from '../../../../src/core/state/customer-state.js';
+} from '../../../../src/core/step/customer-step.js';
+import { nextRelevantChange, timeSensitivity } from '../../../../src/core/step/relevant-change.js';
 import { DAY_MS } from '../../../../src/core/time.js';
 import { historyArb, T0 } from '../../../helpers/histories.js';
 

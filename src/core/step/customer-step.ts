@@ -32,50 +32,14 @@ import {
   foldEvent,
   netSpendMillsBetween,
 } from '../state/customer-state.js';
+import type {
+  OpenLtvPrediction,
+  OpenPrediction,
+  ResolvedLabel,
+  ResolvedLtvLabel,
+  StoredCustomer,
+} from '../state/stored-customer.js';
 import { nextRelevantChange, timeSensitivity } from './relevant-change.js';
-
-/** The open prediction whose label the stream resolves when its window closes. */
-export interface OpenPrediction {
-  readonly probability: number;
-  /** Event time the prediction was made; its label window is (at, at + horizon]. */
-  readonly at: number;
-  readonly modelVersion: string;
-}
-
-/** An open LTV prediction: resolved with the customer's net spend when its window closes. */
-export interface OpenLtvPrediction {
-  readonly value: number;
-  readonly low: number;
-  readonly high: number;
-  /** Event time the prediction was made; its window is (at, at + LTV horizon]. */
-  readonly at: number;
-  readonly modelVersion: string;
-}
-
-/** An LTV prediction with its realised value: net spend inside its window. */
-export interface ResolvedLtvLabel {
-  readonly modelVersion: string;
-  readonly predicted: number;
-  readonly low: number;
-  readonly high: number;
-  readonly realised: number;
-}
-
-/** A prediction whose outcome is now known: churned = no order within the horizon. */
-export interface ResolvedLabel {
-  readonly modelVersion: string;
-  readonly probability: number;
-  readonly churned: boolean;
-}
-
-export interface StoredCustomer {
-  readonly state: CustomerState;
-  readonly tier: TierState | null;
-  /** Next time the customer is due for a timer rescoring (NaN: none). */
-  readonly nextDue: number;
-  readonly prediction?: OpenPrediction | null;
-  readonly ltvPrediction?: OpenLtvPrediction | null;
-}
 
 export interface SourcedEvent {
   readonly event: OrderEvent;
@@ -135,7 +99,7 @@ export interface CustomerStep {
 }
 
 /** Work state while a step runs; copied into the immutable result at the end. */
-interface Cursor {
+interface Draft {
   state: CustomerState;
   tier: TierState | null;
   nextDue: number;
@@ -157,70 +121,89 @@ interface Cursor {
  * reaching the end of the window without one resolves it as churned. Either way the
  * scoring that follows opens the next window.
  */
-function resolveLabel(cursor: Cursor, asOf: number, ordered: boolean, ctx: ScoringContext): void {
-  const open = cursor.prediction;
+function resolveLabel(draft: Draft, asOf: number, ordered: boolean, ctx: ScoringContext): void {
+  const open = draft.prediction;
   if (open === null) return;
   const closes = open.at + ctx.labelHorizonMs;
   if (ordered && asOf > open.at && asOf <= closes) {
-    cursor.resolved.push({ modelVersion: open.modelVersion, probability: open.probability, churned: false });
-    cursor.prediction = null;
+    draft.resolved.push({ modelVersion: open.modelVersion, probability: open.probability, churned: false });
+    draft.prediction = null;
   } else if (asOf >= closes) {
-    cursor.resolved.push({ modelVersion: open.modelVersion, probability: open.probability, churned: true });
-    cursor.prediction = null;
+    draft.resolved.push({ modelVersion: open.modelVersion, probability: open.probability, churned: true });
+    draft.prediction = null;
   }
 }
 
 /** LTV label resolution: when the window closes, the realised value is the net spend in it. */
-function resolveLtv(cursor: Cursor, asOf: number, ctx: ScoringContext): void {
-  const open = cursor.ltvPrediction;
+function resolveLtv(draft: Draft, asOf: number, ctx: ScoringContext): void {
+  const open = draft.ltvPrediction;
   if (open === null || asOf < open.at + ctx.ltvHorizonMs) return;
-  const realised = netSpendMillsBetween(cursor.state, open.at, open.at + ctx.ltvHorizonMs) / 1000;
-  cursor.resolvedLtv.push({
+  const realised = netSpendMillsBetween(draft.state, open.at, open.at + ctx.ltvHorizonMs) / 1000;
+  draft.resolvedLtv.push({
     modelVersion: open.modelVersion,
     predicted: open.value,
     low: open.low,
     high: open.high,
     realised,
   });
-  cursor.ltvPrediction = null;
+  draft.ltvPrediction = null;
+}
+
+/** What a full assessment of a customer carries: churn with reasons, LTV with its interval. */
+export interface Assessment {
+  readonly features: Float64Array;
+  readonly churn: ReturnType<typeof churnResult>;
+  readonly ltv: ReturnType<typeof ltvResult>;
+}
+
+/** Full assessment from features (an LTV score already computed for them may be passed). */
+function assessFeatures(features: Float64Array, ctx: ScoringContext, ltvScore: LtvScore | null = null): Assessment {
+  const churn = churnResult(scoreChurn(ctx.churn, features, true));
+  const windowDays = ctx.spec.retention.windowDays;
+  const ltv = ltvResult(ltvScore ?? scoreLtv(ctx.ltv, features, churn.churn_probability, windowDays));
+  return { features, churn, ltv };
+}
+
+/** A customer's assessment as of `asOf`, as a risk change would carry it (the query API's view). */
+export function assessCustomer(state: CustomerState, asOf: number, ctx: ScoringContext): Assessment {
+  return assessFeatures(featuresAt(state, asOf, ctx.spec), ctx);
 }
 
 function rescore(
   customerId: string,
-  cursor: Cursor,
+  draft: Draft,
   asOf: number,
   trigger: RiskChangeTrigger,
   cause: string,
   ctx: ScoringContext,
 ): void {
-  const features = featuresAt(cursor.state, asOf, ctx.spec);
+  const features = featuresAt(draft.state, asOf, ctx.spec);
   const quick = scoreChurn(ctx.churn, features, false);
-  cursor.probability = quick.probability;
-  cursor.features = { at: asOf, values: features };
+  draft.probability = quick.probability;
+  draft.features = { at: asOf, values: features };
   if (trigger !== 'timer' && trigger !== 'model_change')
-    cursor.scored.push({ features, probability: quick.probability });
-  resolveLabel(cursor, asOf, trigger === 'order', ctx);
-  if (cursor.prediction === null)
-    cursor.prediction = { probability: quick.probability, at: asOf, modelVersion: quick.modelVersion };
-  resolveLtv(cursor, asOf, ctx);
+    draft.scored.push({ features, probability: quick.probability });
+  resolveLabel(draft, asOf, trigger === 'order', ctx);
+  if (draft.prediction === null)
+    draft.prediction = { probability: quick.probability, at: asOf, modelVersion: quick.modelVersion };
+  resolveLtv(draft, asOf, ctx);
   const windowDays = ctx.spec.retention.windowDays;
   // Same features and churn probability give the same LTV score: computed at most once here.
   let ltvScore: LtvScore | null = null;
-  if (cursor.ltvPrediction === null) {
+  if (draft.ltvPrediction === null) {
     ltvScore = scoreLtv(ctx.ltv, features, quick.probability, windowDays);
     const { value, low, high, modelVersion } = ltvScore;
-    cursor.ltvPrediction = { value, low, high, at: asOf, modelVersion };
+    draft.ltvPrediction = { value, low, high, at: asOf, modelVersion };
   }
-  const next = nextTier(cursor.tier, quick.probability, asOf, ctx.hysteresis);
+  const next = nextTier(draft.tier, quick.probability, asOf, ctx.hysteresis);
   if (next === null) return;
   // A transition is published: now compute what it carries (reasons, LTV).
-  const churn = churnResult(scoreChurn(ctx.churn, features, true));
-  const ltv = ltvResult(ltvScore ?? scoreLtv(ctx.ltv, features, churn.churn_probability, windowDays));
-  const previous = cursor.tier === null ? null : { level: cursor.tier.level, probability: cursor.tier.probability };
-  cursor.riskChanges.push(
+  const { churn, ltv } = assessFeatures(features, ctx, ltvScore);
+  const previous = draft.tier === null ? null : { level: draft.tier.level, probability: draft.tier.probability };
+  draft.riskChanges.push(
     riskChangeRecord({ customerId, asOf, trigger, cause, previous }, churn, ltv, ctx.spec.version),
   );
-  cursor.tier = next;
+  draft.tier = next;
 }
 
 /**
@@ -228,51 +211,45 @@ function rescore(
  * relevant-change.ts), the close of the open prediction's label window, and the end of
  * the dwell that holds back a downgrade.
  */
-function schedule(cursor: Cursor, asOf: number, ctx: ScoringContext): void {
+function schedule(draft: Draft, asOf: number, ctx: ScoringContext): void {
   let due = Number.POSITIVE_INFINITY;
   // A customer with no retained orders has nothing left that time can change in a way
   // the models care about beyond recency; they are archived and no longer timed.
-  if (cursor.state.orders.length > 0) {
+  if (draft.state.orders.length > 0) {
     const sensitivity = ctx.modelAwareTimers && ctx.churn !== null ? timeSensitivity(ctx.churn) : null;
     due =
       sensitivity === null
-        ? nextChangeTime(cursor.state, asOf, ctx.spec, ctx.maxStalenessMs).at
+        ? nextChangeTime(draft.state, asOf, ctx.spec, ctx.maxStalenessMs).at
         : nextRelevantChange(
-            cursor.state,
+            draft.state,
             asOf,
             ctx.spec,
             ctx.maxStalenessMs,
             sensitivity,
-            cursor.features?.at === asOf ? cursor.features.values : featuresAt(cursor.state, asOf, ctx.spec),
+            draft.features?.at === asOf ? draft.features.values : featuresAt(draft.state, asOf, ctx.spec),
           ).at;
   }
-  if (cursor.prediction !== null) due = Math.min(due, cursor.prediction.at + ctx.labelHorizonMs);
-  if (cursor.ltvPrediction !== null) due = Math.min(due, cursor.ltvPrediction.at + ctx.ltvHorizonMs);
-  const released = blockedUntil(cursor.tier, cursor.probability, asOf, ctx.hysteresis);
+  if (draft.prediction !== null) due = Math.min(due, draft.prediction.at + ctx.labelHorizonMs);
+  if (draft.ltvPrediction !== null) due = Math.min(due, draft.ltvPrediction.at + ctx.ltvHorizonMs);
+  const released = blockedUntil(draft.tier, draft.probability, asOf, ctx.hysteresis);
   if (released > asOf) due = Math.min(due, released);
-  cursor.nextDue = Number.isFinite(due) ? due : Number.NaN;
+  draft.nextDue = Number.isFinite(due) ? due : Number.NaN;
 }
 
 /** Evaluates every timer due at or before `until` (strictly before when `exclusive`). */
-function fireDueTimers(
-  customerId: string,
-  cursor: Cursor,
-  until: number,
-  exclusive: boolean,
-  ctx: ScoringContext,
-): void {
-  while (!Number.isNaN(cursor.nextDue) && (exclusive ? cursor.nextDue < until : cursor.nextDue <= until)) {
-    const due = cursor.nextDue;
-    rescore(customerId, cursor, due, 'timer', `timer:${due}`, ctx);
-    cursor.timerEvaluations += 1;
-    schedule(cursor, due, ctx);
+function fireDueTimers(customerId: string, draft: Draft, until: number, exclusive: boolean, ctx: ScoringContext): void {
+  while (!Number.isNaN(draft.nextDue) && (exclusive ? draft.nextDue < until : draft.nextDue <= until)) {
+    const due = draft.nextDue;
+    rescore(customerId, draft, due, 'timer', `timer:${due}`, ctx);
+    draft.timerEvaluations += 1;
+    schedule(draft, due, ctx);
   }
 }
 
 const noOutcomes = (): Record<FoldOutcome, number> => ({ applied: 0, duplicate: 0, too_late: 0, refund_pending: 0 });
 
 // The stored state is copied: a step never changes its input.
-const start = (stored: StoredCustomer | null): Cursor => ({
+const start = (stored: StoredCustomer | null): Draft => ({
   state: stored === null ? emptyState() : cloneState(stored.state),
   tier: stored?.tier ?? null,
   nextDue: stored?.nextDue ?? Number.NaN,
@@ -293,12 +270,12 @@ export function processEvents(
   events: readonly SourcedEvent[],
   ctx: ScoringContext,
 ): CustomerStep {
-  const cursor = start(stored);
+  const draft = start(stored);
   const refused: RefusedEvent[] = [];
   const outcomes = noOutcomes();
   for (const { event, offset } of events) {
-    fireDueTimers(customerId, cursor, event.eventTime, true, ctx);
-    const outcome = foldEvent(cursor.state, event, ctx.spec.retention);
+    fireDueTimers(customerId, draft, event.eventTime, true, ctx);
+    const outcome = foldEvent(draft.state, event, ctx.spec.retention);
     outcomes[outcome] += 1;
     if (outcome === 'too_late') {
       refused.push({
@@ -311,11 +288,11 @@ export function processEvents(
     if (outcome !== 'applied') continue;
     // As of the newest event known: a late event updates the customer's current view
     // rather than scoring a past one.
-    const asOf = cursor.state.maxEventTime;
-    rescore(customerId, cursor, asOf, event.type, event.orderId, ctx);
-    schedule(cursor, asOf, ctx);
+    const asOf = draft.state.maxEventTime;
+    rescore(customerId, draft, asOf, event.type, event.orderId, ctx);
+    schedule(draft, asOf, ctx);
   }
-  return { ...cursor, refused, outcomes };
+  return { ...draft, refused, outcomes };
 }
 
 /** The timer loop's step: evaluate every timer due up to `now`. */
@@ -325,9 +302,9 @@ export function processTimers(
   now: number,
   ctx: ScoringContext,
 ): CustomerStep {
-  const cursor = start(stored);
-  fireDueTimers(customerId, cursor, now, false, ctx);
-  return { ...cursor, refused: [], outcomes: noOutcomes() };
+  const draft = start(stored);
+  fireDueTimers(customerId, draft, now, false, ctx);
+  return { ...draft, refused: [], outcomes: noOutcomes() };
 }
 
 /**
@@ -342,10 +319,10 @@ export function processModelChange(
   modelVersions: string,
   ctx: ScoringContext,
 ): CustomerStep {
-  const cursor = start(stored);
-  fireDueTimers(customerId, cursor, asOf, false, ctx);
-  const when = Math.max(asOf, cursor.state.maxEventTime);
-  rescore(customerId, cursor, when, 'model_change', `model:${modelVersions}`, ctx);
-  schedule(cursor, when, ctx);
-  return { ...cursor, refused: [], outcomes: noOutcomes() };
+  const draft = start(stored);
+  fireDueTimers(customerId, draft, asOf, false, ctx);
+  const when = Math.max(asOf, draft.state.maxEventTime);
+  rescore(customerId, draft, when, 'model_change', `model:${modelVersions}`, ctx);
+  schedule(draft, when, ctx);
+  return { ...draft, refused: [], outcomes: noOutcomes() };
 }

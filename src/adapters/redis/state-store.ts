@@ -1,0 +1,122 @@
+// Per-customer state in Redis: reads in one pipeline, fenced compare-and-set writes
+// (apply-state-n.lua, a chunk of customers per call). Every Redis failure surfaces as a
+// DependencyError. Layout: docs/REDIS_LAYOUT.md; keys come from keys.ts only.
+import type { TierState } from '../../core/decisions/hysteresis.js';
+import { decodeState, encodeState } from '../../core/state/codec.js';
+import type { OpenLtvPrediction, OpenPrediction, StoredCustomer } from '../../core/state/stored-customer.js';
+import { calling } from '../dependency-error.js';
+import type { RedisKeys } from './keys.js';
+import { type ApplyStateOutcome, applyStates, type ScriptedRedis } from './scripts.js';
+
+export type WriteOutcome = ApplyStateOutcome;
+
+export interface LoadedCustomer {
+  readonly stored: StoredCustomer | null;
+  /** Wall-clock time the state was last written (ms), or null. */
+  readonly updatedAt: number | null;
+  /** Version read (0 when absent): the compare-and-set's expectation. */
+  readonly version: number;
+  /** Last applied offset of the given partition, or null. */
+  readonly lastOffset: bigint | null;
+}
+
+export interface CustomerRead {
+  readonly customerId: string;
+  /** Partition whose last applied offset to return, or null. */
+  readonly partition: number | null;
+}
+
+export interface CustomerWrite {
+  readonly customerId: string;
+  readonly expectedVersion: number;
+  /** Source partition and offset of the last event folded in; null for rescoring writes. */
+  readonly source: { readonly partition: number; readonly offset: string } | null;
+  readonly next: StoredCustomer;
+}
+
+interface Meta {
+  readonly tier: TierState | null;
+  readonly nextDue: number | null;
+  readonly prediction?: OpenPrediction | null;
+  readonly ltvPrediction?: OpenLtvPrediction | null;
+  /** Wall-clock time of the write (ms). */
+  readonly updatedAt?: number;
+}
+
+export class RedisStateStore {
+  private readonly redis: ScriptedRedis;
+  private readonly keys: RedisKeys;
+  private readonly ttlSeconds: number;
+
+  constructor(redis: ScriptedRedis, keys: RedisKeys, ttlSeconds: number) {
+    this.redis = redis;
+    this.keys = keys;
+    this.ttlSeconds = ttlSeconds;
+  }
+
+  /** Each customer's state, with its last applied offset of the given partition (null: none wanted). */
+  read(requests: readonly CustomerRead[]): Promise<Map<string, LoadedCustomer>> {
+    return calling('redis', async () => {
+      const pipeline = this.redis.pipeline();
+      for (const { customerId, partition } of requests) {
+        pipeline.hmgetBuffer(this.keys.customerState(customerId), 'ver', 'state', 'meta', `o:${partition ?? 'none'}`);
+      }
+      const replies = (await pipeline.exec()) ?? [];
+      const loaded = new Map<string, LoadedCustomer>();
+      requests.forEach(({ customerId }, index) => {
+        const [error, value] = replies[index] ?? [new Error('no reply'), null];
+        if (error) throw error;
+        loaded.set(customerId, parseLoaded(value as (Buffer | null)[]));
+      });
+      return loaded;
+    });
+  }
+
+  /** Writes each customer atomically with the version and offset fences; outcomes in order. */
+  write(writes: readonly CustomerWrite[]): Promise<WriteOutcome[]> {
+    const updatedAt = Date.now();
+    return calling('redis', () =>
+      applyStates(
+        this.redis,
+        writes.map((w) => {
+          const meta: Meta = {
+            tier: w.next.tier,
+            nextDue: Number.isNaN(w.next.nextDue) ? null : w.next.nextDue,
+            prediction: w.next.prediction ?? null,
+            ltvPrediction: w.next.ltvPrediction ?? null,
+            updatedAt,
+          };
+          return {
+            key: this.keys.customerState(w.customerId),
+            expected: w.expectedVersion,
+            partition: w.source?.partition ?? '',
+            offset: w.source?.offset ?? '',
+            state: encodeState(w.next.state),
+            meta: JSON.stringify(meta),
+            ttlSeconds: this.ttlSeconds,
+          };
+        }),
+      ),
+    );
+  }
+}
+
+function parseLoaded([ver, state, meta, offset]: (Buffer | null)[]): LoadedCustomer {
+  const version = ver == null ? 0 : Number(ver.toString());
+  if (state == null) return { stored: null, updatedAt: null, version, lastOffset: parseOffset(offset) };
+  const parsed: Meta = meta ? (JSON.parse(meta.toString()) as Meta) : { tier: null, nextDue: null };
+  return {
+    stored: {
+      state: decodeState(state),
+      tier: parsed.tier,
+      nextDue: parsed.nextDue ?? Number.NaN,
+      prediction: parsed.prediction ?? null,
+      ltvPrediction: parsed.ltvPrediction ?? null,
+    },
+    updatedAt: parsed.updatedAt ?? null,
+    version,
+    lastOffset: parseOffset(offset),
+  };
+}
+
+const parseOffset = (offset: Buffer | null | undefined): bigint | null => (offset ? BigInt(offset.toString()) : null);

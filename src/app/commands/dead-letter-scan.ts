@@ -1,0 +1,96 @@
+// Reads the dead-letter topic once (up to its end when the scan starts), decodes each
+// record with the dead-letter schema and hands over those the filter selects. Shared by
+// `dead-letters list` and `dead-letters replay`.
+import { readSchemaText } from '../../adapters/files/schemas.js';
+import { createKafka } from '../../adapters/kafka/client.js';
+import { type RecordHeader, readTopic, UnknownTopicError } from '../../adapters/kafka/topic-reader.js';
+import { AvroRegistry } from '../../adapters/registry/avro-registry.js';
+import type { Config } from '../config.js';
+import { UserError } from '../user-error.js';
+import { type DeadLetterFilter, matchesFilter } from './dead-letter-filter.js';
+
+/** A dead letter as schemas/dead-letter.avsc defines it (timestamps in epoch ms). */
+export interface DeadLetter {
+  readonly dead_letter_id: string;
+  readonly source_topic: string;
+  readonly source_partition: number;
+  readonly source_offset: number;
+  readonly source_timestamp: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: readonly RecordHeader[];
+  readonly error_class: string;
+  readonly reason: string;
+  readonly failed_at: number;
+  readonly consumer_group: string;
+  readonly churnstream_version: string;
+  readonly truncated: boolean;
+  readonly original_value_size: number;
+  readonly original_value_sha256: string;
+}
+
+/** Where a command's lines go: results to `out`, counts to `err` when `out` must stay machine-readable. */
+export interface Printer {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+/** A selected record of the dead-letter topic, or one that is not a dead letter at all. */
+export type ScannedRecord =
+  | { readonly ok: true; readonly offset: number; readonly letter: DeadLetter }
+  | { readonly ok: false; readonly offset: number; readonly reason: string };
+
+/**
+ * Calls `onRecords` per fetched batch with the selected dead letters in offset order.
+ * Records that do not decode are handed over too unless a filter on their content is
+ * given (it cannot be evaluated): nothing in the topic is silently passed over.
+ */
+export async function scanDeadLetters(
+  config: Config,
+  filter: DeadLetterFilter,
+  onRecords: (records: readonly ScannedRecord[]) => Promise<void> | void,
+): Promise<void> {
+  const topic = config.topics.deadLetters;
+  const registry = new AvroRegistry({
+    url: config.schemaRegistryUrl,
+    ...(config.schemaRegistryAuth ? { auth: config.schemaRegistryAuth } : {}),
+  });
+  // Registering is idempotent (the scorer does the same at start) and gives the reader schema
+  // an id; provision() is not used because a read must not create missing topics.
+  const schema = await registry.registerValueSchema(topic, readSchemaText('deadLetter'));
+  const byOffsetOnly =
+    filter.reasons.length === 0 && filter.since === null && filter.until === null && filter.sourcePartition === null;
+  const range = {
+    topic,
+    fromOffset: filter.fromOffset ?? undefined,
+    toOffset: filter.toOffset ?? undefined,
+  };
+  try {
+    await readTopic(createKafka(config.kafka), range, async (records) => {
+      const scanned: ScannedRecord[] = [];
+      for (const record of records) {
+        const decoded = await registry.decode<DeadLetter>(record.value, schema);
+        if (!decoded.ok) {
+          if (byOffsetOnly) {
+            scanned.push({ ok: false, offset: record.offset, reason: `${decoded.errorClass}: ${decoded.reason}` });
+          }
+          continue;
+        }
+        const letter = decoded.value;
+        const subject = {
+          offset: record.offset,
+          errorClass: letter.error_class,
+          failedAt: letter.failed_at,
+          sourcePartition: letter.source_partition,
+        };
+        if (matchesFilter(filter, subject)) scanned.push({ ok: true, offset: record.offset, letter });
+      }
+      if (scanned.length > 0) await onRecords(scanned);
+    });
+  } catch (error) {
+    if (error instanceof UnknownTopicError) {
+      throw new UserError(`dead-letter topic ${topic} does not exist (CHURNSTREAM_DEAD_LETTER_TOPIC)`);
+    }
+    throw error;
+  }
+}

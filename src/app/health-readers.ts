@@ -1,0 +1,47 @@
+// What /metrics reads from Redis at scrape time: model health per version (from the
+// shared label statistics) and the timer backlog of the owned partitions. Each read is
+// guarded (scrape-sources.ts), so a Redis outage leaves these series out, never /metrics.
+import type { Metrics } from '../adapters/metrics/definitions.js';
+import { isEmptyLabelStats } from '../core/monitoring/calibration.js';
+import type { Clock } from './clock.js';
+import type { ObservedVersions } from './metrics-observer.js';
+import { type ModelRegistry, versionsOf } from './model-registry.js';
+import type { ModelHealthStore, TimerIndex } from './scorer/ports.js';
+import { guardedRead } from './scrape-sources.js';
+
+export function healthReaders(
+  metrics: Metrics,
+  deps: {
+    readonly health: ModelHealthStore;
+    readonly timers: TimerIndex;
+    readonly clock: Clock;
+    readonly models: ModelRegistry;
+    readonly seen: ObservedVersions;
+    readonly assigned: () => readonly number[];
+  },
+): void {
+  const { health, timers, clock, models, seen } = deps;
+  // The active version's series are shown from the first scrape (another process may have
+  // resolved its labels), with every version this process resolved labels for.
+  metrics.modelHealth(
+    guardedRead(metrics, 'redis', async () => {
+      const wanted = new Set([...seen.churn, versionsOf(models.current).churn]);
+      const entries = await Promise.all([...wanted].map(async (v) => [v, await health.labelStats(v)] as const));
+      return new Map(entries.filter(([, stats]) => !isEmptyLabelStats(stats)));
+    }),
+  );
+  metrics.ltvHealth(
+    guardedRead(metrics, 'redis', async () => {
+      const wanted = new Set([...seen.ltv, versionsOf(models.current).ltv]);
+      const entries = await Promise.all([...wanted].map(async (v) => [v, await health.ltvLabels(v)] as const));
+      return new Map(entries.filter(([, pairs]) => pairs.length > 0));
+    }),
+  );
+  metrics.timerBacklog(
+    guardedRead(metrics, 'redis', async () => {
+      const partitions = deps.assigned();
+      const counts = await Promise.all(partitions.map((p) => timers.backlog(p, clock.now(p))));
+      return new Map(partitions.map((p, i) => [p, counts[i] ?? 0]));
+    }),
+  );
+}

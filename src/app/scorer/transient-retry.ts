@@ -1,0 +1,77 @@
+// Runs a unit until it succeeds, waiting out transient failures: capped exponential
+// backoff with jitter, the group heartbeat kept alive while waiting (a dependency outage
+// must not cost the partitions), given up only when the consumer lets go of the unit
+// (revoked or stopping: the next owner redelivers it). Written here rather than with a
+// retry library because the wait itself must heartbeat and watch the assignment.
+import type { Logger } from '../logger.js';
+import { classify, type WaitingFor } from './failures.js';
+
+export interface RetryControl {
+  heartbeat(): Promise<void>;
+  isActive(): boolean;
+}
+
+export interface RetryHooks {
+  /** A wait of `seconds` is about to start because of `waitingFor`. */
+  waiting(waitingFor: WaitingFor, seconds: number, error: unknown, attempt: number): void;
+  /** The unit succeeded after at least one wait. */
+  recovered(waitingFor: WaitingFor, attempts: number): void;
+}
+
+export const BACKOFF = { firstMs: 100, maxMs: 5000, heartbeatMs: 1000 } as const;
+
+/** Thrown when the unit was given up because the consumer no longer holds it. */
+export class UnitAbandoned extends Error {
+  override readonly name = 'UnitAbandoned';
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function backoffMs(attempt: number, random: () => number = Math.random): number {
+  const capped = Math.min(BACKOFF.maxMs, BACKOFF.firstMs * 2 ** Math.min(attempt - 1, 30));
+  return capped / 2 + (capped / 2) * random();
+}
+
+export async function retryTransient<T>(work: () => Promise<T>, control: RetryControl, hooks: RetryHooks): Promise<T> {
+  let last: WaitingFor | null = null;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const result = await work();
+      if (last !== null) hooks.recovered(last, attempt);
+      return result;
+    } catch (error) {
+      const { kind, waitingFor } = classify(error);
+      if (kind !== 'transient' || waitingFor === null) throw error;
+      if (!control.isActive()) throw new UnitAbandoned('the partitions moved or the consumer is stopping');
+      last = waitingFor;
+      const waitMs = backoffMs(attempt);
+      hooks.waiting(waitingFor, waitMs / 1000, error, attempt);
+      for (let waited = 0; waited < waitMs && control.isActive(); waited += BACKOFF.heartbeatMs) {
+        await sleep(Math.min(BACKOFF.heartbeatMs, waitMs - waited));
+        await control.heartbeat();
+      }
+    }
+  }
+}
+
+/** Hooks that log a wait (WARN on the first attempt, then every 10th) and report it. */
+export function loggingHooks(
+  log: Logger,
+  report: (waitingFor: WaitingFor, seconds: number) => void,
+  onRecovered: (waitingFor: WaitingFor) => void,
+): RetryHooks {
+  return {
+    waiting(waitingFor, seconds, error, attempt) {
+      report(waitingFor, seconds);
+      if (attempt === 1 || attempt % 10 === 0) {
+        const fields = { err: error, waitingFor, attempt, retryInSeconds: Number(seconds.toFixed(2)) };
+        if (waitingFor === 'internal') log.error(fields, 'unexpected failure; the unit is retried, no record is lost');
+        else log.warn(fields, `waiting for ${waitingFor}; consumption paused, retrying`);
+      }
+    },
+    recovered(waitingFor, attempts) {
+      onRecovered(waitingFor);
+      log.info({ waitingFor, attempts }, `${waitingFor} is back; consumption resumed`);
+    },
+  };
+}

@@ -1,0 +1,74 @@
+// Start-up checks, all before the scorer joins its consumer group: the HTTP port is bound
+// (a member that cannot serve must not take partitions), and Kafka (with the group
+// coordinator), the schema registry and Redis answer within CHURNSTREAM_STARTUP_TIMEOUT_MS.
+// Each failure is one line naming the setting to look at (exit 2), not a stack trace.
+import type { Server } from 'node:http';
+import type { RouteTable } from '../adapters/http/server.js';
+import { startHttpServer } from '../adapters/http/server.js';
+import { KafkaCluster } from '../adapters/kafka/cluster.js';
+import { openRedis } from '../adapters/redis/connect.js';
+import type { Config } from './config.js';
+import { type Provisioned, provision } from './setup.js';
+import { UserError } from './user-error.js';
+
+export class StartupError extends UserError {
+  override readonly name = 'StartupError';
+}
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+async function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(ms / 1000)} s`)), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } catch (error) {
+    throw new StartupError(`${what}: ${message(error)}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function bindHttp(config: Config, routes: () => RouteTable): Promise<Server> {
+  const { host, port } = config.http;
+  try {
+    return await startHttpServer(host, port, routes);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'is already in use' : `cannot be bound (${code ?? message(error)})`;
+    throw new StartupError(`CHURNSTREAM_HTTP_HOST/CHURNSTREAM_HTTP_PORT: ${host}:${port} ${why}`);
+  }
+}
+
+export interface Dependencies {
+  readonly cluster: KafkaCluster;
+  readonly provisioned: Provisioned;
+  readonly redis: Awaited<ReturnType<typeof openRedis>>;
+}
+
+export async function connectDependencies(
+  config: Config,
+  onRegistryRequest: Parameters<typeof provision>[1],
+): Promise<Dependencies> {
+  const timeoutMs = config.startupTimeoutMs;
+  const cluster = new KafkaCluster(config.kafka);
+  const brokers = config.kafka.brokers.join(',');
+  await within(
+    timeoutMs + 1000,
+    `cannot reach Kafka at ${brokers} (KAFKA_BROKERS) or its group coordinator`,
+    cluster.ready(config.groupId, timeoutMs),
+  );
+  const provisioned = await within(
+    timeoutMs,
+    `cannot create the topics or register the schemas (SCHEMA_REGISTRY_URL=${config.schemaRegistryUrl})`,
+    provision(config, onRegistryRequest),
+  );
+  const redis = await within(
+    timeoutMs,
+    'cannot connect to Redis (REDIS_URL)',
+    openRedis(config.redisUrl, config.redisTlsCaFile),
+  );
+  return { cluster, provisioned, redis };
+}

@@ -1,0 +1,48 @@
+// What the scorer keeps per customer between steps (the state plus its scoring
+// metadata), and the prediction records whose labels the stream resolves. Stored by the
+// state adapter, produced and consumed by the per-customer step (core/step).
+import type { TierState } from '../decisions/hysteresis.js';
+import type { CustomerState } from './customer-state.js';
+
+/** The open prediction whose label the stream resolves when its window closes. */
+export interface OpenPrediction {
+  readonly probability: number;
+  /** Event time the prediction was made; its label window is (at, at + horizon]. */
+  readonly at: number;
+  readonly modelVersion: string;
+}
+
+/** An open LTV prediction: resolved with the customer's net spend when its window closes. */
+export interface OpenLtvPrediction {
+  readonly value: number;
+  readonly low: number;
+  readonly high: number;
+  /** Event time the prediction was made; its window is (at, at + LTV horizon]. */
+  readonly at: number;
+  readonly modelVersion: string;
+}
+
+/** An LTV prediction with its realised value: net spend inside its window. */
+export interface ResolvedLtvLabel {
+  readonly modelVersion: string;
+  readonly predicted: number;
+  readonly low: number;
+  readonly high: number;
+  readonly realised: number;
+}
+
+/** A prediction whose outcome is now known: churned = no order within the horizon. */
+export interface ResolvedLabel {
+  readonly modelVersion: string;
+  readonly probability: number;
+  readonly churned: boolean;
+}
+
+export interface StoredCustomer {
+  readonly state: CustomerState;
+  readonly tier: TierState | null;
+  /** Next time the customer is due for a timer rescoring (NaN: none). */
+  readonly nextDue: number;
+  readonly prediction?: OpenPrediction | null;
+  readonly ltvPrediction?: OpenLtvPrediction | null;
+}
