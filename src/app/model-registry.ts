@@ -104,12 +104,6 @@ export class ModelRegistry {
     return this.swap({ churn, ltv });
   }
 
-  /** Activates another version of one kind; throws (keeping the active one) if it is unusable. */
-  activate(kind: ModelKind, version: string): ActiveModels {
-    if (kind === 'churn') return this.swap({ ...this.active, churn: loadChurnModel(this.root, version) });
-    return this.swap({ ...this.active, ltv: loadLtvModel(this.root, version) });
-  }
-
   /** Called after every swap (e.g. to rescore with trigger model_change, or update metrics). */
   onChange(listener: (models: ActiveModels) => void): () => void {
     this.listeners.add(listener);

@@ -5,7 +5,6 @@ import type { Server } from 'node:http';
 import { fromPackageRoot, packageVersion } from '../adapters/files/package-root.js';
 import type { RouteTable } from '../adapters/http/server.js';
 import { createKafka } from '../adapters/kafka/client.js';
-import { startConsumer } from '../adapters/kafka/consumer.js';
 import { Publisher } from '../adapters/kafka/publisher.js';
 import { createMetrics, type Metrics } from '../adapters/metrics/definitions.js';
 import { redisKeys } from '../adapters/redis/keys.js';
@@ -15,12 +14,11 @@ import { RedisStateStore } from '../adapters/redis/state-store.js';
 import { RedisTimerIndex } from '../adapters/redis/timer-index.js';
 import { RedisWatermarkStore } from '../adapters/redis/watermark-store.js';
 import { OrderEventDecoder } from '../adapters/registry/order-event-decoder.js';
-import { FEATURE_NAMES } from '../core/features/names.js';
-import { DriftMonitor } from '../core/monitoring/drift.js';
 import { scoringContextFor } from '../core/step/customer-step.js';
 import { wallClock, watermarkClock } from './clock.js';
-import { createCoalescer } from './coalescer.js';
 import { type Config, describeConnections } from './config.js';
+import { startConsuming } from './consume.js';
+import { driftWindow } from './drift-window.js';
 import { healthReaders } from './health-readers.js';
 import { scorerRoutes } from './http-routes.js';
 import { startLagLoop } from './lag-loop.js';
@@ -32,7 +30,6 @@ import { createPartitionLocks } from './partition-locks.js';
 import { createDeadLetterFactory } from './scorer/dead-letters.js';
 import { SchemaIdGrace } from './scorer/decode.js';
 import { type PassDeps, rescoreForModelChange, runDueTimers } from './scorer/passes.js';
-import type { UnitControl } from './scorer/ports.js';
 import { loggingHooks } from './scorer/transient-retry.js';
 import { createUnitHandler } from './scorer/unit.js';
 import { bindHttp, connectDependencies } from './startup.js';
@@ -85,21 +82,9 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
   await publisher.connect();
   const clock = config.clock === 'wall' ? wallClock() : watermarkClock();
 
-  // Drift against the active churn model's training reference; a new model starts a new window.
-  const newDrift = () => {
-    const reference = models.current.churn?.reference;
-    return reference == null ? null : new DriftMonitor(reference, FEATURE_NAMES);
-  };
-  let drift = newDrift();
-  models.onChange(() => {
-    drift = newDrift();
-  });
-  metrics.drift(() =>
-    drift === null ? null : { features: drift.featurePsi(), score: drift.scorePsi(), window: drift.size },
-  );
   const status = new DependencyStatus(metrics);
   const seen = { churn: new Set<string>(), ltv: new Set<string>() };
-  const observer = metricsObserver(metrics, () => drift, seen, status);
+  const observer = metricsObserver(metrics, driftWindow(metrics, models), seen, status);
   const context = () => {
     const active = models.current;
     return scoringContextFor(active.churn, active.ltv, activeSpec(active), {
@@ -139,55 +124,16 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
   healthReaders(metrics, { health, timers, clock, models, seen, assigned: () => consumer.assigned() });
 
   const withPartitions = createPartitionLocks();
-  // The batches kafkajs hands over together are applied as one unit (see coalescer.ts).
-  const submit = createCoalescer<{
-    readonly batch: Parameters<typeof handleUnit>[0][number];
-    readonly control: UnitControl;
-  }>((items) =>
-    withPartitions(
-      items.map(({ batch }) => batch.partition),
-      () =>
-        handleUnit(
-          items.map(({ batch }) => batch),
-          {
-            heartbeat: () => items[0]?.control.heartbeat() ?? Promise.resolve(),
-            isActive: () => items.every(({ control }) => control.isActive()),
-          },
-        ),
-    ),
-  );
-  const consumer = await startConsumer(kafka, {
-    groupId: config.groupId,
-    topic: config.topics.orders,
-    fromBeginning: config.fromBeginning,
-    sessionTimeoutMs: config.sessionTimeoutMs,
-    maxBytesPerPartition: config.maxBatchBytes,
-    partitionsConcurrently: config.concurrentPartitions,
-    commitIntervalMs: config.commitIntervalMs,
-    onCommitError: (error) => log.debug({ err: error }, 'offset commit failed; the next owner skips applied events'),
-    handle: async (batch, control) => {
-      await submit({ batch, control });
-      const lastOffset = BigInt(batch.records.at(-1)?.offset ?? '0');
-      metrics.lag.set({ partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - lastOffset - 1n));
-    },
-    onAssignment: (partitions) => {
-      metrics.rebalances.inc();
-      log.info({ partitions }, 'partitions assigned');
-      // Replays: resume each partition's event-time watermark where the last owner left it.
-      if (clock.kind === 'watermark')
-        watermarks.load(partitions).then(
-          (marks) => {
-            for (const [partition, mark] of marks) clock.observe(partition, mark);
-          },
-          (error: unknown) => log.warn({ err: error }, 'watermarks not read; timers wait for the next events'),
-        );
-    },
-    onCrash: (error, restarting) => {
-      log.error({ err: error, restarting }, 'consumer crashed');
-      // A consumer kafkajs will not restart is dead: stop the process so a supervisor restarts it
-      // (offsets were committed only for finished batches, so nothing is lost).
-      if (!restarting) onFatal(error);
-    },
+  const consumer = await startConsuming({
+    config,
+    kafka,
+    handleUnit,
+    locks: withPartitions,
+    metrics,
+    watermarks,
+    clock,
+    log,
+    onFatal,
   });
 
   const timerLoop = startTimerLoop({

@@ -35,7 +35,7 @@ export function processEnv(label: string): Record<string, string> {
 export const configOf = (env: Record<string, string>): Config => loadConfig({ ...process.env, ...env });
 
 export const startScorer = (env: Record<string, string>): ChildProcess =>
-  spawn(process.execPath, ['--import', 'tsx', cli, 'run'], {
+  spawn(process.execPath, ['--unhandled-rejections=strict', '--import', 'tsx', cli, 'run'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

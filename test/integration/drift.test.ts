@@ -39,15 +39,27 @@ describe('drift scenario', () => {
     await produceEvents(kafka, config.topics.orders, provisioned.registry, provisioned.schemas.orders, shifted);
     const address = service.http.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
+    // Wait until the drift window holds (nearly) every event's scoring; fail if it never does.
+    const wanted = shifted.length * 0.9;
     let metrics = '';
+    let scorings = 0;
     const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
+    for (;;) {
       metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      if (gauge(metrics, 'churnstream_drift_window_scorings') >= shifted.length * 0.9) break;
+      scorings = gauge(metrics, 'churnstream_drift_window_scorings');
+      if (scorings >= wanted) break;
+      if (Date.now() >= deadline)
+        throw new Error(`drift window holds ${scorings} scorings after 60 s, wanted at least ${wanted}`);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    expect(gauge(metrics, 'churnstream_feature_psi\\{feature="monetary_spend"\\}')).toBeGreaterThan(0.25);
-    expect(gauge(metrics, 'churnstream_feature_psi\\{feature="avg_basket_size"\\}')).toBeGreaterThan(0.25);
-    expect(gauge(metrics, 'churnstream_score_psi')).toBeGreaterThan(0);
+    const psi = {
+      monetarySpend: gauge(metrics, 'churnstream_feature_psi\\{feature="monetary_spend"\\}'),
+      avgBasketSize: gauge(metrics, 'churnstream_feature_psi\\{feature="avg_basket_size"\\}'),
+      score: gauge(metrics, 'churnstream_score_psi'),
+    };
+    console.log(`drift: ${scorings} scorings in the window, PSI ${JSON.stringify(psi)}`);
+    expect(psi.monetarySpend).toBeGreaterThan(0.25);
+    expect(psi.avgBasketSize).toBeGreaterThan(0.25);
+    expect(psi.score).toBeGreaterThan(0.25);
   }, 120_000);
 });

@@ -8,7 +8,7 @@ export interface InputRecord {
   readonly offset: string;
   /** Record timestamp (ms since the epoch) as text, as Kafka carries it. */
   readonly timestamp: string;
-  readonly headers: Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>;
+  readonly headers: Readonly<Record<string, Buffer | string | null | (Buffer | string | null)[] | undefined>>;
 }
 
 /** The records fetched from one partition at once. */

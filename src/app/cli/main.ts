@@ -45,6 +45,11 @@ program
     tuneGarbageCollection();
     const config = loadConfig();
     const log = createLogger(config.logLevel);
+    // A rejection nobody handles is a bug: say so in the log before Node ends the process.
+    process.on('unhandledRejection', (reason) => {
+      log.fatal({ err: reason }, 'unhandled promise rejection (a bug); exiting for a restart');
+      process.exit(1);
+    });
     const service = await startService(config, log, (error) => {
       log.fatal({ err: error }, 'the consumer cannot continue; exiting for a restart');
       process.exit(1);

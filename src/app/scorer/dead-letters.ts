@@ -25,7 +25,8 @@ function headersOf(record: InputRecord): DeadLetterValue['headers'] {
   return Object.entries(record.headers).flatMap(([key, value]) =>
     (Array.isArray(value) ? value : [value])
       .filter((v) => v !== undefined)
-      .map((v) => ({ key, value: Buffer.from(v as Buffer | string) })),
+      // A Java producer may send a header without a value; kafkajs reads it as null.
+      .map((v) => ({ key, value: v === null ? null : Buffer.from(v as Buffer | string) })),
   );
 }
 

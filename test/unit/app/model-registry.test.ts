@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../../src/app/model-registry.js';
 import { churnResult, ltvResult } from '../../../src/core/decisions/results.js';
+import { RULES_VERSION } from '../../../src/core/decisions/rules.js';
 import { featuresAt } from '../../../src/core/features/extract.js';
+import { FEATURE_NAMES } from '../../../src/core/features/names.js';
 import { DEFAULT_FEATURE_SPEC } from '../../../src/core/features/spec.js';
 import { scoreChurn, scoreLtv } from '../../../src/core/models/scoring.js';
 import { emptyState, foldEvent } from '../../../src/core/state/customer-state.js';
@@ -40,15 +42,30 @@ describe('model registry', () => {
   it('lists versions in natural order and loads the newest usable ones', () => {
     const registry = new ModelRegistry(fixtures);
     expect(registry.versions('churn')).toEqual(['bad-features', 't1', 't2']);
+    expect(registry.versions('ltv')).toEqual(['t1']);
     const models = registry.loadDefaults({ churn: 't2' });
     expect(models.churn?.config.version).toBe('t2');
-    expect(models.ltv?.config.version).toBe('t1');
+    expect(models.churn?.config.feature_names).toEqual(FEATURE_NAMES);
+    expect(models.churn?.config.calibration).toEqual({ method: 'platt', a: 1, b: 0 });
+    expect(models.churn?.spec.version).toBe('default-1');
+    expect(models.ltv?.config).toMatchObject({
+      version: 't1',
+      feature_names: ['frequency_orders', 'monetary_spend', 'recency_days', 'avg_order_value'],
+      feature_spec_version: 'default-1',
+      window_months: 12,
+      segment_cutoffs: { medium: 10, high: 30 },
+      two_part: true,
+    });
+    expect(registry.current).toBe(models);
   });
 
   it('refuses a model whose features the spec does not compute, naming them, and keeps the active one', () => {
     const registry = new ModelRegistry(fixtures);
-    registry.loadDefaults({ churn: 't1' });
-    expect(() => registry.activate('churn', 'bad-features')).toThrow(/missing features .*\[f0, f1, f2\]/);
+    const active = registry.loadDefaults({ churn: 't1' });
+    expect(() => registry.loadDefaults({ churn: 'bad-features' })).toThrow(
+      /churn\/bad-features: missing features .*: \[f0, f1, f2\]$/,
+    );
+    expect(registry.current).toBe(active);
     expect(registry.current.churn?.config.version).toBe('t1');
   });
 
@@ -56,9 +73,9 @@ describe('model registry', () => {
     const registry = new ModelRegistry(fixtures);
     registry.loadDefaults({ churn: 't1' });
     const seen: string[] = [];
-    registry.onChange((models) => seen.push(models.churn?.config.version ?? 'none'));
-    registry.activate('churn', 't2');
-    expect(seen).toEqual(['t2']);
+    registry.onChange((models) => seen.push(`${models.churn?.config.version}/${models.ltv?.config.version}`));
+    registry.loadDefaults({ churn: 't2' });
+    expect(seen).toEqual(['t2/t1']);
     expect(registry.current.churn?.config.version).toBe('t2');
   });
 
@@ -69,35 +86,75 @@ describe('model registry', () => {
       join(root, 'churn', 't1', 'config.json'),
       JSON.stringify({ kind: 'churn', version: 't1', threshold: 2 }),
     );
-    expect(() => new ModelRegistry(root).activate('churn', 't1')).toThrow(
-      /config\.json: .*feature_names.*threshold|threshold/,
+    expect(() => new ModelRegistry(root).loadDefaults({ churn: 't1' })).toThrow(
+      /churn\/t1\/config\.json: feature_names: .*; feature_spec_version: .*; threshold: Too big/,
     );
   });
 
+  // The evaluators are checked against LightGBM and scikit-learn by the golden tests; these
+  // pinned values check the registry's part: the config's feature order mapped onto the
+  // spec, calibration, reasons, the LTV config (two-part interval, segments, window).
   it('scores with models: churn with reasons from TreeSHAP, LTV with a two-part interval', () => {
     const models = new ModelRegistry(fixtures).loadDefaults({ churn: 't1' });
     const features = customerFeatures();
     const churn = scoreChurn(models.churn, features, true);
-    expect(churn.isRulesFallback).toBe(false);
-    expect(churn.modelVersion).toBe('t1');
-    expect(churn.probability).toBeGreaterThan(0);
-    expect(churn.probability).toBeLessThan(1);
-    expect(churn.reasons.length).toBeGreaterThan(0);
-    expect(churn.reasons.length).toBeLessThanOrEqual(4);
-    const result = churnResult(churn);
-    expect(result.model_version).toBe('t1');
+    expect(churn).toMatchObject({ isRulesFallback: false, modelVersion: 't1', threshold: 0.5 });
+    expect(churn.probability).toBeCloseTo(0.7438065273628849, 12);
+    expect(churn.reasons.map((r) => [r.code, r.direction, r.value])).toEqual([
+      ['RECENCY_DAYS', 'increases_risk', 140],
+      ['AVG_BASKET_SIZE_HIGH', 'decreases_risk', 0],
+      ['TENURE_DAYS', 'decreases_risk', 200],
+      ['INTER_ORDER_MEAN_DAYS_HIGH', 'increases_risk', 0],
+    ]);
+    expect(churn.reasons[0]?.contribution).toBeCloseTo(0.9147481368140856, 12);
+    expect(churnResult(churn)).toMatchObject({
+      model_version: 't1',
+      risk_level: 'high',
+      is_at_risk: true,
+      confidence: 'high',
+      is_rules_fallback: false,
+    });
     const ltv = ltvResult(scoreLtv(models.ltv, features, churn.probability, 180));
-    expect(ltv.predicted_ltv).toBeGreaterThan(0);
-    expect(ltv.confidence_interval.low).toBeLessThanOrEqual(ltv.predicted_ltv);
-    expect(ltv.confidence_interval.high).toBeGreaterThan(ltv.predicted_ltv);
-    expect(ltv.prediction_window_months).toBe(12);
+    expect(ltv.predicted_ltv).toBeCloseTo(157446.00165000037, 6);
+    expect(ltv.confidence_interval.low).toBe(0);
+    expect(ltv.confidence_interval.high).toBeCloseTo(643700.2942803901, 6);
+    expect(ltv).toMatchObject({
+      value_segment: 'high',
+      prediction_window_months: 12,
+      model_version: 't1',
+      is_rules_fallback: false,
+    });
+    // t2: twice the trees, Platt calibration with a = 1, b = 0 (the identity).
+    const t2 = scoreChurn(new ModelRegistry(fixtures).loadDefaults({ churn: 't2' }).churn, features, true);
+    expect(t2.modelVersion).toBe('t2');
+    expect(t2.probability).toBeCloseTo(0.6884890971990476, 12);
+    expect(t2.reasons.map((r) => r.code)).toEqual([
+      'RECENCY_DAYS',
+      'AVG_BASKET_SIZE_HIGH',
+      'FREQUENCY_ORDERS_HIGH',
+      'AVG_ORDER_VALUE_HIGH',
+    ]);
   });
 
   it('falls back to rules, clearly marked, when no model is loaded', () => {
     const features = customerFeatures();
     const churn = churnResult(scoreChurn(null, features, true));
-    expect(churn).toMatchObject({ model_version: 'rules_v1', is_rules_fallback: true, confidence: 'low' });
+    expect(churn).toMatchObject({
+      model_version: RULES_VERSION,
+      is_rules_fallback: true,
+      confidence: 'low',
+      risk_level: 'high',
+    });
+    expect(churn.churn_probability).toBeCloseTo(0.7, 12);
+    expect(churn.risk_factors.map((r) => [r.code, r.contribution, r.value])).toEqual([
+      ['RECENCY_OVER_90_DAYS', 0.3, 140],
+      ['FEWER_THAN_5_ORDERS', 0.2, 4],
+      ['SPEND_FALLING', 0.1, -1],
+    ]);
     const ltv = ltvResult(scoreLtv(null, features, 0.3, 180));
-    expect(ltv.is_rules_fallback).toBe(true);
+    expect(ltv).toMatchObject({ model_version: RULES_VERSION, is_rules_fallback: true, value_segment: 'medium' });
+    expect(ltv.predicted_ltv).toBeCloseTo(120.73541666666667, 9);
+    expect(ltv.confidence_interval.low).toBe(0);
+    expect(ltv.confidence_interval.high).toBeCloseTo(362.20625, 9);
   });
 });

@@ -85,7 +85,7 @@ describe('rules fallback', () => {
       is_at_risk: false,
       risk_level: 'medium',
       confidence: 'low',
-      model_version: 'rules_v1',
+      model_version: RULES_VERSION,
       is_rules_fallback: true,
     });
     expect(result.recommendation).toMatch(/reactivation/);

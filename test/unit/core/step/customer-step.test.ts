@@ -3,6 +3,7 @@
 // +0.2 under 5 orders, +0.1 with no order in the 180-day window.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_HYSTERESIS } from '../../../../src/core/decisions/hysteresis.js';
+import { RULES_VERSION } from '../../../../src/core/decisions/rules.js';
 import type { OrderEvent } from '../../../../src/core/events/order-event.js';
 import { DEFAULT_FEATURE_SPEC } from '../../../../src/core/features/spec.js';
 import {
@@ -106,7 +107,7 @@ describe('per-customer step', () => {
   it('a model change rescores as of the given time with trigger model_change, only when the tier moves', () => {
     const first = processEvents('c1', null, regular, ctx);
     // Same (rules) model: nothing changes, nothing published.
-    expect(processModelChange('c1', first, T + 52 * DAY_MS, 'rules_v1/rules_v1', ctx).riskChanges).toEqual([]);
+    expect(processModelChange('c1', first, T + 52 * DAY_MS, `${RULES_VERSION}/${RULES_VERSION}`, ctx).riskChanges).toEqual([]);
     // A stricter hysteresis band cannot move a settled tier either; a silent customer's
     // due timers are evaluated first, then the model-change rescoring.
     const late = processModelChange('c1', first, T + 150 * DAY_MS, 'm2/m2', ctx);
@@ -117,11 +118,11 @@ describe('per-customer step', () => {
     const first = processEvents('c1', null, regular, ctx);
     // Orders every 10 days: each resolves the previous prediction as retained.
     expect(first.resolved.map((l) => l.churned)).toEqual([false, false, false, false, false]);
-    expect(first.prediction).toMatchObject({ at: T + 50 * DAY_MS, modelVersion: 'rules_v1' });
+    expect(first.prediction).toMatchObject({ at: T + 50 * DAY_MS, modelVersion: RULES_VERSION });
     // Silent afterwards: the window opened at day 50 closes at day 140 -> churned, exactly then.
     const silent = processTimers('c1', first, T + 140 * DAY_MS, ctx);
     expect(silent.resolved).toEqual([
-      { modelVersion: 'rules_v1', probability: first.prediction?.probability, churned: true },
+      { modelVersion: RULES_VERSION, probability: first.prediction?.probability, churned: true },
     ]);
     expect(processTimers('c1', first, T + 140 * DAY_MS - 1, ctx).resolved).toEqual([]);
     // An order on day 140 itself still counts as inside the window.
@@ -133,7 +134,7 @@ describe('per-customer step', () => {
     // The first order (day 0) opens an LTV prediction over (0, 360] days; orders on days
     // 10..50 (20 each, one of them refunded in part later) fall inside it.
     const first = processEvents('c1', null, regular, ctx);
-    expect(first.ltvPrediction).toMatchObject({ at: T, modelVersion: 'rules_v1' });
+    expect(first.ltvPrediction).toMatchObject({ at: T, modelVersion: RULES_VERSION });
     const refund: SourcedEvent = {
       offset: 'r1',
       event: {
@@ -152,7 +153,7 @@ describe('per-customer step', () => {
     const closed = processTimers('c1', refunded, T + 360 * DAY_MS, ctx);
     expect(closed.resolvedLtv).toHaveLength(1);
     // Days 10, 20, 30, 40, 50 at 20 each, minus the refund of 5: the day-0 order opened the window.
-    expect(closed.resolvedLtv[0]).toMatchObject({ modelVersion: 'rules_v1', realised: 95 });
+    expect(closed.resolvedLtv[0]).toMatchObject({ modelVersion: RULES_VERSION, realised: 95 });
     expect(closed.resolvedLtv[0]?.predicted).toBe(first.ltvPrediction?.value);
     // The same rescoring opens the next LTV window.
     expect(closed.ltvPrediction?.at).toBe(T + 360 * DAY_MS);

@@ -81,10 +81,12 @@ function run(history: readonly OrderEvent[], ctx: ScoringContext) {
   let stored: StoredCustomer | null = null;
   const changes: unknown[] = [];
   const labels: unknown[] = [];
+  const ltvLabels: unknown[] = [];
   let evaluations = 0;
   const keep = (step: ReturnType<typeof processEvents>) => {
     changes.push(...step.riskChanges);
     labels.push(...step.resolved);
+    ltvLabels.push(...step.resolvedLtv);
     evaluations += step.timerEvaluations;
     stored = step;
   };
@@ -92,24 +94,32 @@ function run(history: readonly OrderEvent[], ctx: ScoringContext) {
     keep(processEvents('c', stored, [{ event, offset: String(i) }], ctx));
   });
   if (stored !== null) keep(processTimers('c', stored, T0 + 900 * DAY_MS, ctx));
-  return { changes, labels, evaluations };
+  return { changes, labels, ltvLabels, evaluations };
 }
 
 describe('model-aware timers in the scorer', () => {
-  it('publish the same risk changes and resolve the same labels as rescoring on every feature change', () => {
+  it('publish the same risk changes and resolve the same churn and LTV labels as rescoring on every feature change', () => {
     let aware = 0;
     let every = 0;
+    let churnLabels = 0;
+    let ltvLabels = 0;
     fc.assert(
       fc.property(historyArb(400), (history) => {
         const fast = run(history, context(true));
         const full = run(history, context(false));
         expect(fast.changes).toEqual(full.changes);
         expect(fast.labels).toEqual(full.labels);
+        expect(fast.ltvLabels).toEqual(full.ltvLabels);
+        churnLabels += full.labels.length;
+        ltvLabels += full.ltvLabels.length;
         aware += fast.evaluations;
         every += full.evaluations;
       }),
       { numRuns: 150 },
     );
+    // The comparison is not vacuous: both kinds of label were resolved.
+    expect(churnLabels).toBeGreaterThan(0);
+    expect(ltvLabels).toBeGreaterThan(0);
     // The point of it: a small fraction of the rescorings.
     expect(aware * 4).toBeLessThan(every);
   });
