@@ -107,7 +107,9 @@ describe('per-customer step', () => {
   it('a model change rescores as of the given time with trigger model_change, only when the tier moves', () => {
     const first = processEvents('c1', null, regular, ctx);
     // Same (rules) model: nothing changes, nothing published.
-    expect(processModelChange('c1', first, T + 52 * DAY_MS, `${RULES_VERSION}/${RULES_VERSION}`, ctx).riskChanges).toEqual([]);
+    expect(
+      processModelChange('c1', first, T + 52 * DAY_MS, `${RULES_VERSION}/${RULES_VERSION}`, ctx).riskChanges,
+    ).toEqual([]);
     // A stricter hysteresis band cannot move a settled tier either; a silent customer's
     // due timers are evaluated first, then the model-change rescoring.
     const late = processModelChange('c1', first, T + 150 * DAY_MS, 'm2/m2', ctx);
