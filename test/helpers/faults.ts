@@ -7,6 +7,7 @@
 
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
@@ -28,6 +29,13 @@ export interface FaultPlan {
   readonly seed: number;
   /** Restart Redis and the Kafka broker once each (scripts/stack.sh restart). */
   readonly restartStack: boolean;
+  /**
+   * Dependency outages that must not cost a record: the schema registry stopped for a few
+   * seconds, Redis frozen with SIGSTOP for longer than the client's command timeout (a hang,
+   * not a refusal). Records of ~1 MB random bytes (over the dead-letter topic's limit once
+   * wrapped) are mixed in too.
+   */
+  readonly dependencyFaults: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -40,8 +48,21 @@ export interface FaultReport {
   readonly unplannedRestarts: number;
   readonly redisRestarts: number;
   readonly kafkaRestarts: number;
+  readonly registryOutages: number;
+  readonly redisHangs: number;
+  /** Members that exited on their own other than by refusing to start (exit 2 while a dependency was down). */
+  readonly crashExits: number;
+  /** Members that refused to start (exit 2), e.g. started while the registry was down. */
+  readonly startRefusals: number;
   readonly outcome: StreamOutcome;
-  readonly deadLetters: { readonly missing: number; readonly wrongClass: number; readonly duplicates: number };
+  readonly deadLetters: {
+    readonly missing: number;
+    readonly wrongClass: number;
+    readonly duplicates: number;
+    /** Dead letters of good events: must be 0 (no fault turns a valid event into a dead letter). */
+    readonly validEvents: number;
+    readonly truncated: number;
+  };
   readonly committed: number;
   readonly topicEnd: number;
   readonly seconds: number;
@@ -50,8 +71,36 @@ export interface FaultReport {
 const stackScript = new URL('../../scripts/stack.sh', import.meta.url).pathname;
 const restart = (service: 'redis' | 'kafka') =>
   execFileSync('bash', [stackScript, 'restart', service], { stdio: 'ignore' });
+const stack = (action: 'up' | 'down', service: string) =>
+  execFileSync('bash', [stackScript, action, service], { stdio: 'ignore' });
+const stackDir = process.env['CHURNSTREAM_STACK_DIR'] ?? new URL('../../.stack', import.meta.url).pathname;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Freezes Redis (SIGSTOP) for `ms`, then lets it go on: clients see a hang, not a refusal. */
+async function freezeRedis(ms: number): Promise<void> {
+  const pid = Number(readFileSync(`${stackDir}/run/redis.pid`, 'utf8').trim());
+  process.kill(pid, 'SIGSTOP');
+  try {
+    await sleep(ms);
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+}
+
+/** Records of random bytes around 1 MB: poison whose dead letter must be cut to fit. */
+function oversized(count: number, seed: number): { key: string; value: Buffer; expected: string }[] {
+  const rng = xoroshiro128plus(seed ^ 0x5eed);
+  return Array.from({ length: count }, (_, n) => {
+    const value = Buffer.alloc(1_000_000);
+    for (let i = 0; i < value.length; i += 1) value[i] = uniformInt(rng, 0, 255);
+    value[0] = 0x09;
+    return { key: `oversized-${n}`, value, expected: 'bad_magic_byte' };
+  });
+}
 
 type Step =
+  | { readonly kind: 'registry' }
+  | { readonly kind: 'redis-hang' }
   | { readonly kind: 'kill' }
   | { readonly kind: 'join' }
   | { readonly kind: 'leave' }
@@ -78,7 +127,10 @@ export async function runFaultSuite(plan: FaultPlan): Promise<FaultReport> {
   const provisioned = await provision(config);
   const { registry, schemas } = provisioned;
   const encode = (event: OrderEvent) => registry.encode(schemas.orders, toOrderEventRecord(event));
-  const hostile = hostilePayloads(plan.hostile, plan.seed, encode, 5_000_000);
+  const hostile = [
+    ...hostilePayloads(plan.hostile, plan.seed, encode, 5_000_000),
+    ...(plan.dependencyFaults ? oversized(3, plan.seed) : []),
+  ];
   // Hostile records spread evenly through the good ones; good events keep their order.
   const messages: { key: string; value: Buffer | null }[] = [];
   const every = Math.max(1, Math.floor(history.length / Math.max(1, hostile.length)));
@@ -88,23 +140,39 @@ export async function runFaultSuite(plan: FaultPlan): Promise<FaultReport> {
     if (i % every === 0 && h < hostile.length) messages.push(hostile[h++] as (typeof hostile)[number]);
   });
   for (; h < hostile.length; h += 1) messages.push(hostile[h] as (typeof hostile)[number]);
-  for (let i = 0; i < messages.length; i += 2000)
-    await produceRaw(kafka, config.topics.orders, messages.slice(i, i + 2000));
+  // Requests stay under the broker's limit with the ~1 MB records among them.
+  for (let i = 0; i < messages.length; ) {
+    const part: typeof messages = [];
+    let bytes = 0;
+    for (; i < messages.length && part.length < 2000 && bytes < 512_000; i += 1) {
+      const message = messages[i] as (typeof messages)[number];
+      part.push(message);
+      bytes += message.value?.length ?? 0;
+    }
+    await produceRaw(kafka, config.topics.orders, part);
+  }
   plan.log(`produced ${history.length} events and ${hostile.length} hostile records`);
 
   // Supervision: members that exit without being told to are started again.
   const members = new Set<ChildProcess>();
   let unplannedRestarts = 0;
+  let crashExits = 0;
+  let startRefusals = 0;
   let stopping = false;
   const spawnMember = (): ChildProcess => {
     const child = startScorer(env);
     members.add(child);
-    child.once('exit', () => {
+    child.once('exit', (code) => {
       members.delete(child);
       if ((child as ChildProcess & { planned?: boolean }).planned || stopping) return;
       unplannedRestarts += 1;
-      plan.log('a member exited on its own; restarting it');
-      spawnMember();
+      if (code === 2) startRefusals += 1;
+      else crashExits += 1;
+      plan.log(`a member exited on its own (code ${code}); restarting it`);
+      // As a process manager would: not in a tight loop.
+      setTimeout(() => {
+        if (!stopping) spawnMember();
+      }, 500);
     });
     return child;
   };
@@ -122,6 +190,10 @@ export async function runFaultSuite(plan: FaultPlan): Promise<FaultReport> {
     steps.splice(Math.floor(steps.length / 3), 0, { kind: 'redis' });
     steps.splice(Math.floor((steps.length * 2) / 3), 0, { kind: 'kafka' });
   }
+  if (plan.dependencyFaults) {
+    steps.splice(Math.floor(steps.length / 5), 0, { kind: 'registry' });
+    steps.splice(Math.floor((steps.length * 4) / 5), 0, { kind: 'redis-hang' });
+  }
   try {
     spawnMember();
     let kills = 0;
@@ -129,6 +201,8 @@ export async function runFaultSuite(plan: FaultPlan): Promise<FaultReport> {
     let leaves = 0;
     let redisRestarts = 0;
     let kafkaRestarts = 0;
+    let registryOutages = 0;
+    let redisHangs = 0;
     for (const [index, step] of steps.entries()) {
       const mark = ((index + 1) / (steps.length + 1)) * 0.95 * messages.length;
       const reached = await waitForProgress(kafka, config, mark, 300_000);
@@ -150,6 +224,14 @@ export async function runFaultSuite(plan: FaultPlan): Promise<FaultReport> {
       } else if (step.kind === 'kafka') {
         restart('kafka');
         kafkaRestarts += 1;
+      } else if (step.kind === 'registry') {
+        stack('down', 'schema-registry');
+        await sleep(4000);
+        stack('up', 'schema-registry');
+        registryOutages += 1;
+      } else if (step.kind === 'redis-hang') {
+        await freezeRedis(8000);
+        redisHangs += 1;
       }
       plan.log(`${step.kind} at committed offset ${reached} of ${messages.length} (${members.size} members)`);
     }
@@ -168,11 +250,15 @@ export async function runFaultSuite(plan: FaultPlan): Promise<FaultReport> {
     const letters = await readDeadLetters(kafka, provisioned, config.topics.deadLetters, hostile.length, 120_000);
     const byKey = new Map<string, number>();
     let wrongClass = 0;
+    let validEvents = 0;
+    let truncated = 0;
     const expected = new Map(hostile.map((p) => [p.key, p.expected]));
     for (const letter of letters) {
       const key = letter.key?.toString() ?? '';
       byKey.set(key, (byKey.get(key) ?? 0) + 1);
-      if (expected.get(key) !== letter.error_class) wrongClass += 1;
+      if (!expected.has(key)) validEvents += 1;
+      else if (expected.get(key) !== letter.error_class) wrongClass += 1;
+      if (letter.truncated) truncated += 1;
     }
     const missing = hostile.filter((p) => !byKey.has(p.key)).length;
     const committed = await waitForProgress(kafka, config, messages.length, 120_000);
@@ -189,15 +275,20 @@ export async function runFaultSuite(plan: FaultPlan): Promise<FaultReport> {
       unplannedRestarts,
       redisRestarts,
       kafkaRestarts,
+      registryOutages,
+      redisHangs,
+      crashExits,
+      startRefusals,
       outcome,
-      deadLetters: { missing, wrongClass, duplicates: letters.length - byKey.size },
+      deadLetters: { missing, wrongClass, duplicates: letters.length - byKey.size, validEvents, truncated },
       committed: Math.min(committed, await committedOffsets(kafka, config)),
       topicEnd,
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
-    // Whatever happened, no member outlives the suite.
+    // Whatever happened, no member outlives the suite, and the stack is left whole.
     stopping = true;
     for (const child of members) child.kill('SIGKILL');
+    if (plan.dependencyFaults) stack('up', 'schema-registry');
   }
 }

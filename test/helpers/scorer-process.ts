@@ -29,6 +29,8 @@ export function processEnv(label: string): Record<string, string> {
     // Committed offsets follow processing closely (tests wait on them to place kills), and
     // the periodic commit path (not the per-batch one) is the one under test.
     CHURNSTREAM_COMMIT_INTERVAL_MS: '200',
+    // Unknown schema ids in these tests are garbage: wait one second for them, not ten.
+    CHURNSTREAM_SCHEMA_ID_GRACE_MS: '1000',
   };
 }
 

@@ -46,21 +46,30 @@ export const storedOf = (step: CustomerStep): StoredCustomer => ({
   ltvPrediction: step.ltvPrediction,
 });
 
-export async function applyChunk(deps: ChunkDeps, chunk: readonly CustomerEvents[], control: UnitControl) {
+/** Applies the chunk; returns how many events were dead-lettered because their step failed. */
+export async function applyChunk(
+  deps: ChunkDeps,
+  chunk: readonly CustomerEvents[],
+  control: UnitControl,
+): Promise<number> {
   let pending = chunk;
+  let internalErrors = 0;
   for (let attempt = 0; pending.length > 0; attempt += 1) {
     if (attempt > MAX_CONFLICT_RETRIES)
       throw new ConflictsPersist(`state version conflicts persist for ${pending.length} customers`);
-    pending = await attemptChunk(deps, pending, control);
+    const result = await attemptChunk(deps, pending, control);
+    pending = result.conflicted;
+    internalErrors += result.internalErrors;
   }
+  return internalErrors;
 }
 
-/** One read-step-publish-write pass; returns the groups whose write lost the version fence. */
+/** One read-step-publish-write pass: the groups whose write lost the version fence, and step failures. */
 async function attemptChunk(
   deps: ChunkDeps,
   groups: readonly CustomerEvents[],
   control: UnitControl,
-): Promise<CustomerEvents[]> {
+): Promise<{ conflicted: CustomerEvents[]; internalErrors: number }> {
   const ctx = deps.context();
   const readStarted = performance.now();
   const loaded = await deps.state.read(groups.map((g) => ({ customerId: g.customerId, partition: g.batch.partition })));
@@ -68,6 +77,7 @@ async function attemptChunk(
   const stepped: { readonly group: CustomerEvents; readonly step: CustomerStep; readonly write: CustomerWrite }[] = [];
   const refreshed: TimerEntry[] = [];
   const outgoing: OutgoingRecord[] = [];
+  let internalErrors = 0;
   for (const group of groups) {
     const { customerId, batch } = group;
     const current = loaded.get(customerId);
@@ -92,7 +102,7 @@ async function attemptChunk(
         const record = byOffset.get(e.offset);
         if (record !== undefined) outgoing.push(deps.deadLetter(batch, record, 'internal_error', reason));
       }
-      deps.observer.deadLettered('internal_error', fresh.length);
+      internalErrors += fresh.length;
       continue;
     }
     const source = { partition: batch.partition, offset: fresh.at(-1)?.offset ?? '0' };
@@ -134,5 +144,5 @@ async function attemptChunk(
   });
   await deps.timers.schedule(refreshed);
   await reportApplied(applied, deps.health, deps.observer);
-  return conflicted;
+  return { conflicted, internalErrors };
 }

@@ -8,9 +8,6 @@ import type { DeadLetterValue, InputBatch, InputRecord, OutgoingRecord } from '.
 
 /** Bytes Kafka adds around one record in a batch of one (batch header, record framing). */
 const KAFKA_RECORD_OVERHEAD = 128;
-/** What is kept of the key, headers and reason when even they do not fit. */
-const CUT = { keyBytes: 1024, reasonChars: 4096 } as const;
-
 export interface DeadLetterOptions {
   readonly topic: string;
   readonly groupId: string;
@@ -30,29 +27,44 @@ function headersOf(record: InputRecord): DeadLetterValue['headers'] {
   );
 }
 
-/** The dead letter of `record`, whole when it fits, else cut until it does. */
+/** The first `bytes` bytes of a string's UTF-8, never ending inside a character. */
+function utf8Prefix(text: string, bytes: number): string {
+  const encoded = Buffer.from(text, 'utf8');
+  if (encoded.length <= bytes) return text;
+  let end = Math.max(0, bytes);
+  while (end > 0 && ((encoded[end] ?? 0) & 0xc0) === 0x80) end -= 1; // back off a continuation byte
+  return encoded.subarray(0, end).toString('utf8');
+}
+
+/**
+ * The dead letter, whole when it fits the limit, else cut until it does: first the value
+ * (a prefix is kept), then, if the rest alone is too large, the headers are dropped and the
+ * reason and key cut to a share of the room (the key counts twice: the record's key and
+ * the Avro field). Fits whenever the limit leaves room for the fixed fields (ids, topic
+ * and group names: well under 1 KiB).
+ */
 export function fitDeadLetter(
   whole: DeadLetterValue,
   encode: (value: DeadLetterValue) => Buffer,
   maxRecordBytes: number,
 ): { readonly key: Buffer | null; readonly value: Buffer; readonly truncated: boolean } {
-  const fits = (key: Buffer | null, value: Buffer) =>
-    value.length + (key?.length ?? 0) + KAFKA_RECORD_OVERHEAD <= maxRecordBytes;
-  const full = encode(whole);
-  if (fits(whole.key, full)) return { key: whole.key, value: full, truncated: false };
-  // Cut the value first; if the rest alone is too large, cut key, headers and reason too.
+  const room = maxRecordBytes - KAFKA_RECORD_OVERHEAD;
+  const size = (letter: DeadLetterValue) => encode(letter).length + (letter.key?.length ?? 0);
+  if (size(whole) <= room) return { key: whole.key, value: encode(whole), truncated: false };
   let letter: DeadLetterValue = { ...whole, truncated: true, value: whole.value === null ? null : Buffer.alloc(0) };
-  if (!fits(letter.key, encode(letter))) {
+  if (size(letter) > room) {
+    const fixed = size({ ...letter, key: letter.key === null ? null : Buffer.alloc(0), headers: [], reason: '' });
+    const share = Math.max(0, room - fixed);
     letter = {
       ...letter,
-      key: letter.key === null ? null : letter.key.subarray(0, CUT.keyBytes),
       headers: [],
-      reason: letter.reason.slice(0, CUT.reasonChars),
+      reason: utf8Prefix(letter.reason, Math.floor(share / 2)),
+      key: letter.key === null ? null : letter.key.subarray(0, Math.floor(share / 6)),
     };
   }
-  const base = encode(letter).length;
-  const room = maxRecordBytes - KAFKA_RECORD_OVERHEAD - (letter.key?.length ?? 0) - base - 10; // 10: length varint
-  if (whole.value !== null && room > 0) letter = { ...letter, value: whole.value.subarray(0, room) };
+  // What is left is the value's: its length prefix takes up to 10 bytes.
+  const left = room - size(letter) - 10;
+  if (whole.value !== null && left > 0) letter = { ...letter, value: whole.value.subarray(0, left) };
   return { key: letter.key, value: encode(letter), truncated: true };
 }
 

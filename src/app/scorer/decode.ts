@@ -52,7 +52,11 @@ export class SchemaIdGrace {
     if (this.graceMs <= 0 || this.expired.has(schemaId)) return false;
     const now = this.now();
     // Ids that decoded meanwhile are never asked about again: free their slots once due.
-    for (const [id, since] of this.pending) if (id !== schemaId && now - since >= this.graceMs) this.pending.delete(id);
+    for (const [id, since] of this.pending)
+      if (id !== schemaId && now - since >= this.graceMs) {
+        this.pending.delete(id);
+        this.expire(id);
+      }
     const first = this.pending.get(schemaId);
     if (first === undefined) {
       if (this.pending.size >= this.maxPending) return false;
@@ -61,9 +65,13 @@ export class SchemaIdGrace {
     }
     if (now - first < this.graceMs) return true;
     this.pending.delete(schemaId);
+    this.expire(schemaId);
+    return false;
+  }
+
+  private expire(schemaId: number): void {
     if (this.expired.size >= 10_000) this.expired.clear();
     this.expired.add(schemaId);
-    return false;
   }
 }
 

@@ -49,9 +49,14 @@ async function rescoreCustomers(
   const loaded = await deps.state.read(customers.map((customerId) => ({ customerId, partition: null })));
   const writes: CustomerWrite[] = [];
   const steps: CustomerStep[] = [];
+  // A timer whose customer's state expired is removed: left, it would be due forever.
+  const timers: TimerEntry[] = [];
   for (const customerId of customers) {
     const current = loaded.get(customerId);
-    if (current?.stored == null) continue;
+    if (current?.stored == null) {
+      timers.push({ customerId, partition, due: Number.NaN });
+      continue;
+    }
     const step = rescore(customerId, current.stored, ctx);
     steps.push(step);
     writes.push({ customerId, expectedVersion: current.version, source: null, next: storedOf(step) });
@@ -59,7 +64,6 @@ async function rescoreCustomers(
   await deps.publisher.publish(steps.flatMap((s) => s.riskChanges.map(deps.riskRecord)));
   const outcomes = await deps.state.write(writes);
   const applied: CustomerStep[] = [];
-  const timers: TimerEntry[] = [];
   outcomes.forEach((outcome, index) => {
     const step = steps[index];
     const write = writes[index];

@@ -50,6 +50,8 @@ export async function retryTransient<T>(work: () => Promise<T>, control: RetryCo
         await sleep(Math.min(BACKOFF.heartbeatMs, waitMs - waited));
         await control.heartbeat();
       }
+      // Let go during the wait: another attempt would publish and write for partitions we no longer own.
+      if (!control.isActive()) throw new UnitAbandoned('the partitions moved or the consumer is stopping');
     }
   }
 }

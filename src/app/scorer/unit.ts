@@ -30,14 +30,25 @@ export interface UnitDeps extends ChunkDeps {
   readonly retry: RetryHooks;
 }
 
-async function applyUnit(deps: UnitDeps, batches: readonly InputBatch[], control: UnitControl): Promise<DecodedUnit> {
+/** What an applied unit reports: its dead letters, and events dead-lettered because their step failed. */
+type AppliedUnit = DecodedUnit & { readonly internalErrors: number };
+
+async function applyUnit(deps: UnitDeps, batches: readonly InputBatch[], control: UnitControl): Promise<AppliedUnit> {
   const decoded = await decodeUnit(batches, deps.decoder, deps.schemaIdGrace, deps.validation, Date.now());
   // Poison goes to the dead-letter topic before anything else of the unit.
   await deps.publisher.publish(decoded.letters.map((l) => deps.deadLetter(l.batch, l.record, l.errorClass, l.reason)));
   const limit = pLimit(CHUNKS_IN_FLIGHT);
+  let internalErrors = 0;
   for (const round of roundsOf(decoded.groups)) {
-    // Chunks of distinct customers are independent.
-    await Promise.all(chunksOf(round, CHUNK_CUSTOMERS).map((chunk) => limit(() => applyChunk(deps, chunk, control))));
+    // Chunks of distinct customers are independent. All of them settle before the attempt
+    // ends: a retry (or the next unit) must never overlap a chunk still writing.
+    const settled = await Promise.allSettled(
+      chunksOf(round, CHUNK_CUSTOMERS).map((chunk) => limit(() => applyChunk(deps, chunk, control))),
+    );
+    for (const result of settled) {
+      if (result.status === 'rejected') throw result.reason;
+      internalErrors += result.value;
+    }
   }
   // A watermark moves only once its whole batch is applied, so a timer never fires ahead
   // of an event of the same batch.
@@ -50,14 +61,14 @@ async function applyUnit(deps: UnitDeps, batches: readonly InputBatch[], control
       deps.clock.observe(batch.partition, last);
     }
   }
-  return decoded;
+  return { ...decoded, internalErrors };
 }
 
 /** The unit handler the consumer calls; resolves once the unit is applied or given up. */
 export function createUnitHandler(deps: UnitDeps) {
   return async (batches: readonly InputBatch[], control: UnitControl): Promise<void> => {
     const started = performance.now();
-    let decoded: DecodedUnit;
+    let decoded: AppliedUnit;
     try {
       decoded = await retryTransient(() => applyUnit(deps, batches, control), control, deps.retry);
     } catch (error) {
@@ -69,6 +80,7 @@ export function createUnitHandler(deps: UnitDeps) {
     const letters = new Map<string, number>();
     for (const letter of decoded.letters) letters.set(letter.errorClass, (letters.get(letter.errorClass) ?? 0) + 1);
     for (const [errorClass, count] of letters) deps.observer.deadLettered(errorClass, count);
+    if (decoded.internalErrors > 0) deps.observer.deadLettered('internal_error', decoded.internalErrors);
     for (const group of decoded.groups)
       for (const { event } of group.events) deps.observer.eventProcessed(event.eventTime);
     for (const batch of batches) {
