@@ -20,7 +20,10 @@ import { DEFAULT_FEATURE_SPEC } from '../src/core/features/spec.js';
 import { encodeState } from '../src/core/state/codec.js';
 import { type CustomerState, emptyState, foldEvent } from '../src/core/state/customer-state.js';
 import { DAY_MS } from '../src/core/time.js';
+import { benchArgs } from './args.js';
 import { machineSummary, percentile } from './machine.js';
+
+const args = benchArgs({ write: { type: 'boolean', default: false } }, 'npx tsx bench/features.ts [--write]');
 
 const spec = DEFAULT_FEATURE_SPEC;
 const ROUNDS = 5;
@@ -150,4 +153,4 @@ ${machineSummary()}
 \`\`\`
 `;
 console.log(report);
-if (process.argv.includes('--write')) writeFileSync(new URL('./results/features.md', import.meta.url), report);
+if (args.write) writeFileSync(new URL('./results/features.md', import.meta.url), report);

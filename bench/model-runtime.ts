@@ -11,7 +11,10 @@ import { join } from 'node:path';
 import { predict, predictRaw } from '../src/core/models/lightgbm/evaluate.js';
 import { parseLightGbmModel, parseNumber } from '../src/core/models/lightgbm/parse.js';
 import { createShapExplainer } from '../src/core/models/lightgbm/shap.js';
+import { benchArgs } from './args.js';
 import { machineSummary } from './machine.js';
+
+const args = benchArgs({ write: { type: 'boolean', default: false } }, 'npx tsx bench/model-runtime.ts [--write]');
 
 const python = 'training/.venv/bin/python';
 const dir = mkdtempSync(join(tmpdir(), 'lgb-bench-'));
@@ -116,4 +119,4 @@ ${machineSummary()}
 \`\`\`
 `;
 console.log(report);
-if (process.argv.includes('--write')) writeFileSync(new URL('./results/model-runtime.md', import.meta.url), report);
+if (args.write) writeFileSync(new URL('./results/model-runtime.md', import.meta.url), report);

@@ -16,7 +16,7 @@
 //        [--rate 2000,5000] [--seconds 30] [--warmup-seconds 10] [--scenarios ceiling,live,replay,load]
 //        [--repeat 3: runs of the live backlog and of each fixed load] [--write]
 //        [--scorer-cpu-prof DIR]   (CPU profile of the fixed-load scorer process)
-//        [--scorer-node-flags "--v8-flag ..."]   (flags for the fixed-load scorer process)
+//        [--scorer-node-flags="--v8-flag ..."]   (flags for the fixed-load scorer process; "=" since they start with a dash)
 //        [--scorer-from compiled|source]   (the fixed-load scorer: the built package, or src/ through tsx)
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -31,29 +31,46 @@ import { type Service, startService } from '../src/app/service.js';
 import { provision } from '../src/app/setup.js';
 import type { OrderEvent } from '../src/core/events/order-event.js';
 import { DAY_MS } from '../src/core/time.js';
+import { benchArgs, choiceOption, numberListOption, numberOption } from './args.js';
 import { isolatedEnv, machineSummary, percentile, syntheticOrder } from './machine.js';
 import { dropRun, usedMemory } from './stack.js';
 
 // The scorers started in this process run with the CLI's garbage-collector settings.
 tuneGarbageCollection();
 
-const arg = (name: string, fallback: string): string => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at < 0 ? fallback : (process.argv[at + 1] ?? fallback);
-};
-const customers = Number(arg('customers', '10000'));
-const perCustomer = Number(arg('events-per-customer', '5'));
-const rates = arg('rate', '2000,5000').split(',').map(Number);
-const loadSeconds = Number(arg('seconds', '30'));
-const warmupSeconds = Number(arg('warmup-seconds', '10'));
-const liveRuns = Number(arg('repeat', '3'));
-const scenarios = new Set(arg('scenarios', 'ceiling,live,replay,load').split(','));
+const USAGE =
+  'npx tsx bench/pipeline.ts [--customers N] [--events-per-customer N] [--rate R,R] [--seconds S] [--warmup-seconds S] [--scenarios ceiling,live,replay,load] [--repeat N] [--write] [--scorer-cpu-prof DIR] [--scorer-node-flags="--flag ..."] [--scorer-from compiled|source]';
+const args = benchArgs(
+  {
+    customers: { type: 'string', default: '10000' },
+    'events-per-customer': { type: 'string', default: '5' },
+    rate: { type: 'string', default: '2000,5000' },
+    seconds: { type: 'string', default: '30' },
+    'warmup-seconds': { type: 'string', default: '10' },
+    repeat: { type: 'string', default: '3' },
+    scenarios: { type: 'string', default: 'ceiling,live,replay,load' },
+    'scorer-cpu-prof': { type: 'string', default: '' },
+    'scorer-node-flags': { type: 'string', default: '' },
+    'scorer-from': { type: 'string', default: 'compiled' },
+    write: { type: 'boolean', default: false },
+  },
+  USAGE,
+);
+const customers = numberOption('customers', args.customers, { integer: true, min: 1 }, USAGE);
+const perCustomer = numberOption('events-per-customer', args['events-per-customer'], { integer: true, min: 1 }, USAGE);
+const rates = numberListOption('rate', args.rate, { positive: true }, USAGE);
+const loadSeconds = numberOption('seconds', args.seconds, { positive: true }, USAGE);
+const warmupSeconds = numberOption('warmup-seconds', args['warmup-seconds'], { min: 0 }, USAGE);
+const liveRuns = numberOption('repeat', args.repeat, { integer: true, min: 1 }, USAGE);
+const scenarios = new Set(
+  args.scenarios
+    .split(',')
+    .map((name) => choiceOption('scenarios', name, ['ceiling', 'live', 'replay', 'load'], USAGE)),
+);
 /** Where the fixed-load scorer process writes a CPU profile (--scorer-cpu-prof DIR); empty: none. */
-const scorerProfileDir = arg('scorer-cpu-prof', '');
-/** Extra Node/V8 flags for the fixed-load scorer process (--scorer-node-flags "--flag --flag"), for tuning experiments. */
-const scorerNodeFlags = arg('scorer-node-flags', '')
-  .split(' ')
-  .filter((flag) => flag !== '');
+const scorerProfileDir = args['scorer-cpu-prof'];
+/** Extra Node/V8 flags for the fixed-load scorer process (--scorer-node-flags="--flag --flag"), for tuning experiments. */
+const scorerNodeFlags = args['scorer-node-flags'].split(' ').filter((flag) => flag !== '');
 const command = `npx tsx bench/pipeline.ts ${process.argv.slice(2).join(' ')}`.trim();
 
 function configFor(name: string, clock: 'wall' | 'watermark' = 'wall'): Config {
@@ -208,7 +225,7 @@ async function drain(
  * kafkajs and ioredis as they load, and that detaches an ArrayBuffer, which makes V8 check every
  * typed-array access of the process from then on (a plain Float64Array loop ran 1.75x slower).
  */
-const scorerFrom = arg('scorer-from', 'compiled');
+const scorerFrom = choiceOption('scorer-from', args['scorer-from'], ['compiled', 'source'], USAGE);
 const scorerCommand =
   scorerFrom === 'source'
     ? ['--import', 'tsx', new URL('../src/app/cli/main.ts', import.meta.url).pathname]
@@ -399,7 +416,7 @@ this machine; earlier committed run: live backlog median 18,891 events/s, p99 at
 - the scorer process runs without V8's allocation-site pretenuring (src/app/gc-tuning.ts): V8 had
   started allocating the per-event objects in the old generation, and a full mark-compact ran every
   ~2 s at 5,000 events/s, each one a latency spike. Four runs each, same stack: p99 26-79 ms without,
-  43-175 ms with (measured with \`--scorer-node-flags --no-allocation-site-pretenuring\` before it
+  43-175 ms with (measured with \`--scorer-node-flags=--no-allocation-site-pretenuring\` before it
   became the default);
 - the native Kafka runs with the JVM's full JIT (scripts/stack/stack.env): C1 only had made each
   request cost the broker more CPU, on the cores the scorer shares;
@@ -427,5 +444,5 @@ ${machineSummary()}
 \`\`\`
 `;
 console.log(report);
-if (process.argv.includes('--write')) writeFileSync(new URL('./results/pipeline.md', import.meta.url), report);
+if (args.write) writeFileSync(new URL('./results/pipeline.md', import.meta.url), report);
 process.exit(0);

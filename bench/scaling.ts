@@ -11,7 +11,7 @@
 //        the events/s of this phase is the cost per event with N customers resident.
 //
 //   npx tsx bench/scaling.ts [--customers 10000,100000,1000000] [--events 100000]
-//        [--steady-customers 10000] [--write]
+//        [--age-days 60] [--steady-customers 10000] [--write]
 import { writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
@@ -25,20 +25,29 @@ import { type Service, startService } from '../src/app/service.js';
 import { provision } from '../src/app/setup.js';
 import type { OrderEvent } from '../src/core/events/order-event.js';
 import { DAY_MS } from '../src/core/time.js';
+import { benchArgs, numberListOption, numberOption } from './args.js';
 import { isolatedEnv, machineSummary, syntheticOrder } from './machine.js';
 import { dropRun, usedMemory } from './stack.js';
 
 // The scorers started in this process run with the CLI's garbage-collector settings.
 tuneGarbageCollection();
 
-const arg = (name: string, fallback: string): string => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at < 0 ? fallback : (process.argv[at + 1] ?? fallback);
-};
-const counts = arg('customers', '10000,100000,1000000').split(',').map(Number);
-const steadyEvents = Number(arg('events', '100000'));
-const ageDays = Number(arg('age-days', '60'));
-const steadyCustomers = Number(arg('steady-customers', '10000'));
+const USAGE =
+  'npx tsx bench/scaling.ts [--customers N,N,...] [--events N] [--age-days D] [--steady-customers N] [--write]';
+const args = benchArgs(
+  {
+    customers: { type: 'string', default: '10000,100000,1000000' },
+    events: { type: 'string', default: '100000' },
+    'age-days': { type: 'string', default: '60' },
+    'steady-customers': { type: 'string', default: '10000' },
+    write: { type: 'boolean', default: false },
+  },
+  USAGE,
+);
+const counts = numberListOption('customers', args.customers, { integer: true, min: 1 }, USAGE);
+const steadyEvents = numberOption('events', args.events, { integer: true, min: 1 }, USAGE);
+const ageDays = numberOption('age-days', args['age-days'], { min: 0 }, USAGE);
+const steadyCustomers = numberOption('steady-customers', args['steady-customers'], { integer: true, min: 1 }, USAGE);
 const command = `npx tsx bench/scaling.ts ${process.argv.slice(2).join(' ')}`.trim();
 const machine = machineSummary();
 
@@ -193,5 +202,5 @@ ${machine}
 \`\`\`
 `;
 console.log(report);
-if (process.argv.includes('--write')) writeFileSync(new URL('./results/scaling.md', import.meta.url), report);
+if (args.write) writeFileSync(new URL('./results/scaling.md', import.meta.url), report);
 process.exit(0);

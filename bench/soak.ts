@@ -7,10 +7,12 @@
 // flat memory is then a real claim, not an artefact of a run too short to fill it.
 // Timers fire as event time passes, as they would over the simulated months.
 //
-//   npx tsx bench/soak.ts [--minutes 10] [--rate 1500] [--customers 20000] [--write]
+//   npx tsx bench/soak.ts [--minutes 10] [--rate 1500] [--customers 20000]
+//        [--sim-days-per-second 1.5] [--sample 30] [--port 18099] [--write]
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
+import pLimit from 'p-limit';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { createIdempotentProducer, createKafka } from '../src/adapters/kafka/client.js';
@@ -19,19 +21,30 @@ import { toOrderEventRecord } from '../src/adapters/registry/order-event-codec.j
 import { loadConfig } from '../src/app/config.js';
 import { provision } from '../src/app/setup.js';
 import { DAY_MS } from '../src/core/time.js';
+import { benchArgs, numberOption } from './args.js';
 import { isolatedEnv, machineSummary } from './machine.js';
 import { usedMemory } from './stack.js';
 
-const arg = (name: string, fallback: number) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at < 0 ? fallback : Number(process.argv[at + 1]);
-};
-const minutes = arg('minutes', 10);
-const rate = arg('rate', 1500);
-const customers = arg('customers', 20_000);
-const simDaysPerSecond = arg('sim-days-per-second', 1.5);
-const sampleSeconds = arg('sample', 30);
-const port = arg('port', 18_099);
+const USAGE =
+  'npx tsx bench/soak.ts [--minutes M] [--rate R] [--customers N] [--sim-days-per-second D] [--sample S] [--port P] [--write]';
+const args = benchArgs(
+  {
+    minutes: { type: 'string', default: '10' },
+    rate: { type: 'string', default: '1500' },
+    customers: { type: 'string', default: '20000' },
+    'sim-days-per-second': { type: 'string', default: '1.5' },
+    sample: { type: 'string', default: '30' },
+    port: { type: 'string', default: '18099' },
+    write: { type: 'boolean', default: false },
+  },
+  USAGE,
+);
+const minutes = numberOption('minutes', args.minutes, { positive: true }, USAGE);
+const rate = numberOption('rate', args.rate, { positive: true }, USAGE);
+const customers = numberOption('customers', args.customers, { integer: true, min: 1 }, USAGE);
+const simDaysPerSecond = numberOption('sim-days-per-second', args['sim-days-per-second'], { positive: true }, USAGE);
+const sampleSeconds = numberOption('sample', args.sample, { positive: true }, USAGE);
+const port = numberOption('port', args.port, { integer: true, min: 1 }, USAGE);
 const command = `npx tsx bench/soak.ts ${process.argv.slice(2).join(' ')}`.trim();
 const machine = machineSummary();
 
@@ -97,8 +110,11 @@ const total = Math.round(rate * minutes * 60);
 const started = performance.now();
 let sent = 0;
 let nextSample = sampleSeconds;
-let sending: Promise<unknown> = Promise.resolve();
+// One request in flight, in order: an idempotent producer's sequence numbers are not raced.
+const oneAtATime = pLimit(1);
+let sendError: unknown;
 while (sent < total) {
+  if (sendError !== undefined) throw sendError;
   const elapsed = (performance.now() - started) / 1000;
   const due = Math.min(total, Math.floor(elapsed * rate));
   if (due > sent) {
@@ -117,8 +133,9 @@ while (sent < total) {
       };
       messages.push({ key: event.customerId, value: registry.encode(schemas.orders, toOrderEventRecord(event)) });
     }
-    // One request in flight: an idempotent producer's sequence numbers are not raced.
-    sending = sending.then(() => producer.send({ topic: config.topics.orders, acks: -1, messages }));
+    oneAtATime(() => producer.send({ topic: config.topics.orders, acks: -1, messages })).catch((error: unknown) => {
+      sendError ??= error;
+    });
   }
   if (elapsed >= nextSample) {
     nextSample += sampleSeconds;
@@ -144,7 +161,9 @@ while (sent < total) {
   }
   await new Promise((resolve) => setTimeout(resolve, 10));
 }
-await sending;
+// Queued last, so it settles after every send.
+await oneAtATime(async () => {});
+if (sendError !== undefined) throw sendError;
 await producer.disconnect();
 scorer.kill('SIGTERM');
 await admin.disconnect();
@@ -182,5 +201,5 @@ ${machine}
 \`\`\`
 `;
 console.log(report);
-if (process.argv.includes('--write')) writeFileSync(new URL('./results/soak.md', import.meta.url), report);
+if (args.write) writeFileSync(new URL('./results/soak.md', import.meta.url), report);
 process.exit(0);

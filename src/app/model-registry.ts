@@ -47,6 +47,15 @@ export const activeSpec = (models: ActiveModels): FeatureSpec =>
 const specOf = (document: unknown): FeatureSpec =>
   document === null ? DEFAULT_FEATURE_SPEC : parseFeatureSpec(document);
 
+/** Parses a model file; a failure names the file. */
+function inFile<T>(path: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new ModelFileError(`${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
 export function loadChurnModel(root: string, version: string): ChurnModel {
   const files = readArtifact(root, 'churn', version);
   const config = parseConfig(churnConfigSchema, files.config, `${files.dir}/config.json`);
@@ -55,7 +64,7 @@ export function loadChurnModel(root: string, version: string): ChurnModel {
     files.reference === null ? null : parseConfig(referenceSchema, files.reference, `${files.dir}/reference.json`);
   return prepareChurnModel(
     config,
-    parseLightGbmModel(files.modelText),
+    inFile(files.modelPath, () => parseLightGbmModel(files.modelText)),
     specOf(files.featureSpec),
     files.dir,
     reference,
@@ -66,7 +75,8 @@ export function loadLtvModel(root: string, version: string): LtvModel {
   const files = readArtifact(root, 'ltv', version);
   const config = parseConfig(ltvConfigSchema, files.config, `${files.dir}/config.json`);
   if (config.version !== version) throw new Error(`${files.dir}: config.json says version ${config.version}`);
-  return prepareLtvModel(config, parseGammaGlm(JSON.parse(files.modelText)), specOf(files.featureSpec), files.dir);
+  const glm = inFile(files.modelPath, () => parseGammaGlm(JSON.parse(files.modelText)));
+  return prepareLtvModel(config, glm, specOf(files.featureSpec), files.dir);
 }
 
 export class ModelRegistry {

@@ -80,6 +80,9 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
   const kafka = createKafka(config.kafka, {}, (level, message, fields) => log[level](fields, message));
   const publisher = new Publisher(kafka);
   await publisher.connect();
+  const deadLetterLimit = await cluster.maxMessageBytes(config.topics.deadLetters);
+  publisher.limitTopic(config.topics.deadLetters, deadLetterLimit);
+  publisher.limitTopic(config.topics.riskChanges, await cluster.maxMessageBytes(config.topics.riskChanges));
   const clock = config.clock === 'wall' ? wallClock() : watermarkClock();
 
   const status = new DependencyStatus(metrics);
@@ -110,7 +113,7 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
       topic: config.topics.deadLetters,
       groupId: config.groupId,
       version: packageVersion(),
-      maxRecordBytes: await cluster.maxMessageBytes(config.topics.deadLetters),
+      maxRecordBytes: deadLetterLimit,
       encode: (value) => registry.encode(schemas.deadLetters, value),
     }),
     stepFailed: (customerId, error) =>

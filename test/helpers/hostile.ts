@@ -6,6 +6,7 @@
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import type { OrderEvent } from '../../src/core/events/order-event.js';
+import { DAY_MS } from '../../src/core/time.js';
 
 export interface HostilePayload {
   readonly key: string;
@@ -18,7 +19,6 @@ type Family = (n: number) => { value: Buffer | null; expected: string };
 const NOW = Date.UTC(2025, 5, 1);
 // Avro longs are zigzag-encoded; avsc computes that in doubles, so only |t| < 2^52 ms
 // round-trips exactly (-8.64e15 would be written as +8.64e15). Absurd dates stay below that.
-const DAY_MS = 86_400_000;
 
 export function hostilePayloads(
   count: number,

@@ -1,5 +1,6 @@
 // Shared pieces of the streaming-scorer integration tests: producing histories, reading
 // the output topics back, and the expected result computed with the pure core.
+import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -255,6 +256,23 @@ export async function compareStreamWithCore(options: {
   };
 }
 
+/**
+ * The invariant "the stream equals the pure core": no expected risk change missing, none
+ * unexpected, every duplicate identical to the first, every customer's state exact, and
+ * something to compare (a history that gives no risk change would pass vacuously).
+ * node:assert rather than vitest's expect, so the fault suite's helpers still load in
+ * bench/faults.ts, outside vitest.
+ */
+export function expectStreamEqualsCore(outcome: StreamOutcome): void {
+  const { missing, unexpected, inconsistentDuplicates, stateDifferences } = outcome;
+  assert.deepEqual(
+    { missing, unexpected, inconsistentDuplicates, stateDifferences },
+    { missing: 0, unexpected: 0, inconsistentDuplicates: 0, stateDifferences: 0 },
+    `the stream differs from the pure core: ${JSON.stringify(outcome)}`,
+  );
+  assert.ok(outcome.expectedRecords > 0, 'the pure core expects no risk change: nothing was compared');
+}
+
 export interface DeadLetterRecord {
   dead_letter_id: string;
   source_offset: number;
@@ -262,6 +280,7 @@ export interface DeadLetterRecord {
   value: Buffer | null;
   error_class: string;
   reason: string;
+  truncated: boolean;
 }
 
 /** The dead-letter topic, decoded, once it holds at least `count` records (or the timeout). */

@@ -1,6 +1,7 @@
 // The real Prometheus of the stack scrapes a running scorer (on the port its config
-// names), loads the alert rules, and every PromQL expression of the dashboard and of the
-// alert rules parses and returns data after a short replay with resolved labels.
+// names), loads the alert rules, holds our counters with the values the replay implies,
+// and every PromQL expression of the dashboard and of the alert rules parses and returns
+// data after a short replay with resolved labels.
 import { readFileSync } from 'node:fs';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +32,10 @@ const rules = parse(
 // Rules whose selector is empty in a healthy system: check the metric behind them instead.
 const healthyEmpty: Record<string, string> = { NoChurnModelLoaded: 'churnstream_model_info{kind="churn"}' };
 
+const history = generateDemoHistory({ seed: 21, customers: 150, start: Date.UTC(2024, 0, 1), days: 420 });
+/** One record of garbage per wave: not Avro (first byte is no magic byte). */
+const WAVES = 3;
+
 let kafka: Kafka;
 let provisioned: Provisioned;
 let service: Service;
@@ -54,10 +59,9 @@ beforeAll(async () => {
   provisioned = await provision(config);
   service = await startService(config, createLogger('silent'));
   await fetch(`${prometheus}/-/reload`, { method: 'POST' });
-  const history = generateDemoHistory({ seed: 21, customers: 150, start: Date.UTC(2024, 0, 1), days: 420 });
   // Three waves a scrape interval apart, so counters rise between scrapes (rates exist).
-  const third = Math.ceil(history.length / 3);
-  for (let wave = 0; wave < 3; wave += 1) {
+  const third = Math.ceil(history.length / WAVES);
+  for (let wave = 0; wave < WAVES; wave += 1) {
     await produceEvents(
       kafka,
       config.topics.orders,
@@ -85,6 +89,31 @@ describe('Prometheus against the running scorer', () => {
     const names = loaded.data.groups.flatMap((g) => g.rules.map((r) => r.name));
     for (const rule of rules.groups.flatMap((g) => g.rules)) expect(names).toContain(rule.alert);
   }, 60_000);
+
+  it('holds our counters with the values the replay implies', async () => {
+    // Every record produced is consumed once (one process, no restart); each wave's
+    // garbage record is dead-lettered as bad_magic_byte, and only those.
+    const want = {
+      consumed: history.length + WAVES,
+      deadLetters: [{ reason: 'bad_magic_byte', value: WAVES }],
+    };
+    const read = async () => {
+      const consumed = await query('sum(churnstream_events_consumed_total{job="churnstream"})');
+      const letters = await query('churnstream_dead_letters_total{job="churnstream"}');
+      const series = (letters.data?.result ?? []) as { metric: { reason: string }; value: [number, string] }[];
+      return {
+        consumed: Number((consumed.data?.result as { value: [number, string] }[] | undefined)?.[0]?.value[1]),
+        deadLetters: series.map((s) => ({ reason: s.metric.reason, value: Number(s.value[1]) })),
+      };
+    };
+    // The scorer catches up and Prometheus scrapes it every 5 s: wait for the final values.
+    let got = await read();
+    await waitFor(async () => {
+      got = await read();
+      return got.consumed === want.consumed;
+    }, 60_000);
+    expect(got).toEqual(want);
+  }, 90_000);
 
   it('answers every dashboard query with data', async () => {
     const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ title: p.title, expr: t.expr })));

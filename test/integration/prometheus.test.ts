@@ -1,24 +1,17 @@
-// The real Prometheus of the stack: it runs our checked-in config and answers PromQL.
-// (The metrics tests of the observability work build on this.)
+// The real Prometheus of the stack: it runs our checked-in config and rules (the values of
+// our series it scrapes: prometheus-scrape.test.ts).
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { stackEnv } from '../helpers/stack.js';
 
 const prometheusUrl = `http://${stackEnv['STACK_HOST']}:${stackEnv['PROMETHEUS_PORT']}`;
 
-async function query(expr: string): Promise<{ status: string; data: { resultType: string; result: unknown[] } }> {
-  const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  expect(response.ok).toBe(true);
-  return (await response.json()) as { status: string; data: { resultType: string; result: unknown[] } };
-}
-
 describe('prometheus (real)', () => {
-  it('is ready and evaluates PromQL', async () => {
+  // Whether it holds our series with the right values is checked against a running scorer
+  // (prometheus-scrape.test.ts); here, the stack's instance and the checked-in files.
+  it('is ready', async () => {
     const ready = await fetch(`${prometheusUrl}/-/ready`);
     expect(ready.status).toBe(200);
-    const result = await query('vector(1) + 1');
-    expect(result.status).toBe('success');
-    expect(result.data.result).toEqual([{ metric: {}, value: [expect.any(Number), '2'] }]);
   });
 
   it('scrapes the churnstream job from the checked-in config', async () => {

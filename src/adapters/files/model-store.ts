@@ -10,6 +10,8 @@ export interface ArtifactFiles {
   readonly dir: string;
   readonly config: unknown;
   readonly modelText: string;
+  /** Path of the model file (config.json's model_file), for messages. */
+  readonly modelPath: string;
   readonly metadata: unknown;
   readonly reference: unknown;
   /** feature-spec.json: the fitted feature spec the model was trained with, when shipped. */
@@ -41,6 +43,7 @@ export function readArtifact(root: string, kind: ModelKind, version: string): Ar
     dir,
     config,
     modelText: readFileSync(join(dir, name), 'utf8'),
+    modelPath: join(dir, name),
     metadata: optionalJson(join(dir, 'metadata.json')),
     reference: optionalJson(join(dir, 'reference.json')),
     featureSpec: optionalJson(join(dir, 'feature-spec.json')),

@@ -2,6 +2,7 @@
 // every send waits for all in-sync replicas, so a record is durable before state moves on.
 // Any failure surfaces as a DependencyError: the caller retries, the records stay the same.
 import type { Kafka, Producer } from 'kafkajs';
+import pLimit from 'p-limit';
 import { calling } from '../dependency-error.js';
 import { createIdempotentProducer } from './client.js';
 import type { OutgoingRecord } from './records.js';
@@ -9,15 +10,20 @@ import type { OutgoingRecord } from './records.js';
 /** Well under the broker's default 1 MiB record-batch limit, per partition and request. */
 const MAX_REQUEST_BYTES = 256 * 1024;
 const MAX_REQUEST_RECORDS = 1000;
+/** Upper bounds of what Kafka adds per record and per record batch (framing, varints, CRC). */
+const RECORD_OVERHEAD = 64;
+const BATCH_OVERHEAD = 128;
 
 export class Publisher {
   private readonly kafka: Kafka;
   private producer: Producer;
   /** Set after a failed send: the next publish starts a fresh producer (see replaceProducer). */
   private failed = false;
-  /** Sends one publish() at a time: batches of several partitions run concurrently, and an
-   * idempotent producer's sequence numbers must not be raced (kafkajs issues 598, 1050). */
-  private queue: Promise<void> = Promise.resolve();
+  /** Sends one publish() at a time, in call order: batches of several partitions run concurrently,
+   * and an idempotent producer's sequence numbers must not be raced (kafkajs issues 598, 1050). */
+  private readonly oneAtATime = pLimit(1);
+  /** max.message.bytes of topics with a known limit (see limitTopic). */
+  private readonly topicLimits = new Map<string, number>();
 
   constructor(kafka: Kafka) {
     this.kafka = kafka;
@@ -33,7 +39,7 @@ export class Publisher {
    * message.max.bytes, 1 MiB by default), in order, each acknowledged by all replicas.
    */
   publish(records: readonly OutgoingRecord[]): Promise<void> {
-    const run = this.queue.then(() =>
+    return this.oneAtATime(() =>
       calling('kafka', async () => {
         if (this.failed) await this.replaceProducer();
         try {
@@ -44,8 +50,6 @@ export class Publisher {
         }
       }),
     );
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
   /**
@@ -61,9 +65,19 @@ export class Publisher {
     this.failed = false;
   }
 
+  /**
+   * The broker checks a topic's max.message.bytes against a whole record batch (all the
+   * records of one partition in a request), not one record: requests carrying records of a
+   * topic with a small limit (the dead-letter topic may have one) stay under it.
+   */
+  limitTopic(topic: string, maxMessageBytes: number): void {
+    this.topicLimits.set(topic, maxMessageBytes);
+  }
+
   private async send(records: readonly OutgoingRecord[]): Promise<void> {
     let chunk: OutgoingRecord[] = [];
     let bytes = 0;
+    const topicBytes = new Map<string, number>();
     const flush = async () => {
       if (chunk.length === 0) return;
       const byTopic = new Map<string, OutgoingRecord[]>();
@@ -80,18 +94,27 @@ export class Publisher {
             key: r.key,
             value: r.value,
             ...(r.headers ? { headers: { ...r.headers } } : {}),
+            ...(r.timestamp === undefined ? {} : { timestamp: r.timestamp }),
           })),
         })),
       });
       chunk = [];
       bytes = 0;
+      topicBytes.clear();
     };
     for (const record of records) {
-      let size = record.value.length + (record.key?.length ?? 0) + 64;
+      let size = record.value.length + (record.key?.length ?? 0) + RECORD_OVERHEAD;
       for (const [name, value] of Object.entries(record.headers ?? {})) size += name.length + value.length + 8;
-      if (chunk.length > 0 && (bytes + size > MAX_REQUEST_BYTES || chunk.length >= MAX_REQUEST_RECORDS)) await flush();
+      const limit = Math.min(MAX_REQUEST_BYTES, (this.topicLimits.get(record.topic) ?? Infinity) - BATCH_OVERHEAD);
+      const forTopic = topicBytes.get(record.topic) ?? 0;
+      if (
+        chunk.length > 0 &&
+        (bytes + size > MAX_REQUEST_BYTES || forTopic + size > limit || chunk.length >= MAX_REQUEST_RECORDS)
+      )
+        await flush();
       chunk.push(record);
       bytes += size;
+      topicBytes.set(record.topic, (topicBytes.get(record.topic) ?? 0) + size);
     }
     await flush();
   }

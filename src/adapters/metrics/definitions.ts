@@ -50,6 +50,9 @@ function versionGauge<T>(
 }
 
 export function createMetrics(registry: Registry = new Registry()) {
+  const staleSources: { settle: () => Promise<ReadonlyMap<string, number>> } = {
+    settle: async () => new Map(),
+  };
   collectDefaultMetrics({ register: registry });
   const counter = (name: string, help: string, labelNames: string[] = []) =>
     new Counter({ name, help, labelNames, registers: [registry] });
@@ -125,7 +128,15 @@ export function createMetrics(registry: Registry = new Registry()) {
       help: 'Series read from a source at scrape time that could not be read this scrape (1: left out), by source.',
       labelNames: ['source'],
       registers: [registry],
+      // Reported after this scrape's reads settled (not the last scrape's): see staleSeries.
+      async collect() {
+        for (const [source, stale] of await staleSources.settle()) this.set({ source }, stale);
+      },
     }),
+    /** Installs what the stale gauge waits for: this scrape's source reads, then their outcome. */
+    staleSeries: (settle: () => Promise<ReadonlyMap<string, number>>) => {
+      staleSources.settle = settle;
+    },
     churnProbability: new Histogram({
       name: 'churnstream_churn_probability',
       help: 'Churn probability of event-triggered scorings; buckets match the reference score bins.',

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The churnstream command line. Each subcommand validates its options, builds the
 // configuration and hands off to the app layer; no business logic lives here.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { packageVersion } from '../../adapters/files/package-root.js';
 import { buildDatasetFile, type DatasetSource } from '../commands/dataset.js';
 import { deadLettersCommand } from '../commands/dead-letters.js';
 import { ScoreInputError, scoreCsv } from '../commands/score.js';
@@ -13,6 +14,8 @@ import { startService } from '../service.js';
 import { provision } from '../setup.js';
 import { USER_ERROR_EXIT_CODE, UserError } from '../user-error.js';
 
+const DATASET_SOURCES: readonly DatasetSource[] = ['uci', 'cdnow', 'csv'];
+
 const positiveInt = (name: string) => (value: string) => {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError(`${name} must be a positive integer`);
@@ -22,6 +25,7 @@ const positiveInt = (name: string) => (value: string) => {
 const program = new Command()
   .name('churnstream')
   .description('Real-time customer churn and lifetime-value scoring on Kafka order events')
+  .version(packageVersion())
   .showHelpAfterError();
 
 program
@@ -79,7 +83,7 @@ program
   .option('--customers <n>', 'customers to simulate', positiveInt('--customers'), 2000)
   .option('--days <n>', 'days of history', positiveInt('--days'), 540)
   .option('--seed <n>', 'random seed (same seed, same events)', positiveInt('--seed'), 42)
-  .option('--source <kind>', 'replay a file instead: uci | cdnow | csv')
+  .addOption(new Option('--source <kind>', 'replay a file instead').choices(DATASET_SOURCES))
   .option('--input <path>', 'the file for --source')
   .option('--exit', 'exit after the summary instead of serving the API', false)
   .option('--no-progress', 'no progress bar')
@@ -88,7 +92,7 @@ program
       customers: number;
       days: number;
       seed: number;
-      source?: string;
+      source?: DatasetSource;
       input?: string;
       exit: boolean;
       progress: boolean;
@@ -100,12 +104,9 @@ program
       if ((options.source === undefined) !== (options.input === undefined)) {
         throw new ScoreInputError('--source and --input go together');
       }
-      if (options.source !== undefined && !['uci', 'cdnow', 'csv'].includes(options.source)) {
-        throw new ScoreInputError(`--source must be uci, cdnow or csv, not '${options.source}'`);
-      }
       const source =
         options.source !== undefined && options.input !== undefined
-          ? { kind: options.source as 'uci' | 'cdnow' | 'csv', path: options.input }
+          ? { kind: options.source, path: options.input }
           : undefined;
       const { service, summary } = await runDemo(
         config,
@@ -167,7 +168,11 @@ program
 program
   .command('dataset')
   .description('build a point-in-time-correct training table with the streaming feature code')
-  .requiredOption('--source <kind>', 'uci | cdnow | csv (generic order CSV, docs/DATASETS.md)')
+  .addOption(
+    new Option('--source <kind>', 'format of --input (csv: a generic order CSV, docs/DATASETS.md)')
+      .choices(DATASET_SOURCES)
+      .makeOptionMandatory(),
+  )
   .requiredOption('--input <path>', 'order history file')
   .requiredOption('--out <file.csv>', 'where to write the table')
   .option('--spec-out <file.json>', 'where to write the fitted feature spec', 'feature-spec.json')
@@ -180,7 +185,7 @@ program
   .option('--no-progress', 'no progress bar')
   .action(
     async (options: {
-      source: string;
+      source: DatasetSource;
       input: string;
       out: string;
       specOut: string;
@@ -192,11 +197,8 @@ program
       fitUntil?: string;
       progress: boolean;
     }) => {
-      if (!['uci', 'cdnow', 'csv'].includes(options.source)) {
-        throw new ScoreInputError(`--source must be uci, cdnow or csv, not '${options.source}'`);
-      }
       const summary = await buildDatasetFile(
-        { ...options, source: options.source as DatasetSource, progress: options.progress && process.stderr.isTTY },
+        { ...options, progress: options.progress && process.stderr.isTTY },
         (line) => console.error(line),
       );
       console.log(

@@ -28,21 +28,28 @@ export interface DecodedUnit {
 }
 
 /**
- * Remembers when each unknown schema id was first met. An id is waited for until
- * `graceMs` after that; at most `maxPending` ids at once, since a burst of distinct unknown
- * ids is garbage rather than a schema being registered (and must not stall the partition
- * once per id). Ids past their grace are remembered (bounded) so they never stall again;
- * the registry is still asked every time, so an id it serves later decodes.
+ * Decides whether an unknown schema id is waited for (the registry may serve it a moment
+ * after a producer used it) or is poison. An id is waited for until `graceMs` after it was
+ * first met. A new schema comes alone or in twos; many distinct unknown ids are garbage, and
+ * waiting for each would stall the partition once per id: so at most `maxPending` distinct
+ * unknown ids are given a grace per window of `10 x graceMs` (at least a minute), and any
+ * more are poison at once. A garbage flood therefore costs at most one grace period per
+ * window. Ids past their grace are remembered (bounded) so they never stall again; the
+ * registry is still asked every time, so an id it serves later decodes.
  */
 export class SchemaIdGrace {
   private readonly pending = new Map<number, number>();
+  /** Distinct unknown ids met within the window, with when they were first met. */
+  private readonly recent = new Map<number, number>();
   private readonly expired = new Set<number>();
   private readonly graceMs: number;
+  private readonly windowMs: number;
   private readonly maxPending: number;
   private readonly now: () => number;
 
   constructor(graceMs: number, options: { maxPending?: number; now?: () => number } = {}) {
     this.graceMs = graceMs;
+    this.windowMs = Math.max(10 * graceMs, 60_000);
     this.maxPending = options.maxPending ?? 4;
     this.now = options.now ?? Date.now;
   }
@@ -51,22 +58,23 @@ export class SchemaIdGrace {
   shouldWait(schemaId: number): boolean {
     if (this.graceMs <= 0 || this.expired.has(schemaId)) return false;
     const now = this.now();
-    // Ids that decoded meanwhile are never asked about again: free their slots once due.
-    for (const [id, since] of this.pending)
-      if (id !== schemaId && now - since >= this.graceMs) {
-        this.pending.delete(id);
-        this.expire(id);
-      }
+    for (const [id, since] of this.recent) if (now - since >= this.windowMs) this.recent.delete(id);
     const first = this.pending.get(schemaId);
-    if (first === undefined) {
-      if (this.pending.size >= this.maxPending) return false;
-      this.pending.set(schemaId, now);
-      return true;
+    if (first !== undefined) {
+      if (now - first < this.graceMs) return true;
+      this.pending.delete(schemaId);
+      this.expire(schemaId);
+      return false;
     }
-    if (now - first < this.graceMs) return true;
-    this.pending.delete(schemaId);
-    this.expire(schemaId);
-    return false;
+    // Ids that decoded meanwhile are never asked about again: drop them once due.
+    for (const [id, since] of this.pending) if (now - since >= this.graceMs) this.pending.delete(id);
+    if (this.recent.size >= this.maxPending) {
+      this.expire(schemaId);
+      return false;
+    }
+    this.pending.set(schemaId, now);
+    this.recent.set(schemaId, now);
+    return true;
   }
 
   private expire(schemaId: number): void {

@@ -33,17 +33,29 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
 }
 
 export async function retryTransient<T>(work: () => Promise<T>, control: RetryControl, hooks: RetryHooks): Promise<T> {
-  let last: WaitingFor | null = null;
+  // Everything waited for in this unit is cleared when it ends, however it ends: a
+  // dependency still down is marked again by the next unit that meets it.
+  const waitedFor = new Set<WaitingFor>();
+  const clear = (attempts: number) => {
+    for (const dependency of waitedFor) hooks.recovered(dependency, attempts);
+  };
+  const abandon = (attempts: number) => {
+    clear(attempts);
+    return new UnitAbandoned('the partitions moved or the consumer is stopping');
+  };
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const result = await work();
-      if (last !== null) hooks.recovered(last, attempt);
+      const result = await keepingAlive(work, control);
+      clear(attempt);
       return result;
     } catch (error) {
       const { kind, waitingFor } = classify(error);
-      if (kind !== 'transient' || waitingFor === null) throw error;
-      if (!control.isActive()) throw new UnitAbandoned('the partitions moved or the consumer is stopping');
-      last = waitingFor;
+      if (kind !== 'transient' || waitingFor === null) {
+        clear(attempt);
+        throw error;
+      }
+      if (!control.isActive()) throw abandon(attempt);
+      waitedFor.add(waitingFor);
       const waitMs = backoffMs(attempt);
       hooks.waiting(waitingFor, waitMs / 1000, error, attempt);
       for (let waited = 0; waited < waitMs && control.isActive(); waited += BACKOFF.heartbeatMs) {
@@ -51,8 +63,24 @@ export async function retryTransient<T>(work: () => Promise<T>, control: RetryCo
         await control.heartbeat();
       }
       // Let go during the wait: another attempt would publish and write for partitions we no longer own.
-      if (!control.isActive()) throw new UnitAbandoned('the partitions moved or the consumer is stopping');
+      if (!control.isActive()) throw abandon(attempt);
     }
+  }
+}
+
+/**
+ * Runs one attempt with the group heartbeat kept alive beside it: an attempt blocked on a
+ * hanging dependency (up to its timeout) must not outlast the session and cost the
+ * partitions. A failed heartbeat here is left to the next explicit one.
+ */
+async function keepingAlive<T>(work: () => Promise<T>, control: RetryControl): Promise<T> {
+  const beat = setInterval(() => {
+    control.heartbeat().catch(() => undefined);
+  }, BACKOFF.heartbeatMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(beat);
   }
 }
 

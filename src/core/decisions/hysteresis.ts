@@ -3,6 +3,7 @@
 // when the probability clears the cut-off by `band`, left downwards only when the
 // probability falls `band` below the current tier's cut-off and the customer has been
 // in the tier for at least `minDwellMs` (event time). Escalations are immediate.
+import { DAY_MS } from '../time.js';
 import { RISK_CUTOFFS, RISK_LEVELS, type RiskLevel, riskRank } from './risk.js';
 
 export interface HysteresisPolicy {
@@ -10,7 +11,7 @@ export interface HysteresisPolicy {
   readonly minDwellMs: number;
 }
 
-export const DEFAULT_HYSTERESIS: HysteresisPolicy = { band: 0.03, minDwellMs: 7 * 86_400_000 };
+export const DEFAULT_HYSTERESIS: HysteresisPolicy = { band: 0.03, minDwellMs: 7 * DAY_MS };
 
 export interface TierState {
   readonly level: RiskLevel;

@@ -8,6 +8,7 @@
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import type { OrderEvent } from '../events/order-event.js';
+import { DAY_MS } from '../time.js';
 
 export interface DemoOptions {
   readonly seed: number;
@@ -22,8 +23,6 @@ export interface DemoOptions {
   readonly meanLifetimeDays?: number;
   readonly currency?: string;
 }
-
-const DAY_MS = 86_400_000;
 
 /** Random draws on top of one seeded generator. */
 class Draws {

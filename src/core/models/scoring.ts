@@ -7,6 +7,7 @@ import { RULES_VERSION, rulesChurnScore } from '../decisions/rules.js';
 import { FEATURE_NAMES, featureIndex } from '../features/names.js';
 import type { FeatureSpec } from '../features/spec.js';
 import type { DriftReference } from '../monitoring/drift.js';
+import { DAY_MS } from '../time.js';
 import { ArtifactError, type ChurnConfig, calibrate, featureMapping, type LtvConfig } from './artifacts.js';
 import { glmMean, zeroInflatedInterval } from './glm/evaluate.js';
 import type { GammaGlm } from './glm/model.js';
@@ -140,7 +141,7 @@ export function scoreLtv(
 
 /** Label horizon of churn predictions: the model's prediction window, 90 days without a model. */
 export const labelHorizonMs = (churn: ChurnModel | null): number =>
-  (churn?.config.prediction_window_days ?? 90) * 86_400_000;
+  (churn?.config.prediction_window_days ?? 90) * DAY_MS;
 
 /** Label window of LTV predictions: the model's window in 30-day months (12 without a model). */
-export const ltvLabelHorizonMs = (ltv: LtvModel | null): number => (ltv?.config.window_months ?? 12) * 30 * 86_400_000;
+export const ltvLabelHorizonMs = (ltv: LtvModel | null): number => (ltv?.config.window_months ?? 12) * 30 * DAY_MS;

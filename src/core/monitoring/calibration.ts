@@ -32,15 +32,6 @@ export function addLabel(stats: LabelStats, probability: number, churned: boolea
   stats.brierSum += (probability - (churned ? 1 : 0)) ** 2;
 }
 
-export function mergeLabelStats(a: LabelStats, b: LabelStats): LabelStats {
-  return {
-    positives: a.positives.map((v, i) => v + (b.positives[i] ?? 0)),
-    negatives: a.negatives.map((v, i) => v + (b.negatives[i] ?? 0)),
-    predictedSum: a.predictedSum.map((v, i) => v + (b.predictedSum[i] ?? 0)),
-    brierSum: a.brierSum + b.brierSum,
-  };
-}
-
 /**
  * AUC from the histograms: P(score of a positive > score of a negative), ties within a
  * bin counted one half. Equals the exact AUC when no bin holds both classes' scores in

@@ -6,19 +6,12 @@ import type { CustomerState } from './customer-state.js';
 
 export const STATE_LAYOUT_VERSION = 1;
 
-const refund = {
-  type: 'record',
-  name: 'Refund',
-  fields: [
-    { name: 'id', type: 'string' },
-    { name: 'time', type: 'long' },
-    { name: 'amountMills', type: 'long' },
-    { name: 'items', type: 'long' },
-    { name: 'cancel', type: 'boolean' },
-  ],
-} as const;
-
-const stateType = avro.Type.forSchema({
+/**
+ * The state's Avro schema: schemas/customer-state.avsc (documented there) without its
+ * docs. Kept here so the core does no I/O; test/unit/core/state-schema.test.ts checks the
+ * two are identical and pins the bytes, since every stored customer is written with it.
+ */
+export const CUSTOMER_STATE_SCHEMA = {
   type: 'record',
   name: 'CustomerState',
   namespace: 'io.churnstream.state',
@@ -36,7 +29,23 @@ const stateType = avro.Type.forSchema({
             { name: 'time', type: 'long' },
             { name: 'amountMills', type: 'long' },
             { name: 'items', type: 'long' },
-            { name: 'refunds', type: { type: 'array', items: refund } },
+            {
+              name: 'refunds',
+              type: {
+                type: 'array',
+                items: {
+                  type: 'record',
+                  name: 'Refund',
+                  fields: [
+                    { name: 'id', type: 'string' },
+                    { name: 'time', type: 'long' },
+                    { name: 'amountMills', type: 'long' },
+                    { name: 'items', type: 'long' },
+                    { name: 'cancel', type: 'boolean' },
+                  ],
+                },
+              },
+            },
           ],
         },
       },
@@ -83,7 +92,9 @@ const stateType = avro.Type.forSchema({
       },
     },
   ],
-} as unknown as avro.Schema);
+} as const;
+
+const stateType = avro.Type.forSchema(CUSTOMER_STATE_SCHEMA as unknown as avro.Schema);
 
 export function encodeState(state: CustomerState): Buffer {
   return Buffer.concat([Buffer.of(STATE_LAYOUT_VERSION), stateType.toBuffer(state)]);

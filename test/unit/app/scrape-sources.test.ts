@@ -75,3 +75,24 @@ describe('guardedRead', () => {
     expect(await stale(metrics, 'b')).toBe(0);
   });
 });
+
+describe('churnstream_series_stale in a scrape', () => {
+  it("reports this scrape's reads, not the previous scrape's", async () => {
+    const metrics = createMetrics();
+    let down = false;
+    metrics.timerBacklog(
+      guardedRead(metrics, 'redis', async () => {
+        if (down) throw new Error('redis down');
+        return new Map([[0, 3]]);
+      }),
+    );
+    const staleLine = (text: string) => text.split('\n').find((l) => l.startsWith('churnstream_series_stale{'));
+    expect(staleLine(await metrics.registry.metrics())).toBe('churnstream_series_stale{source="redis"} 0');
+    down = true;
+    const during = await metrics.registry.metrics();
+    expect(staleLine(during)).toBe('churnstream_series_stale{source="redis"} 1');
+    expect(during).not.toMatch(/^churnstream_timer_backlog\{/m);
+    down = false;
+    expect(staleLine(await metrics.registry.metrics())).toBe('churnstream_series_stale{source="redis"} 0');
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateDemoHistory } from '../../../src/core/demo/generator.js';
+import { DAY_MS } from '../../../src/core/time.js';
 
 const options = { seed: 3, customers: 300, start: Date.UTC(2024, 0, 1), days: 365 };
 
@@ -11,7 +12,7 @@ describe('demo history generator', () => {
 
   it('produces valid, time-ordered events inside the window', () => {
     const events = generateDemoHistory(options);
-    const end = options.start + options.days * 86_400_000;
+    const end = options.start + options.days * DAY_MS;
     expect(events.length).toBeGreaterThan(options.customers);
     for (let i = 0; i < events.length; i += 1) {
       const event = events[i];
@@ -41,8 +42,8 @@ describe('demo history generator', () => {
     const events = generateDemoHistory(options);
     const last = new Map<string, number>();
     for (const event of events) last.set(event.customerId, event.eventTime);
-    const end = options.start + options.days * 86_400_000;
-    const silent = [...last.values()].filter((time) => end - time > 90 * 86_400_000).length;
+    const end = options.start + options.days * DAY_MS;
+    const silent = [...last.values()].filter((time) => end - time > 90 * DAY_MS).length;
     expect(silent / last.size).toBeGreaterThan(0.2);
     expect(silent / last.size).toBeLessThan(0.9);
   });

@@ -117,12 +117,24 @@ describe('decodeUnit', () => {
     expect(g.shouldWait(1)).toBe(true);
   });
 
-  it('a slot frees once its id is past the grace, so a new id is waited for again', async () => {
+  it('a new id is waited for again once the window (10 x grace, at least a minute) has passed', async () => {
     const { grace: g, clock } = grace(1000, 1);
     expect(g.shouldWait(1)).toBe(true);
     expect(g.shouldWait(2)).toBe(false);
-    clock.t = 1000;
-    expect(g.shouldWait(2)).toBe(true);
+    clock.t = 59_999;
+    expect(g.shouldWait(3)).toBe(false);
+    clock.t = 60_000;
+    expect(g.shouldWait(4)).toBe(true);
+  });
+
+  it('a flood of distinct unknown ids costs at most one grace period per window', async () => {
+    const { grace: g, clock } = grace(1000);
+    const waited: number[] = [];
+    for (let id = 1; id <= 1000; id += 1) {
+      clock.t = id * 10; // a new garbage id every 10 ms for 10 s
+      if (g.shouldWait(id)) waited.push(id);
+    }
+    expect(waited).toEqual([1, 2, 3, 4]);
   });
 
   // BUG (src/app/scorer/decode.ts, SchemaIdGrace.shouldWait, the loop freeing slots): an id

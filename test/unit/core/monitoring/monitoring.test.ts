@@ -6,7 +6,7 @@ import {
   emptyLabelStats,
   expectedCalibrationError,
   histogramAuc,
-  mergeLabelStats,
+  labelStatsByVersion,
   reliability,
 } from '../../../../src/core/monitoring/calibration.js';
 import { DriftMonitor } from '../../../../src/core/monitoring/drift.js';
@@ -78,14 +78,20 @@ describe('label statistics', () => {
     );
   });
 
-  it('computes ECE, Brier and the reliability table by hand, and merges', () => {
-    const a = emptyLabelStats();
-    addLabel(a, 0.05, false);
-    addLabel(a, 0.05, true);
-    const b = emptyLabelStats();
-    addLabel(b, 0.95, true);
-    addLabel(b, 0.95, true);
-    const both = mergeLabelStats(a, b);
+  it('computes ECE, Brier and the reliability table by hand, from labels summed per model version', () => {
+    // What a unit adds to the shared statistics: its resolved labels summed per version.
+    const byVersion = labelStatsByVersion([
+      { modelVersion: 'v1', probability: 0.05, churned: false },
+      { modelVersion: 'v2', probability: 0.5, churned: false },
+      { modelVersion: 'v1', probability: 0.05, churned: true },
+      { modelVersion: 'v1', probability: 0.95, churned: true },
+      { modelVersion: 'v1', probability: 0.95, churned: true },
+    ]);
+    expect([...byVersion.keys()]).toEqual(['v1', 'v2']);
+    expect(reliability(byVersion.get('v2') ?? emptyLabelStats())).toEqual([
+      { bin: 5, count: 1, meanPredicted: 0.5, observedRate: 0 },
+    ]);
+    const both = byVersion.get('v1') ?? emptyLabelStats();
     expect(reliability(both)).toEqual([
       { bin: 0, count: 2, meanPredicted: 0.05, observedRate: 0.5 },
       { bin: 9, count: 2, meanPredicted: 0.95, observedRate: 1 },
