@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
-import { createKafka } from '../../src/adapters/kafka/client.js';
+import { createKafka, ensureTopics } from '../../src/adapters/kafka/client.js';
 import { toOrderEventRecord } from '../../src/adapters/registry/order-event-codec.js';
 import { ModelRegistry } from '../../src/app/model-registry.js';
 import { provision } from '../../src/app/setup.js';
@@ -124,6 +124,12 @@ export async function runFaultSuite(plan: FaultPlan): Promise<FaultReport> {
     days: plan.days,
   });
   const kafka = createKafka(config.kafka);
+  // A dead-letter topic with half Kafka's default record limit: the ~1 MB poison records
+  // fit the orders topic but their dead letters must be cut to fit this one.
+  if (plan.dependencyFaults)
+    await ensureTopics(kafka, [
+      { topic: config.topics.deadLetters, partitions: 1, config: { 'max.message.bytes': String(512 * 1024) } },
+    ]);
   const provisioned = await provision(config);
   const { registry, schemas } = provisioned;
   const encode = (event: OrderEvent) => registry.encode(schemas.orders, toOrderEventRecord(event));

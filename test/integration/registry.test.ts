@@ -2,6 +2,7 @@
 // and our cached decoder. Fails, not skips, when the registry is down.
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DependencyError } from '../../src/adapters/dependency-error.js';
 import { readSchemaText } from '../../src/adapters/files/schemas.js';
 import { AvroRegistry, type RegisteredValueSchema, valueSubject } from '../../src/adapters/registry/avro-registry.js';
 import { type OrderEventRecord, toOrderEventRecord } from '../../src/adapters/registry/order-event-codec.js';
@@ -108,9 +109,10 @@ describe('schema registry (real)', () => {
     expect(await registry.decode(unknownId, orders)).toMatchObject({ ok: false, errorClass: 'unknown_schema_id' });
   });
 
-  it('reports an unreachable registry as such', async () => {
+  it('an unreachable registry is a DependencyError naming the registry, never a verdict on the record', async () => {
     const nowhere = new AvroRegistry({ url: 'http://127.0.0.1:9' });
-    const result = await nowhere.decode(registry.encode(orders, sample), orders);
-    expect(result).toMatchObject({ ok: false, errorClass: 'registry_unavailable' });
+    const attempt = nowhere.decode(registry.encode(orders, sample), orders);
+    await expect(attempt).rejects.toBeInstanceOf(DependencyError);
+    await expect(attempt).rejects.toMatchObject({ dependency: 'registry' });
   });
 });

@@ -3,31 +3,15 @@
 // `dead-letters list` and `dead-letters replay`.
 import { readSchemaText } from '../../adapters/files/schemas.js';
 import { createKafka } from '../../adapters/kafka/client.js';
-import { type RecordHeader, readTopic, UnknownTopicError } from '../../adapters/kafka/topic-reader.js';
+import { readTopic, UnknownTopicError } from '../../adapters/kafka/topic-reader.js';
 import { AvroRegistry } from '../../adapters/registry/avro-registry.js';
 import type { Config } from '../config.js';
+import type { DeadLetterValue } from '../scorer/ports.js';
 import { UserError } from '../user-error.js';
 import { type DeadLetterFilter, matchesFilter } from './dead-letter-filter.js';
 
-/** A dead letter as schemas/dead-letter.avsc defines it (timestamps in epoch ms). */
-export interface DeadLetter {
-  readonly dead_letter_id: string;
-  readonly source_topic: string;
-  readonly source_partition: number;
-  readonly source_offset: number;
-  readonly source_timestamp: number;
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly headers: readonly RecordHeader[];
-  readonly error_class: string;
-  readonly reason: string;
-  readonly failed_at: number;
-  readonly consumer_group: string;
-  readonly churnstream_version: string;
-  readonly truncated: boolean;
-  readonly original_value_size: number;
-  readonly original_value_sha256: string;
-}
+/** A dead letter as schemas/dead-letter.avsc defines it (timestamps in epoch ms); the scorer writes the same type. */
+export type DeadLetter = DeadLetterValue;
 
 /** Where a command's lines go: results to `out`, counts to `err` when `out` must stay machine-readable. */
 export interface Printer {

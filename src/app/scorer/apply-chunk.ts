@@ -24,15 +24,19 @@ import { reportApplied } from './tally.js';
 
 export const MAX_CONFLICT_RETRIES = 5;
 
-export interface ChunkDeps {
+/** What every path that steps customers and stores the result needs (units and passes). */
+export interface StepDeps {
   readonly state: StateStore;
   readonly timers: TimerIndex;
   readonly health: ModelHealthStore;
   readonly publisher: RecordPublisher;
-  readonly deadLetter: DeadLetterFactory;
   readonly riskRecord: (change: CustomerStep['riskChanges'][number]) => OutgoingRecord;
   readonly context: () => ScoringContext;
   readonly observer: ScorerObserver;
+}
+
+export interface ChunkDeps extends StepDeps {
+  readonly deadLetter: DeadLetterFactory;
   /** Told about a customer whose step threw: its events are dead-lettered as internal_error. */
   readonly stepFailed: (customerId: string, error: unknown) => void;
 }

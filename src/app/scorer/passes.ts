@@ -12,7 +12,7 @@ import {
   type ScoringContext,
 } from '../../core/step/customer-step.js';
 import type { Clock } from '../clock.js';
-import { storedOf } from './apply-chunk.js';
+import { type StepDeps, storedOf } from './apply-chunk.js';
 import type {
   CustomerWrite,
   ModelHealthStore,
@@ -25,14 +25,7 @@ import type {
 } from './ports.js';
 import { reportApplied } from './tally.js';
 
-export interface PassDeps {
-  readonly state: StateStore;
-  readonly timers: TimerIndex;
-  readonly health: ModelHealthStore;
-  readonly publisher: RecordPublisher;
-  readonly riskRecord: (change: CustomerStep['riskChanges'][number]) => OutgoingRecord;
-  readonly context: () => ScoringContext;
-  readonly observer: ScorerObserver;
+export interface PassDeps extends StepDeps {
   readonly clock: Clock;
 }
 
