@@ -13,16 +13,7 @@ import {
 } from '../../core/step/customer-step.js';
 import type { Clock } from '../clock.js';
 import { type StepDeps, storedOf } from './apply-chunk.js';
-import type {
-  CustomerWrite,
-  ModelHealthStore,
-  OutgoingRecord,
-  RecordPublisher,
-  ScorerObserver,
-  StateStore,
-  TimerEntry,
-  TimerIndex,
-} from './ports.js';
+import type { CustomerWrite, TimerEntry } from './ports.js';
 import { reportApplied } from './tally.js';
 
 export interface PassDeps extends StepDeps {
