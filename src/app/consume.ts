@@ -2,8 +2,8 @@
 // together become one unit (coalescer.ts), run under the locks of their partitions, with
 // a control that heartbeats through the first batch and is active only while every batch
 // of the unit is still owned.
-import type { createKafka } from '../adapters/kafka/client.js';
-import { type RunningConsumer, startConsumer } from '../adapters/kafka/consumer.js';
+import type { KafkaConnection } from '../adapters/kafka/connection.js';
+import type { RunningConsumer } from '../adapters/kafka/consumer.js';
 import type { Metrics } from '../adapters/metrics/definitions.js';
 import type { Clock } from './clock.js';
 import { createCoalescer } from './coalescer.js';
@@ -14,7 +14,7 @@ import type { InputBatch, UnitControl, WatermarkStore } from './scorer/ports.js'
 
 export interface ConsumeOptions {
   readonly config: Config;
-  readonly kafka: ReturnType<typeof createKafka>;
+  readonly kafka: KafkaConnection;
   readonly handleUnit: (batches: readonly InputBatch[], control: UnitControl) => Promise<void>;
   readonly locks: PartitionLocks;
   readonly metrics: Metrics;
@@ -40,7 +40,7 @@ export function startConsuming(options: ConsumeOptions): Promise<RunningConsumer
         ),
     ),
   );
-  return startConsumer(options.kafka, {
+  return options.kafka.consume({
     groupId: config.groupId,
     topic: config.topics.orders,
     fromBeginning: config.fromBeginning,

@@ -8,8 +8,7 @@ import cliProgress from 'cli-progress';
 import { loadCdnow } from '../adapters/files/datasets/cdnow.js';
 import { loadGenericCsv } from '../adapters/files/datasets/generic-csv.js';
 import { loadUciOnlineRetail } from '../adapters/files/datasets/uci-online-retail.js';
-import { createKafka } from '../adapters/kafka/client.js';
-import { Publisher } from '../adapters/kafka/publisher.js';
+import { KafkaConnection } from '../adapters/kafka/connection.js';
 import { toOrderEventRecord } from '../adapters/registry/order-event-codec.js';
 import { generateDemoHistory } from '../core/demo/generator.js';
 import type { OrderEvent } from '../core/events/order-event.js';
@@ -72,7 +71,7 @@ export async function runDemo(
   const history = await loadHistory(options);
   const { registry, schemas } = await provision(config);
   const service = await startService(config, log);
-  const kafka = createKafka(config.kafka, {}, (level, message, fields) => log[level](fields, message));
+  const kafka = new KafkaConnection(config.kafka, (level, message, fields) => log[level](fields, message));
   const bar = options.progress
     ? new cliProgress.SingleBar(
         {
@@ -84,7 +83,7 @@ export async function runDemo(
       )
     : undefined;
 
-  const producer = new Publisher(kafka);
+  const producer = kafka.publisher();
   await producer.connect();
   const before = await metricTotal(service, 'churnstream_events_consumed_total');
   const started = performance.now();

@@ -4,15 +4,8 @@
 import type { Server } from 'node:http';
 import { fromPackageRoot, packageVersion } from '../adapters/files/package-root.js';
 import type { RouteTable } from '../adapters/http/server.js';
-import { createKafka } from '../adapters/kafka/client.js';
-import { Publisher } from '../adapters/kafka/publisher.js';
+import { KafkaConnection } from '../adapters/kafka/connection.js';
 import { createMetrics, type Metrics } from '../adapters/metrics/definitions.js';
-import { redisKeys } from '../adapters/redis/keys.js';
-import { RedisModelHealthStore } from '../adapters/redis/model-health-store.js';
-import { defineScripts } from '../adapters/redis/scripts.js';
-import { RedisStateStore } from '../adapters/redis/state-store.js';
-import { RedisTimerIndex } from '../adapters/redis/timer-index.js';
-import { RedisWatermarkStore } from '../adapters/redis/watermark-store.js';
 import { OrderEventDecoder } from '../adapters/registry/order-event-decoder.js';
 import { scoringContextFor } from '../core/step/customer-step.js';
 import { wallClock, watermarkClock } from './clock.js';
@@ -59,26 +52,17 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
   const http = await bindHttp(config, () => routes);
   log.info({ host: config.http.host, port: config.http.port }, 'http api listening');
   log.info(describeConnections(config), 'connecting');
-  const {
-    cluster,
-    provisioned,
-    redis: client,
-  } = await connectDependencies(config, (operation, seconds, ok) =>
+  const { cluster, provisioned, redis } = await connectDependencies(config, (operation, seconds, ok) =>
     metrics.registrySeconds.observe({ operation, outcome: ok ? 'ok' : 'error' }, seconds),
   ).catch(async (error: unknown) => {
     await new Promise<void>((resolve) => http.close(() => resolve()));
     throw error;
   });
   const { registry, schemas } = provisioned;
-  const redis = defineScripts(client);
-  redis.on('error', (error: Error) => log.debug({ err: error }, 'redis connection error (ioredis reconnects)'));
-  const keys = redisKeys(config.redisNamespace);
-  const state = new RedisStateStore(redis, keys, config.stateTtlSeconds);
-  const timers = new RedisTimerIndex(redis, keys);
-  const health = new RedisModelHealthStore(redis, keys);
-  const watermarks = new RedisWatermarkStore(redis, keys);
-  const kafka = createKafka(config.kafka, {}, (level, message, fields) => log[level](fields, message));
-  const publisher = new Publisher(kafka);
+  redis.onError((error) => log.debug({ err: error }, 'redis connection error (ioredis reconnects)'));
+  const { state, timers, health, watermarks } = redis.stores(config.redisNamespace, config.stateTtlSeconds);
+  const kafka = new KafkaConnection(config.kafka, (level, message, fields) => log[level](fields, message));
+  const publisher = kafka.publisher();
   await publisher.connect();
   const deadLetterLimit = await cluster.maxMessageBytes(config.topics.deadLetters);
   publisher.limitTopic(config.topics.deadLetters, deadLetterLimit);
@@ -159,11 +143,7 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
     clock,
     context,
     status,
-    pingRedis: () =>
-      redis.ping().then(
-        () => true,
-        () => false,
-      ),
+    pingRedis: () => redis.ping(),
     assigned: () => consumer.assigned(),
     churnVersion: () => versionsOf(models.current).churn,
   });
@@ -197,7 +177,7 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
       await publisher.disconnect();
       await cluster.disconnect();
       await new Promise<void>((resolve) => http.close(() => resolve()));
-      await redis.quit().catch(() => redis.disconnect());
+      await redis.close();
     },
   };
   return service;

@@ -1,7 +1,7 @@
 // Provisioning shared by `churnstream setup`, `demo` and the tests: the three
 // topics and their value schemas under TopicNameStrategy subjects.
 import { readSchemaText } from '../adapters/files/schemas.js';
-import { createKafka, ensureTopics } from '../adapters/kafka/client.js';
+import { KafkaConnection } from '../adapters/kafka/connection.js';
 import { AvroRegistry, type RegisteredValueSchema, type RegistryOptions } from '../adapters/registry/avro-registry.js';
 import type { Config } from './config.js';
 
@@ -19,8 +19,7 @@ export async function provision(
   config: Config,
   onRegistryRequest?: RegistryOptions['onRequest'],
 ): Promise<Provisioned> {
-  const kafka = createKafka(config.kafka);
-  const partitions = await ensureTopics(kafka, [
+  const partitions = await new KafkaConnection(config.kafka).ensureTopics([
     { topic: config.topics.orders, partitions: config.partitions },
     { topic: config.topics.riskChanges, partitions: config.partitions, config: { 'cleanup.policy': 'delete' } },
     // Dead letters are kept until someone deals with them.

@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import type { RouteTable } from '../adapters/http/server.js';
 import { startHttpServer } from '../adapters/http/server.js';
 import { KafkaCluster } from '../adapters/kafka/cluster.js';
-import { openRedis } from '../adapters/redis/connect.js';
+import { RedisConnection } from '../adapters/redis/connection.js';
 import type { Config } from './config.js';
 import { type Provisioned, provision } from './setup.js';
 import { UserError } from './user-error.js';
@@ -45,7 +45,7 @@ export async function bindHttp(config: Config, routes: () => RouteTable): Promis
 export interface Dependencies {
   readonly cluster: KafkaCluster;
   readonly provisioned: Provisioned;
-  readonly redis: Awaited<ReturnType<typeof openRedis>>;
+  readonly redis: RedisConnection;
 }
 
 export async function connectDependencies(
@@ -68,7 +68,7 @@ export async function connectDependencies(
   const redis = await within(
     timeoutMs,
     'cannot connect to Redis (REDIS_URL)',
-    openRedis(config.redisUrl, config.redisTlsCaFile),
+    RedisConnection.open(config.redisUrl, config.redisTlsCaFile),
   );
   return { cluster, provisioned, redis };
 }

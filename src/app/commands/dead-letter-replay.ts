@@ -1,9 +1,8 @@
 // `churnstream dead-letters replay`: writes the originals of the selected dead letters back
 // (key, value and headers byte for byte) once the cause of their failure is fixed. What
 // cannot be written back unchanged is skipped and counted, never altered.
-import { createKafka } from '../../adapters/kafka/client.js';
-import { openRecordWriter, type RawRecord } from '../../adapters/kafka/record-writer.js';
-import { partitionCounts } from '../../adapters/kafka/topic-reader.js';
+import { KafkaConnection } from '../../adapters/kafka/connection.js';
+import type { RawRecord } from '../../adapters/kafka/record-writer.js';
 import type { Config } from '../config.js';
 import { UserError } from '../user-error.js';
 import type { DeadLetterFilter } from './dead-letter-filter.js';
@@ -38,13 +37,13 @@ export async function replayDeadLetters(
   options: ReplayOptions,
   print: Printer,
 ): Promise<ReplaySummary> {
-  const kafka = createKafka(config.kafka);
+  const kafka = new KafkaConnection(config.kafka);
   // Partition count per target topic (null: missing), looked up once per topic.
   const targets = new Map<string, number | null>();
   const lookUp = async (topics: readonly string[]) => {
     const unknown = [...new Set(topics)].filter((topic) => !targets.has(topic));
     if (unknown.length === 0) return;
-    const counts = await partitionCounts(kafka, unknown);
+    const counts = await kafka.partitionCounts(unknown);
     for (const topic of unknown) targets.set(topic, counts.get(topic) ?? null);
   };
   if (options.toTopic !== null) {
@@ -55,7 +54,7 @@ export async function replayDeadLetters(
   const byTopic = new Map<string, number>();
   const skipped = new Map<SkipReason, number>();
   const skip = (reason: SkipReason) => skipped.set(reason, (skipped.get(reason) ?? 0) + 1);
-  const writer = options.dryRun ? null : await openRecordWriter(kafka);
+  const writer = options.dryRun ? null : await kafka.recordWriter();
   try {
     await scanDeadLetters(config, filter, async (scanned) => {
       await lookUp(scanned.flatMap((r) => (r.ok ? [options.toTopic ?? r.letter.source_topic] : [])));

@@ -2,7 +2,7 @@
 // record with the dead-letter schema and hands over those the filter selects. Shared by
 // `dead-letters list` and `dead-letters replay`.
 import { readSchemaText } from '../../adapters/files/schemas.js';
-import { createKafka } from '../../adapters/kafka/client.js';
+import { KafkaConnection } from '../../adapters/kafka/connection.js';
 import { readTopic, UnknownTopicError } from '../../adapters/kafka/topic-reader.js';
 import { AvroRegistry } from '../../adapters/registry/avro-registry.js';
 import type { Config } from '../config.js';
@@ -50,7 +50,7 @@ export async function scanDeadLetters(
     toOffset: filter.toOffset ?? undefined,
   };
   try {
-    await readTopic(createKafka(config.kafka), range, async (records) => {
+    await new KafkaConnection(config.kafka).readTopic(range, async (records) => {
       const scanned: ScannedRecord[] = [];
       for (const record of records) {
         const decoded = await registry.decode<DeadLetter>(record.value, schema);

@@ -1,0 +1,51 @@
+// A Redis connection as the app sees it: the ioredis client (with the Lua scripts defined
+// on it) is kept here, and the app gets the stores it needs, a ping and a close. So no
+// ioredis type reaches the app layer.
+import type { Redis } from 'ioredis';
+import { openRedis } from './connect.js';
+import { redisKeys } from './keys.js';
+import { RedisModelHealthStore } from './model-health-store.js';
+import { defineScripts, type ScriptedRedis } from './scripts.js';
+import { RedisStateStore } from './state-store.js';
+import { RedisTimerIndex } from './timer-index.js';
+import { RedisWatermarkStore } from './watermark-store.js';
+
+export class RedisConnection {
+  private readonly redis: ScriptedRedis;
+
+  private constructor(redis: Redis) {
+    this.redis = defineScripts(redis);
+  }
+
+  /** Connects, or fails with the server's reason (see connect.ts). */
+  static async open(url: string, tlsCaFile: string | null): Promise<RedisConnection> {
+    return new RedisConnection(await openRedis(url, tlsCaFile));
+  }
+
+  /** The scorer's stores under one key namespace. */
+  stores(namespace: string, stateTtlSeconds: number) {
+    const keys = redisKeys(namespace);
+    return {
+      state: new RedisStateStore(this.redis, keys, stateTtlSeconds),
+      timers: new RedisTimerIndex(this.redis, keys),
+      health: new RedisModelHealthStore(this.redis, keys),
+      watermarks: new RedisWatermarkStore(this.redis, keys),
+    };
+  }
+
+  /** Connection errors between commands (ioredis reconnects by itself). */
+  onError(listener: (error: Error) => void): void {
+    this.redis.on('error', listener);
+  }
+
+  ping(): Promise<boolean> {
+    return this.redis.ping().then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
