@@ -63,7 +63,6 @@ export const configSchema = z.object({
   CHURNSTREAM_MAX_STALENESS_DAYS: z.coerce.number().positive().default(30),
   CHURNSTREAM_LAG_CHECK_INTERVAL_MS: z.coerce.number().int().min(1000).default(15_000),
   CHURNSTREAM_COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
-  CHURNSTREAM_TIMER_MODE: z.enum(['model', 'every_change']).default('model'),
   CHURNSTREAM_STARTUP_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   CHURNSTREAM_SCHEMA_ID_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   CHURNSTREAM_STATE_TTL_DAYS: z.coerce.number().int().min(0).default(730),
@@ -148,8 +147,6 @@ export interface Config {
     readonly intervalMs: number;
     readonly batch: number;
     readonly maxStalenessMs: number;
-    /** model: rescore when time moves a feature across one of the churn model's splits; every_change: on every feature change. */
-    readonly modelAware: boolean;
   };
   readonly stateTtlSeconds: number;
   readonly validation: { readonly floor: number; readonly maxFutureMs: number; readonly maxIdLength: number };
@@ -230,7 +227,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       intervalMs: raw.CHURNSTREAM_TIMER_INTERVAL_MS,
       batch: raw.CHURNSTREAM_TIMER_BATCH,
       maxStalenessMs: raw.CHURNSTREAM_MAX_STALENESS_DAYS * DAY,
-      modelAware: raw.CHURNSTREAM_TIMER_MODE === 'model',
     }),
     stateTtlSeconds: raw.CHURNSTREAM_STATE_TTL_DAYS * 86_400,
     validation: Object.freeze({

@@ -77,7 +77,8 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
     return scoringContextFor(active.churn, active.ltv, activeSpec(active), {
       hysteresis: config.hysteresis,
       maxStalenessMs: config.timers.maxStalenessMs,
-      modelAwareTimers: config.timers.modelAware,
+      // Rescore when time moves a feature across one of the churn model's splits.
+      modelAwareTimers: true,
     });
   };
   const riskRecord: PassDeps['riskRecord'] = (change) => ({
