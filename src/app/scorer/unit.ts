@@ -68,6 +68,8 @@ async function applyUnit(deps: UnitDeps, batches: readonly InputBatch[], control
 export function createUnitHandler(deps: UnitDeps) {
   return async (batches: readonly InputBatch[], control: UnitControl): Promise<void> => {
     const started = performance.now();
+    // Received, whatever happens next (a unit waiting for a dependency still shows its intake).
+    for (const batch of batches) deps.observer.consumed(batch.partition, batch.records.length);
     let decoded: AppliedUnit;
     try {
       decoded = await retryTransient(() => applyUnit(deps, batches, control), control, deps.retry);
@@ -83,9 +85,6 @@ export function createUnitHandler(deps: UnitDeps) {
     if (decoded.internalErrors > 0) deps.observer.deadLettered('internal_error', decoded.internalErrors);
     for (const group of decoded.groups)
       for (const { event } of group.events) deps.observer.eventProcessed(event.eventTime);
-    for (const batch of batches) {
-      deps.observer.consumed(batch.partition, batch.records.length);
-      deps.observer.batchDone(batch.partition, seconds);
-    }
+    for (const batch of batches) deps.observer.batchDone(batch.partition, seconds);
   };
 }
