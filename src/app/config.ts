@@ -38,9 +38,18 @@ export const configSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .default('redis://127.0.0.1:16379'),
-  CHURNSTREAM_ORDERS_TOPIC: z.string().min(1).default('churnstream.orders'),
-  CHURNSTREAM_RISK_TOPIC: z.string().min(1).default('churnstream.risk-changes'),
-  CHURNSTREAM_DEAD_LETTER_TOPIC: z.string().min(1).default('churnstream.dead-letters'),
+  CHURNSTREAM_ORDERS_TOPIC: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name: letters, digits, . _ - (at most 249)')
+    .default('churnstream.orders'),
+  CHURNSTREAM_RISK_TOPIC: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name: letters, digits, . _ - (at most 249)')
+    .default('churnstream.risk-changes'),
+  CHURNSTREAM_DEAD_LETTER_TOPIC: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name: letters, digits, . _ - (at most 249)')
+    .default('churnstream.dead-letters'),
   CHURNSTREAM_GROUP_ID: z.string().min(1).default('churnstream-scorer'),
   CHURNSTREAM_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(6),
   CHURNSTREAM_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
@@ -95,6 +104,19 @@ const checkedSchema = configSchema.superRefine((raw, context) => {
       (raw.KAFKA_SSL_CA_FILE ?? raw.KAFKA_SSL_CERT_FILE ?? raw.KAFKA_SSL_KEY_FILE) !== undefined,
     'KAFKA_SSL',
     'set KAFKA_SSL=true to use the KAFKA_SSL_* files',
+  );
+  const topics = [raw.CHURNSTREAM_ORDERS_TOPIC, raw.CHURNSTREAM_RISK_TOPIC, raw.CHURNSTREAM_DEAD_LETTER_TOPIC];
+  need(
+    new Set(topics).size !== topics.length,
+    'CHURNSTREAM_RISK_TOPIC',
+    'the orders, risk-change and dead-letter topics must be three different topics',
+  );
+  for (const broker of raw.KAFKA_BROKERS)
+    need(!/^([^:\s[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/.test(broker), 'KAFKA_BROKERS', `'${broker}' is not host:port`);
+  need(
+    Date.parse(`${raw.CHURNSTREAM_EVENT_FLOOR}T00:00:00Z`) >= Date.now(),
+    'CHURNSTREAM_EVENT_FLOOR',
+    'must be in the past (every event before it is dead-lettered)',
   );
   need(
     (raw.SCHEMA_REGISTRY_USERNAME === undefined) !== (raw.SCHEMA_REGISTRY_PASSWORD === undefined),

@@ -177,7 +177,10 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
       await consumer.stop();
       await publisher.disconnect();
       await cluster.disconnect();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      // Keep-alive connections (probes, scrapers) would hold close() open.
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeAllConnections();
+      await closed;
       await redis.close();
     },
   };

@@ -17,18 +17,32 @@ export class StartupError extends UserError {
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-async function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(ms / 1000)} s`)), ms);
-  });
-  try {
-    return await Promise.race([work, late]);
-  } catch (error) {
-    throw new StartupError(`${what}: ${message(error)}`);
-  } finally {
-    clearTimeout(timer);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Retries `attempt` with backoff until it succeeds or `ms` have passed (services started
+ * together come up in any order), then fails with one line: `what` and the last reason.
+ */
+async function within<T>(ms: number, what: string, attempt: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown = null;
+  for (let wait = 200; ; wait = Math.min(wait * 2, 2000)) {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(ms / 1000)} s`)), deadline - Date.now());
+    });
+    try {
+      return await Promise.race([attempt(), late]);
+    } catch (error) {
+      last = error;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (Date.now() + wait >= deadline) break;
+    await sleep(wait);
   }
+  // The first line only: some client errors carry their stack in the message.
+  throw new StartupError(`${what}: ${message(last).split('\n')[0]}`);
 }
 
 export async function bindHttp(config: Config, routes: () => RouteTable): Promise<Server> {
@@ -55,19 +69,15 @@ export async function connectDependencies(
   const timeoutMs = config.startupTimeoutMs;
   const cluster = new KafkaCluster(config.kafka);
   const brokers = config.kafka.brokers.join(',');
-  await within(
-    timeoutMs + 1000,
-    `cannot reach Kafka at ${brokers} (KAFKA_BROKERS) or its group coordinator`,
+  await within(timeoutMs + 1000, `cannot reach Kafka at ${brokers} (KAFKA_BROKERS) or its group coordinator`, () =>
     cluster.ready(config.groupId, timeoutMs),
   );
   const provisioned = await within(
     timeoutMs,
     `cannot create the topics or register the schemas (SCHEMA_REGISTRY_URL=${config.schemaRegistryUrl})`,
-    provision(config, onRegistryRequest),
+    () => provision(config, onRegistryRequest),
   );
-  const redis = await within(
-    timeoutMs,
-    'cannot connect to Redis (REDIS_URL)',
+  const redis = await within(timeoutMs, 'cannot connect to Redis (REDIS_URL)', () =>
     RedisConnection.open(config.redisUrl, config.redisTlsCaFile),
   );
   return { cluster, provisioned, redis };

@@ -38,14 +38,28 @@ export class RedisConnection {
     this.redis.on('error', listener);
   }
 
+  /** Answers within 500 ms (a health probe must not wait out a hanging Redis). */
   ping(): Promise<boolean> {
-    return this.redis.ping().then(
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), 500);
+    });
+    const answer = this.redis.ping().then(
       () => true,
       () => false,
     );
+    return Promise.race([answer, late]).finally(() => clearTimeout(timer));
   }
 
+  /** QUIT when Redis answers; otherwise drop the connection (QUIT would wait for Redis to return). */
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    if (this.redis.status !== 'ready') {
+      this.redis.disconnect();
+      return;
+    }
+    const quit = this.redis.quit().then(() => undefined);
+    const late = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());
+    await Promise.race([quit.catch(() => undefined), late]);
+    this.redis.disconnect();
   }
 }

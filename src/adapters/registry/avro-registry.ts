@@ -105,7 +105,7 @@ export class AvroRegistry {
       return {
         ok: false,
         errorClass: 'incompatible_schema',
-        reason: `schema id ${header.schemaId} cannot be read as ${reader.subject} v${reader.id}: ${resolver.message}`,
+        reason: `writer schema id ${header.schemaId} cannot be resolved to the reader schema of ${reader.subject} (id ${reader.id}): ${resolver.message}; a new enum symbol or a field without a default needs the reader to change first (docs/OPERATIONS.md, Topics)`,
       };
     }
     try {

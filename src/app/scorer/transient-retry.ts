@@ -14,8 +14,11 @@ export interface RetryControl {
 export interface RetryHooks {
   /** A wait of `seconds` is about to start because of `waitingFor`. */
   waiting(waitingFor: WaitingFor, seconds: number, error: unknown, attempt: number): void;
-  /** The unit succeeded after at least one wait. */
-  recovered(waitingFor: WaitingFor, attempts: number): void;
+  /**
+   * The unit ended after waiting for `waitingFor`: `back` when it succeeded (the dependency
+   * answered), false when it was given up or failed otherwise (nothing is known then).
+   */
+  recovered(waitingFor: WaitingFor, attempts: number, back: boolean): void;
 }
 
 export const BACKOFF = { firstMs: 100, maxMs: 5000, heartbeatMs: 1000 } as const;
@@ -36,22 +39,22 @@ export async function retryTransient<T>(work: () => Promise<T>, control: RetryCo
   // Everything waited for in this unit is cleared when it ends, however it ends: a
   // dependency still down is marked again by the next unit that meets it.
   const waitedFor = new Set<WaitingFor>();
-  const clear = (attempts: number) => {
-    for (const dependency of waitedFor) hooks.recovered(dependency, attempts);
+  const clear = (attempts: number, back: boolean) => {
+    for (const dependency of waitedFor) hooks.recovered(dependency, attempts, back);
   };
   const abandon = (attempts: number) => {
-    clear(attempts);
+    clear(attempts, false);
     return new UnitAbandoned('the partitions moved or the consumer is stopping');
   };
   for (let attempt = 1; ; attempt += 1) {
     try {
       const result = await keepingAlive(work, control);
-      clear(attempt);
+      clear(attempt, true);
       return result;
     } catch (error) {
       const { kind, waitingFor } = classify(error);
       if (kind !== 'transient' || waitingFor === null) {
-        clear(attempt);
+        clear(attempt, false);
         throw error;
       }
       if (!control.isActive()) throw abandon(attempt);
@@ -99,9 +102,9 @@ export function loggingHooks(
         else log.warn(fields, `waiting for ${waitingFor}; consumption paused, retrying`);
       }
     },
-    recovered(waitingFor, attempts) {
+    recovered(waitingFor, attempts, back) {
       onRecovered(waitingFor);
-      log.info({ waitingFor, attempts }, `${waitingFor} is back; consumption resumed`);
+      if (back) log.info({ waitingFor, attempts }, `${waitingFor} is back; consumption resumed`);
     },
   };
 }

@@ -152,6 +152,10 @@ function parseTree(block: string, index: number, numFeatures: number): Tree {
   const internalCount = fields.has('internal_count')
     ? numbers(fields, 'internal_count', inner, where)
     : new Float64Array(inner);
+  // A non-finite leaf makes every row routed to it score NaN or ±1 (a broken export, not a model).
+  leafValue.forEach((value, leaf) => {
+    if (!Number.isFinite(value)) throw new ModelParseError(`${where}: leaf_value of leaf ${leaf} is ${value}`);
+  });
   for (const f of splitFeature) {
     if (f < 0 || f >= numFeatures)
       throw new ModelParseError(`${where}: split on feature ${f} outside 0..${numFeatures - 1}`);
