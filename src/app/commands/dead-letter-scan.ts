@@ -3,7 +3,7 @@
 // `dead-letters list` and `dead-letters replay`.
 import { readSchemaText } from '../../adapters/files/schemas.js';
 import { KafkaConnection } from '../../adapters/kafka/connection.js';
-import { readTopic, UnknownTopicError } from '../../adapters/kafka/topic-reader.js';
+import { UnknownTopicError } from '../../adapters/kafka/topic-reader.js';
 import { AvroRegistry } from '../../adapters/registry/avro-registry.js';
 import type { Config } from '../config.js';
 import type { DeadLetterValue } from '../scorer/ports.js';

@@ -180,8 +180,8 @@ internal_count=100 35 60`),
     );
     expect(() => parseLightGbmModel(model('0.5', 2).replace('tree_sizes=1', 'tree_sizes=1 2'))).toThrow(/truncated/);
     for (const bad of ['nan', 'inf', '-inf'])
-      expect(() => parseLightGbmModel(model('0.5', 2).replace('leaf_value=10 20 30', `leaf_value=10 ${bad} 30`))).toThrow(
-        /leaf_value of leaf 1 is/,
-      );
+      expect(() =>
+        parseLightGbmModel(model('0.5', 2).replace('leaf_value=10 20 30', `leaf_value=10 ${bad} 30`)),
+      ).toThrow(/leaf_value of leaf 1 is/);
   });
 });
