@@ -61,6 +61,7 @@ export interface FaultReport {
     readonly duplicates: number;
     /** Dead letters of good events: must be 0 (no fault turns a valid event into a dead letter). */
     readonly validEvents: number;
+    /** Records (not letters: a redelivery repeats a letter) whose dead letter was cut to fit. */
     readonly truncated: number;
   };
   readonly committed: number;
@@ -257,14 +258,15 @@ export async function runFaultSuite(plan: FaultPlan): Promise<FaultReport> {
     const byKey = new Map<string, number>();
     let wrongClass = 0;
     let validEvents = 0;
-    let truncated = 0;
+    // Per record, not per letter: a kill may redeliver a record that was dead-lettered already.
+    const truncatedKeys = new Set<string>();
     const expected = new Map(hostile.map((p) => [p.key, p.expected]));
     for (const letter of letters) {
       const key = letter.key?.toString() ?? '';
       byKey.set(key, (byKey.get(key) ?? 0) + 1);
       if (!expected.has(key)) validEvents += 1;
       else if (expected.get(key) !== letter.error_class) wrongClass += 1;
-      if (letter.truncated) truncated += 1;
+      if (letter.truncated) truncatedKeys.add(key);
     }
     const missing = hostile.filter((p) => !byKey.has(p.key)).length;
     const committed = await waitForProgress(kafka, config, messages.length, 120_000);
@@ -286,7 +288,13 @@ export async function runFaultSuite(plan: FaultPlan): Promise<FaultReport> {
       crashExits,
       startRefusals,
       outcome,
-      deadLetters: { missing, wrongClass, duplicates: letters.length - byKey.size, validEvents, truncated },
+      deadLetters: {
+        missing,
+        wrongClass,
+        duplicates: letters.length - byKey.size,
+        validEvents,
+        truncated: truncatedKeys.size,
+      },
       committed: Math.min(committed, await committedOffsets(kafka, config)),
       topicEnd,
       seconds: (performance.now() - started) / 1000,
