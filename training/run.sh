@@ -11,6 +11,10 @@ VERSION="${1:-v1}"
 DATA="${CHURNSTREAM_DATA:-$ROOT/../shared/data}"
 OUT="$ROOT/training/out"
 PY="$ROOT/training/.venv/bin/python"
+# numpy/scipy's OpenBLAS picks its kernels by CPU, and the GLM and calibration fits then
+# differ in the last digits between an AVX-512 and an AVX2 machine: pin one kernel every
+# x86-64 server has (AVX2) and one BLAS thread, so the artifacts reproduce byte for byte.
+export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}" OPENBLAS_NUM_THREADS=1
 
 [[ -f "$DATA/uci-online-retail/online_retail.csv.gz" && -f "$DATA/cdnow/CDNOW_master.txt" ]] ||
   { echo "data not found under $DATA (set CHURNSTREAM_DATA)" >&2; exit 1; }
