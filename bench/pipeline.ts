@@ -19,7 +19,7 @@
 //        [--scorer-node-flags="--v8-flag ..."]   (flags for the fixed-load scorer process; "=" since they start with a dash)
 //        [--scorer-from compiled|source]   (the fixed-load scorer: the built package, or src/ through tsx)
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { createIdempotentProducer, createKafka } from '../src/adapters/kafka/client.js';
@@ -252,6 +252,17 @@ async function startScorerProcess(env: Record<string, string>, port: number): Pr
   }
 }
 
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc (Linux): the cost per
+ * event at a fixed load, which stays comparable when the 2 cores are saturated and latency is
+ * only queueing.
+ */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command name; 100 ticks/s.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 async function scrapeTotal(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   let sum = 0;
@@ -310,7 +321,9 @@ async function fixedLoad(rate: number, run: number): Promise<void> {
   while (Date.now() < startAt) await new Promise((resolve) => setTimeout(resolve, 1));
   const started = performance.now();
   let sent = 0;
+  let cpuAtWarm = Number.NaN;
   while (sent < total) {
+    if (Number.isNaN(cpuAtWarm) && sent >= warmupEvents) cpuAtWarm = cpuMs(scorer.pid as number);
     const due = Math.min(total, Math.floor(((Date.now() - startAt) / 1000) * rate) + 1);
     if (due > sent) {
       sentAt.fill(Date.now(), sent, due);
@@ -326,6 +339,7 @@ async function fixedLoad(rate: number, run: number): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (latencies.length < total - warmupEvents && Date.now() < deadline)
     await new Promise((resolve) => setTimeout(resolve, 100));
+  const cpuPerEvent = (cpuMs(scorer.pid as number) - cpuAtWarm) / (total - warmupEvents);
   await producer.disconnect();
   await watcher.disconnect();
   scorer.kill('SIGTERM');
@@ -337,7 +351,7 @@ async function fixedLoad(rate: number, run: number): Promise<void> {
     scenario: `scorer process at a fixed offered load of ${rate} events/s for ${loadSeconds} s (after ${warmupSeconds} s of warm-up at that rate), run ${run} of ${liveRuns}`,
     events: total - warmupEvents,
     seconds: offeredSeconds,
-    extra: `latency ms p50 ${percentile(sorted, 0.5)}, p95 ${percentile(sorted, 0.95)}, p99 ${percentile(sorted, 0.99)}, max ${sorted.at(-1)} (${sorted.length} measured)`,
+    extra: `latency ms p50 ${percentile(sorted, 0.5)}, p95 ${percentile(sorted, 0.95)}, p99 ${percentile(sorted, 0.99)}, max ${sorted.at(-1)} (${sorted.length} measured); scorer CPU ${(cpuPerEvent * 1000).toFixed(0)} µs per event`,
   });
 }
 
