@@ -2,13 +2,15 @@
 // parsed and validated completely before it replaces the active one; if anything is
 // wrong the active model stays and the error says why. No model = rules fallback.
 import { existsSync } from 'node:fs';
-import { listVersions, type ModelKind, readArtifact } from '../adapters/files/model-store.js';
+import { join } from 'node:path';
+import { foldersWithoutConfig, listVersions, type ModelKind, readArtifact } from '../adapters/files/model-store.js';
 import { RULES_VERSION } from '../core/decisions/rules.js';
 import { DEFAULT_FEATURE_SPEC, type FeatureSpec, parseFeatureSpec } from '../core/features/spec.js';
 import { churnConfigSchema, ltvConfigSchema, parseConfig, referenceSchema } from '../core/models/artifacts.js';
 import { parseGammaGlm } from '../core/models/glm/model.js';
 import { parseLightGbmModel } from '../core/models/lightgbm/parse.js';
 import { type ChurnModel, type LtvModel, prepareChurnModel, prepareLtvModel } from '../core/models/scoring.js';
+import type { Logger } from './logger.js';
 import { UserError } from './user-error.js';
 
 /** A model artifact that cannot be used; the message names the folder or file. */
@@ -84,11 +86,16 @@ export class ModelRegistry {
   private readonly listeners = new Set<(models: ActiveModels) => void>();
 
   private readonly root: string;
+  private readonly log: Pick<Logger, 'warn'> | null;
 
-  /** A models directory that does not exist is a configuration error, not "no models". */
-  constructor(root: string) {
+  /**
+   * A models directory that does not exist is a configuration error, not "no models".
+   * `log` is told what loads but deserves a look (WARN): see loadDefaults.
+   */
+  constructor(root: string, log: Pick<Logger, 'warn'> | null = null) {
     if (!existsSync(root)) throw new ModelFileError(`models directory ${root} does not exist (CHURNSTREAM_MODELS_DIR)`);
     this.root = root;
+    this.log = log;
   }
 
   get current(): ActiveModels {
@@ -99,8 +106,17 @@ export class ModelRegistry {
     return listVersions(this.root, kind);
   }
 
-  /** Loads the given versions, or the newest of each kind; a kind with none stays on rules. */
+  /**
+   * Loads the given versions, or the newest of each kind; a kind with none stays on rules.
+   * WARNs (neither stops the load): a version folder without config.json, which is no
+   * version and is skipped (an empty folder, or a copy not finished: the newest complete
+   * version wins instead); a churn model without reference.json, which scores but gets no
+   * drift (PSI) series.
+   */
   loadDefaults(wanted: { churn?: string | undefined; ltv?: string | undefined } = {}): ActiveModels {
+    for (const kind of ['churn', 'ltv'] as const)
+      for (const folder of foldersWithoutConfig(this.root, kind))
+        this.log?.warn({ folder }, `model folder ${folder} has no config.json: skipped, it is no ${kind} version`);
     const churnVersion = wanted.churn ?? this.versions('churn').at(-1);
     const ltvVersion = wanted.ltv ?? this.versions('ltv').at(-1);
     const churn =
@@ -111,7 +127,12 @@ export class ModelRegistry {
       ltvVersion === undefined
         ? null
         : loading(this.root, 'ltv', ltvVersion, () => loadLtvModel(this.root, ltvVersion));
-    return this.swap({ churn, ltv });
+    const next = this.swap({ churn, ltv });
+    if (churn !== null && churn.reference === null) {
+      const file = join(this.root, 'churn', churn.config.version, 'reference.json');
+      this.log?.warn({ file }, `churn model ${churn.config.version} has no ${file}: no drift (PSI) series for it`);
+    }
+    return next;
   }
 
   /** Called after every swap (e.g. to rescore with trigger model_change, or update metrics). */

@@ -2,14 +2,17 @@
 //  - Redis stopped (`scripts/stack.sh down redis`): /metrics still answers 200 within 5 s
 //    with the Kafka-side series (consumed, dead letters) and marks the Redis-backed ones
 //    stale (churnstream_series_stale{source="redis"} 1); /customers/<id> answers 503 with
-//    a JSON error; after `up redis` no event is lost (stream equals core) and /readyz is 200.
+//    a JSON error within 2 s; after `up redis` no event is lost (stream equals core) and
+//    /readyz is 200.
 //  - Redis hung (SIGSTOP of redis-server for 8 s, longer than the client's 5 s command
-//    timeout, then SIGCONT): nothing is lost either.
+//    timeout, then SIGCONT): /customers/<id> still answers 503 within 2 s (its read has a
+//    1 s deadline, not the 5 s command timeout), and nothing is lost.
 import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/adapters/kafka/client.js';
 import { toOrderEventRecord } from '../../src/adapters/registry/order-event-codec.js';
+import { CUSTOMER_READ_TIMEOUT_MS } from '../../src/app/http-routes.js';
 import { ModelRegistry } from '../../src/app/model-registry.js';
 import { type Provisioned, provision } from '../../src/app/setup.js';
 import { generateDemoHistory } from '../../src/core/demo/generator.js';
@@ -32,6 +35,8 @@ import {
 } from '../helpers/stack-control.js';
 
 const PARTITIONS = 3;
+/** A customer request during an outage answers within its read deadline plus this much. */
+const ANSWER_SLACK_MS = 1000;
 const modelsDir = new URL('../../models/', import.meta.url).pathname;
 
 /** One scorer process on its own topics, with a history to replay around a fault. */
@@ -88,6 +93,19 @@ async function compare(s: Scenario, provisioned: Provisioned) {
 }
 
 let hung: number | null = null;
+
+/** A customer request during an outage: 503 with a JSON error naming Redis, within its deadline plus slack. */
+function expectUnavailable(label: string, customerId: string, customer: HttpAnswer | Error) {
+  expect(customer).not.toBeInstanceOf(Error);
+  const answer = customer as HttpAnswer;
+  console.log(`${label}: /customers/${customerId} ${answer.status} in ${Math.round(answer.ms)} ms: ${answer.text}`);
+  expect(answer.status).toBe(503);
+  expect(answer.contentType).toContain('application/json');
+  const body = JSON.parse(answer.text) as { error?: unknown };
+  expect(typeof body.error).toBe('string');
+  expect(body.error).toMatch(/redis/i);
+  expect(answer.ms).toBeLessThan(CUSTOMER_READ_TIMEOUT_MS + ANSWER_SLACK_MS);
+}
 
 afterAll(() => {
   // Whatever happened, Redis runs again and the whole stack is up for the next test.
@@ -170,15 +188,8 @@ describe('Redis stopped while traffic flows (`stack.sh down redis`, then `up red
     expect(stale(secondScrape)).toEqual([1]);
   });
 
-  it('answers /customers/<id> with 503 and a JSON error while Redis is down', () => {
-    expect(customer).not.toBeInstanceOf(Error);
-    const answer = customer as HttpAnswer;
-    console.log(`redis down: /customers/${customerId} ${answer.status} in ${Math.round(answer.ms)} ms: ${answer.text}`);
-    expect(answer.status).toBe(503);
-    expect(answer.contentType).toContain('application/json');
-    const body = JSON.parse(answer.text) as { error?: unknown };
-    expect(typeof body.error).toBe('string');
-    expect(body.error).toMatch(/redis/i);
+  it('answers /customers/<id> with 503 and a JSON error within 2 s while Redis is down', () => {
+    expectUnavailable('redis down', customerId, customer);
   });
 
   it('loses no event across the outage (stream equals core) and /readyz is 200 again after `up redis`', async () => {
@@ -204,6 +215,8 @@ describe('Redis hung (SIGSTOP of redis-server for 8 s, then SIGCONT)', () => {
   let provisioned: Provisioned;
   let scorer: ScorerChild;
   let duringHang: HttpAnswer | Error;
+  let customerDuringHang: HttpAnswer | Error;
+  const customerId = s.history[0]?.customerId ?? '';
 
   beforeAll(async () => {
     s.env['CHURNSTREAM_HTTP_PORT'] = String(await freePort());
@@ -221,6 +234,10 @@ describe('Redis hung (SIGSTOP of redis-server for 8 s, then SIGCONT)', () => {
     try {
       await sleep(3000);
       duringHang = await httpGet(scorer.port, '/metrics', 5000).catch((error: Error) => error);
+      // Still well inside the hang: without its own deadline the read would wait 5 s.
+      customerDuringHang = await httpGet(scorer.port, `/customers/${customerId}`, 10_000).catch(
+        (error: Error) => error,
+      );
       await sleep(Math.max(0, 8000 - (Date.now() - stoppedAt)));
     } finally {
       process.kill(pid, 'SIGCONT');
@@ -237,6 +254,10 @@ describe('Redis hung (SIGSTOP of redis-server for 8 s, then SIGCONT)', () => {
     expect(duringHang).not.toBeInstanceOf(Error);
     expect((duringHang as HttpAnswer).status).toBe(200);
     expect((duringHang as HttpAnswer).ms).toBeLessThan(5000);
+  });
+
+  it('answers /customers/<id> with 503 and a JSON error within 2 s while Redis hangs', () => {
+    expectUnavailable('redis hang', customerId, customerDuringHang);
   });
 
   it('loses nothing (stream equals core) once Redis continues', async () => {

@@ -31,6 +31,16 @@ export function listVersions(root: string, kind: ModelKind): string[] {
     .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 }
 
+/** Folders of a kind that are no version because they hold no config.json (empty ones, say). */
+export function foldersWithoutConfig(root: string, kind: ModelKind): string[] {
+  const dir = join(root, kind);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && !existsSync(join(dir, entry.name, 'config.json')))
+    .map((entry) => join(dir, entry.name))
+    .sort();
+}
+
 export function readArtifact(root: string, kind: ModelKind, version: string): ArtifactFiles {
   const dir = join(root, kind, version);
   if (!existsSync(join(dir, 'config.json'))) throw new Error(`no model artifact at ${dir} (config.json missing)`);

@@ -36,13 +36,16 @@ export type DecodeResult<T> =
       readonly reason: string;
     };
 
-export type DecodeErrorClass =
-  | 'empty_value'
-  | 'bad_magic_byte'
-  | 'truncated_header'
-  | 'unknown_schema_id'
-  | 'incompatible_schema'
-  | 'undecodable_avro';
+export const DECODE_ERROR_CLASSES = [
+  'empty_value',
+  'bad_magic_byte',
+  'truncated_header',
+  'unknown_schema_id',
+  'incompatible_schema',
+  'undecodable_avro',
+] as const;
+
+export type DecodeErrorClass = (typeof DECODE_ERROR_CLASSES)[number];
 
 /** TopicNameStrategy, as Confluent's own serializers use it. */
 export const valueSubject = (topic: string): string => `${topic}-value`;

@@ -3,6 +3,7 @@
 // with the message alone), the checks across options, and the match itself.
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { DEAD_LETTER_REASONS } from '../scorer/failures.js';
 import { UserError } from '../user-error.js';
 
 export interface DeadLetterFilter {
@@ -59,10 +60,24 @@ export const parseNonNegativeInt =
     return parsed;
   };
 
+/**
+ * A reason that is no error class would select nothing and look like "no such dead
+ * letters": refuse it, listing the classes there are.
+ */
+function checkReasons(reasons: readonly string[]): void {
+  const known: readonly string[] = DEAD_LETTER_REASONS;
+  const unknown = reasons.filter((reason) => !known.includes(reason));
+  if (unknown.length === 0) return;
+  throw new UserError(
+    `--reason: ${unknown.map((reason) => `'${reason}'`).join(', ')} ${unknown.length === 1 ? 'is not an error class' : 'are not error classes'}; the error classes are: ${known.join(', ')}`,
+  );
+}
+
 /** --reason may be repeated and may hold a comma list. */
 export function collectReasons(value: string, previous: readonly string[] = []): string[] {
   const parts = value.split(',').map((part) => part.trim());
   if (parts.some((part) => part.length === 0)) throw new UserError(`--reason: empty error class in '${value}'`);
+  checkReasons(parts);
   return [...previous, ...parts];
 }
 
@@ -92,6 +107,7 @@ export function filterFrom(options: FilterOptions): DeadLetterFilter {
     sourcePartition: options.sourcePartition ?? null,
   };
   // Callers other than commander (tests, other commands) skip the per-option parsers.
+  checkReasons(filter.reasons);
   const counts = {
     '--from-offset': filter.fromOffset,
     '--to-offset': filter.toOffset,

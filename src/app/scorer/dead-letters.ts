@@ -4,6 +4,7 @@
 // size, SHA-256 and source topic/partition/offset, so an operator can fetch the original
 // while the source topic retains it.
 import { createHash } from 'node:crypto';
+import type { DeadLetterReason } from './failures.js';
 import type { DeadLetterValue, InputBatch, InputRecord, OutgoingRecord } from './ports.js';
 
 /** Bytes Kafka adds around one record in a batch of one (batch header, record framing). */
@@ -70,7 +71,7 @@ export function fitDeadLetter(
 
 export function createDeadLetterFactory(options: DeadLetterOptions) {
   const now = options.now ?? Date.now;
-  return (batch: InputBatch, record: InputRecord, errorClass: string, reason: string): OutgoingRecord => {
+  return (batch: InputBatch, record: InputRecord, errorClass: DeadLetterReason, reason: string): OutgoingRecord => {
     const whole: DeadLetterValue = {
       dead_letter_id: `${batch.topic}/${batch.partition}/${record.offset}`,
       source_topic: batch.topic,

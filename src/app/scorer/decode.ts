@@ -5,13 +5,13 @@
 // retried and the id asked again; after the grace period the record is poison.
 import { type ValidationRules, validateOrderEvent } from '../../core/events/validate.js';
 import type { SourcedEvent } from '../../core/step/customer-step.js';
-import { SchemaIdPending } from './failures.js';
+import { type DeadLetterReason, SchemaIdPending } from './failures.js';
 import type { EventDecoder, InputBatch, InputRecord } from './ports.js';
 
 export interface Letter {
   readonly batch: InputBatch;
   readonly record: InputRecord;
-  readonly errorClass: string;
+  readonly errorClass: DeadLetterReason;
   readonly reason: string;
 }
 

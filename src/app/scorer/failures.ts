@@ -7,9 +7,26 @@
 //             a record is dead-lettered for it.
 //   fatal     the configuration is wrong: refuse to start (exit 2), before joining the group.
 import { DependencyError } from '../../adapters/dependency-error.js';
+import { DECODE_ERROR_CLASSES } from '../../adapters/registry/avro-registry.js';
+import { VALIDATION_ERROR_CLASSES } from '../../core/events/validate.js';
+import type { RefusedEvent } from '../../core/step/customer-step.js';
 import { UserError } from '../user-error.js';
 
 export type FailureKind = 'poison' | 'transient' | 'fatal';
+
+/**
+ * Every error_class a dead letter can carry (poison, by where it was decided): the record
+ * is not a readable order event; the event is invalid; the step refused it; the step
+ * threw. The dead-letter factory takes only these, so a new class must be added here.
+ */
+export const DEAD_LETTER_REASONS = [
+  ...DECODE_ERROR_CLASSES,
+  ...VALIDATION_ERROR_CLASSES,
+  'event_too_late' satisfies RefusedEvent['errorClass'],
+  'internal_error',
+] as const;
+
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
 /** What a transient failure waits for, for logs, metrics and /readyz. */
 export type WaitingFor = 'kafka' | 'redis' | 'registry' | 'internal';

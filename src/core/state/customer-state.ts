@@ -85,6 +85,12 @@ export const DEFAULT_RETENTION: RetentionPolicy = {
 export type FoldOutcome =
   | 'applied'
   | 'duplicate'
+  /**
+   * A document id seen before with other content (time, amount, items; for a refund also
+   * its kind and the order it names). Ignored like any duplicate (the first one wins) and
+   * counted in `counters.duplicates`; told apart only so that callers can make it visible.
+   */
+  | 'conflicting_duplicate'
   | 'too_late'
   /** A refund/cancellation whose order is unknown so far; kept pending, applied if the order arrives. */
   | 'refund_pending';
@@ -130,18 +136,32 @@ function insertSorted<T extends { time: number; id: string }>(list: T[], item: T
   list.splice(index, 0, item);
 }
 
-function refundIdSeen(state: CustomerState, id: string): boolean {
+/** The refund or cancellation with this id and the order it names, or null. */
+function findRefund(state: CustomerState, id: string): PendingRefund | null {
   for (const order of state.orders) {
-    for (const refund of order.refunds) if (refund.id === id) return true;
+    for (const refund of order.refunds) if (refund.id === id) return { orderId: order.id, refund };
   }
-  return state.pending.some((entry) => entry.refund.id === id);
+  return state.pending.find((entry) => entry.refund.id === id) ?? null;
 }
+
+// Only what the state keeps can be compared: the currency is not kept, and amounts are
+// compared in thousandths (an amount that differs by less is the same to every feature).
+const sameOrder = (order: OrderEntry, event: OrderEvent): boolean =>
+  order.time === event.eventTime && order.amountMills === toMills(event.amount) && order.items === event.itemCount;
+
+const sameRefund = ({ orderId, refund }: PendingRefund, event: OrderEvent): boolean =>
+  orderId === event.originalOrderId &&
+  refund.time === event.eventTime &&
+  refund.amountMills === toMills(event.amount) &&
+  refund.items === event.itemCount &&
+  refund.cancel === (event.type === 'cancellation');
 
 /**
  * Applies one event to the state in place. Duplicate document ids (orders, refunds)
- * have no effect; events older than the retention horizon are refused as too late;
- * refunds of unknown orders wait as pending refunds. Assumes a validated event
- * (core/events/validate.ts).
+ * have no effect whatever their content (the first one wins; one with other content is
+ * reported as a conflicting duplicate); events older than the retention horizon are
+ * refused as too late; refunds of unknown orders wait as pending refunds. Assumes a
+ * validated event (core/events/validate.ts).
  */
 export function foldEvent(state: CustomerState, event: OrderEvent, policy: RetentionPolicy): FoldOutcome {
   if (event.eventTime < retentionHorizon(state, policy)) {
@@ -150,9 +170,10 @@ export function foldEvent(state: CustomerState, event: OrderEvent, policy: Reten
   }
   let outcome: FoldOutcome;
   if (event.type === 'order') {
-    if (state.orders.some((order) => order.id === event.orderId)) {
+    const seen = state.orders.find((order) => order.id === event.orderId);
+    if (seen !== undefined) {
       state.counters.duplicates += 1;
-      return 'duplicate';
+      return sameOrder(seen, event) ? 'duplicate' : 'conflicting_duplicate';
     }
     const order: OrderEntry = {
       id: event.orderId,
@@ -170,9 +191,10 @@ export function foldEvent(state: CustomerState, event: OrderEvent, policy: Reten
     insertSorted(state.orders, order);
     outcome = 'applied';
   } else {
-    if (refundIdSeen(state, event.orderId)) {
+    const seen = findRefund(state, event.orderId);
+    if (seen !== null) {
       state.counters.duplicates += 1;
-      return 'duplicate';
+      return sameRefund(seen, event) ? 'duplicate' : 'conflicting_duplicate';
     }
     const refund: RefundEntry = {
       id: event.orderId,

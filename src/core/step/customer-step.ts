@@ -246,7 +246,13 @@ function fireDueTimers(customerId: string, draft: Draft, until: number, exclusiv
   }
 }
 
-const noOutcomes = (): Record<FoldOutcome, number> => ({ applied: 0, duplicate: 0, too_late: 0, refund_pending: 0 });
+const noOutcomes = (): Record<FoldOutcome, number> => ({
+  applied: 0,
+  duplicate: 0,
+  conflicting_duplicate: 0,
+  too_late: 0,
+  refund_pending: 0,
+});
 
 // The stored state is copied: a step never changes its input.
 const start = (stored: StoredCustomer | null): Draft => ({

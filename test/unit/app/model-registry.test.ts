@@ -1,8 +1,9 @@
 // Loading, validating and swapping model artifacts in the models/<kind>/<version>
 // layout, and scoring with them (fixtures: training/golden/make_registry_fixtures.py).
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../../src/app/model-registry.js';
 import { churnResult, ltvResult } from '../../../src/core/decisions/results.js';
@@ -15,6 +16,14 @@ import { emptyState, foldEvent } from '../../../src/core/state/customer-state.js
 import { DAY_MS } from '../../../src/core/time.js';
 
 const fixtures = new URL('../../fixtures/models/', import.meta.url).pathname;
+const shipped = new URL('../../../models/', import.meta.url).pathname;
+
+/** A pino logger as the service has, its JSON lines kept for the test. */
+const capturingLogger = () => {
+  const lines: Record<string, unknown>[] = [];
+  const log = pino({ base: null, timestamp: false }, { write: (line: string) => lines.push(JSON.parse(line)) });
+  return { log, lines };
+};
 
 const customerFeatures = () => {
   const state = emptyState();
@@ -156,5 +165,43 @@ describe('model registry', () => {
     expect(ltv.predicted_ltv).toBeCloseTo(120.73541666666667, 9);
     expect(ltv.confidence_interval.low).toBe(0);
     expect(ltv.confidence_interval.high).toBeCloseTo(362.20625, 9);
+  });
+
+  it('WARNs naming a version folder without config.json, which it skips, and a churn model without reference.json', () => {
+    const root = mkdtempSync(join(tmpdir(), 'models-'));
+    cpSync(fixtures, root, { recursive: true });
+    // Newest by name, but empty (a copy that has not started, say): t2 is still the newest version.
+    mkdirSync(join(root, 'churn', 't9'));
+    mkdirSync(join(root, 'ltv', 'v0'));
+    const { log, lines } = capturingLogger();
+    const models = new ModelRegistry(root, log).loadDefaults();
+    expect(models.churn?.config.version).toBe('t2');
+    expect(models.churn?.reference).toBeNull();
+    const warnings = lines.filter((line) => line['level'] === 40);
+    expect(warnings).toEqual([
+      {
+        level: 40,
+        folder: join(root, 'churn', 't9'),
+        msg: `model folder ${join(root, 'churn', 't9')} has no config.json: skipped, it is no churn version`,
+      },
+      {
+        level: 40,
+        folder: join(root, 'ltv', 'v0'),
+        msg: `model folder ${join(root, 'ltv', 'v0')} has no config.json: skipped, it is no ltv version`,
+      },
+      {
+        level: 40,
+        file: join(root, 'churn', 't2', 'reference.json'),
+        msg: `churn model t2 has no ${join(root, 'churn', 't2', 'reference.json')}: no drift (PSI) series for it`,
+      },
+    ]);
+    expect(lines).toEqual(warnings);
+  });
+
+  it('says nothing about complete versions with their reference.json (the shipped models)', () => {
+    const { log, lines } = capturingLogger();
+    const models = new ModelRegistry(shipped, log).loadDefaults();
+    expect(models.churn?.reference).not.toBeNull();
+    expect(lines).toEqual([]);
   });
 });

@@ -32,6 +32,31 @@ describe('customer state reducer', () => {
     expect(state.orders).toHaveLength(1);
   });
 
+  it('tells a duplicate with other content from an exact one; both are ignored (first wins) and counted', () => {
+    const state = emptyState();
+    foldEvent(state, order('a', 0, 10), DEFAULT_RETENTION);
+    foldEvent(state, refund('r', 'a', 1), DEFAULT_RETENTION);
+    foldEvent(state, refund('p', 'unseen', 2), DEFAULT_RETENTION);
+    const before = encodeState(state);
+    const conflicting: [string, OrderEvent][] = [
+      ['order: other amount', order('a', 0, 11)],
+      ['order: other time', order('a', 3, 10)],
+      ['order: other item count', { ...order('a', 0, 10), itemCount: 2 }],
+      ['refund: other amount', { ...refund('r', 'a', 1), amount: 2 }],
+      ['refund: other order', refund('r', 'b', 1)],
+      ['refund: a cancellation now', { ...refund('r', 'a', 1), type: 'cancellation' }],
+      ['pending refund: other time', refund('p', 'unseen', 4)],
+    ];
+    for (const [what, event] of conflicting)
+      expect(foldEvent(state, event, DEFAULT_RETENTION), what).toBe('conflicting_duplicate');
+    // Amounts are kept in thousandths: a difference below that is no difference to the state.
+    for (const event of [order('a', 0, 10), order('a', 0, 10.0001), refund('r', 'a', 1), refund('p', 'unseen', 2)])
+      expect(foldEvent(state, event, DEFAULT_RETENTION)).toBe('duplicate');
+    // The first one won every time: only the counter moved, as for any duplicate.
+    expect(state.counters.duplicates).toBe(conflicting.length + 4);
+    expect(encodeState({ ...state, counters: { ...state.counters, duplicates: 0 } })).toEqual(before);
+  });
+
   it('keeps a refund of an unknown order pending, applies it when the order arrives', () => {
     const state = emptyState();
     expect(foldEvent(state, refund('r', 'a', 5), DEFAULT_RETENTION)).toBe('refund_pending');

@@ -94,6 +94,25 @@ describe('unit handler: the end state is the pure core over the same events', ()
     expect(world.observer.counts('applied')).toEqual({ applied: 12 });
   });
 
+  it('reports a repeated order id with other content as outcome conflicting_duplicate; the first one stays', async () => {
+    const world = createWorld();
+    const f = world.feed;
+    const first = f.order(0, 'a', 0, { orderId: 'o-1' });
+    const records = [
+      first,
+      f.order(0, 'a', 0, { orderId: 'o-1' }),
+      f.order(0, 'a', 0, { orderId: 'o-1', amount: 25 }),
+      f.order(0, 'a', 1, { orderId: 'o-2' }),
+    ];
+    await createUnitHandler(unitDeps(world))([batchOf(0, records)], world.control);
+    expect(world.observer.counts('applied')).toEqual({ applied: 2, duplicate: 1, conflicting_duplicate: 1 });
+    expect(world.state.get('a')?.stored?.state.orders.map((o) => [o.id, o.amountMills])).toEqual([
+      ['o-1', 20_000],
+      ['o-2', 20_000],
+    ]);
+    expectMatchesCore(world, 'a', 0, eventsOf('a', records));
+  });
+
   it('a customer spread over two partitions is applied in two rounds, in batch order, and ends right', async () => {
     const world = createWorld();
     const f = world.feed;

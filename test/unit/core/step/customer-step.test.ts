@@ -104,6 +104,23 @@ describe('per-customer step', () => {
     expect(again.riskChanges).toEqual([]);
   });
 
+  it('counts a repeated order id with other content as a conflicting duplicate, ignored like any duplicate', () => {
+    const first = processEvents('c1', null, regular, ctx);
+    const original = regular[2] as SourcedEvent;
+    const changed = { event: { ...original.event, amount: 35 }, offset: '100' };
+    const again = processEvents('c1', first, [original, changed], ctx);
+    expect(again.outcomes).toEqual({
+      applied: 0,
+      duplicate: 1,
+      conflicting_duplicate: 1,
+      too_late: 0,
+      refund_pending: 0,
+    });
+    expect(again.riskChanges).toEqual([]);
+    expect(again.state.orders).toEqual(first.state.orders);
+    expect(again.state.counters.duplicates).toBe(first.state.counters.duplicates + 2);
+  });
+
   it('a model change rescores as of the given time with trigger model_change, only when the tier moves', () => {
     const first = processEvents('c1', null, regular, ctx);
     // Same (rules) model: nothing changes, nothing published.
