@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { KafkaOptions } from '../adapters/kafka/client.js';
 import { redactedUrl } from '../adapters/redis/connect.js';
 import { DAY_MS as DAY } from '../core/time.js';
+import { checkHttp, type HttpConfig, httpConfig, httpSchema } from './config-http.js';
 import { UserError } from './user-error.js';
 
 const csv = z
@@ -17,8 +18,6 @@ const csv = z
       .filter((part) => part.length > 0),
   )
   .pipe(z.array(z.string()).min(1));
-
-const port = z.coerce.number().int().min(0).max(65535);
 
 export const configSchema = z.object({
   KAFKA_BROKERS: csv.default(['127.0.0.1:19092']),
@@ -52,8 +51,7 @@ export const configSchema = z.object({
     .default('churnstream.dead-letters'),
   CHURNSTREAM_GROUP_ID: z.string().min(1).default('churnstream-scorer'),
   CHURNSTREAM_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(6),
-  CHURNSTREAM_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
-  CHURNSTREAM_HTTP_PORT: port.default(18080),
+  ...httpSchema.shape,
   CHURNSTREAM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CHURNSTREAM_REDIS_NAMESPACE: z
     .string()
@@ -123,6 +121,7 @@ const checkedSchema = configSchema.superRefine((raw, context) => {
     'SCHEMA_REGISTRY_PASSWORD',
     'basic auth needs both SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD',
   );
+  checkHttp(raw, need);
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -141,7 +140,7 @@ export interface Config {
   readonly topics: { readonly orders: string; readonly riskChanges: string; readonly deadLetters: string };
   readonly groupId: string;
   readonly partitions: number;
-  readonly http: { readonly host: string; readonly port: number };
+  readonly http: HttpConfig;
   readonly logLevel: RawConfig['CHURNSTREAM_LOG_LEVEL'];
   readonly models: {
     readonly dir: string | null;
@@ -189,8 +188,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   );
   const parsed = checkedSchema.safeParse(known);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    // One problem, one line (what an operator greps a crash-looping pod's log for).
+    throw new ConfigError(
+      lines.length === 1 ? `invalid configuration: ${lines[0]}` : `invalid configuration:\n  ${lines.join('\n  ')}`,
+    );
   }
   const raw = parsed.data;
   return Object.freeze({
@@ -229,7 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     groupId: raw.CHURNSTREAM_GROUP_ID,
     partitions: raw.CHURNSTREAM_PARTITIONS,
-    http: Object.freeze({ host: raw.CHURNSTREAM_HTTP_HOST, port: raw.CHURNSTREAM_HTTP_PORT }),
+    http: httpConfig(raw),
     logLevel: raw.CHURNSTREAM_LOG_LEVEL,
     models: Object.freeze({
       dir: raw.CHURNSTREAM_MODELS_DIR ?? null,

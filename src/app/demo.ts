@@ -13,6 +13,7 @@ import { toOrderEventRecord } from '../adapters/registry/order-event-codec.js';
 import { generateDemoHistory } from '../core/demo/generator.js';
 import type { OrderEvent } from '../core/events/order-event.js';
 import type { Config } from './config.js';
+import { type RankedCustomer, riskiestCustomers } from './demo-query.js';
 import type { Logger } from './logger.js';
 import { type Service, startService } from './service.js';
 import { provision } from './setup.js';
@@ -32,7 +33,7 @@ export interface DemoSummary {
   readonly riskChangesByTier: Readonly<Record<string, number>>;
   readonly deadLetters: number;
   readonly timerEvaluations: number;
-  readonly top: readonly { customerId: string; probability: number; level: string; reasons: string[] }[];
+  readonly top: readonly RankedCustomer[];
   readonly port: number;
 }
 
@@ -138,25 +139,7 @@ export async function runDemo(
   const port = typeof address === 'object' && address !== null ? address.port : config.http.port;
   // The riskiest customers right now, through the query API like any client.
   const customers = [...new Set(history.map((e) => e.customerId))];
-  const scored = await Promise.all(
-    customers.slice(0, 400).map(async (customerId) => {
-      const response = await fetch(`http://${config.http.host}:${port}/customers/${encodeURIComponent(customerId)}`);
-      if (!response.ok) return null;
-      const body = (await response.json()) as {
-        churn: { churn_probability: number; risk_level: string; risk_factors: { code: string; direction: string }[] };
-      };
-      return {
-        customerId,
-        probability: body.churn.churn_probability,
-        level: body.churn.risk_level,
-        reasons: body.churn.risk_factors.map((r) => `${r.code}${r.direction === 'increases_risk' ? '↑' : '↓'}`),
-      };
-    }),
-  );
-  const top = scored
-    .filter((s): s is NonNullable<typeof s> => s !== null)
-    .sort((a, b) => b.probability - a.probability)
-    .slice(0, 5);
+  const top = await riskiestCustomers(config, port, customers.slice(0, 400), 5);
   return {
     service,
     summary: {

@@ -1,14 +1,16 @@
 // The HTTP routes of the scorer: health, readiness, metrics and the customer query. The
 // customer view is assessed by the same core function the stream uses for a risk change.
-// A Redis outage answers 503 with a JSON reason, never a raw client message.
+// A Redis outage answers 503 with a JSON reason, never a raw client message, and within
+// CUSTOMER_READ_TIMEOUT_MS: a hung Redis would otherwise hold the request (and one of the
+// API's in-flight slots) for the client's whole 5 s command timeout.
 import { DependencyError } from '../adapters/dependency-error.js';
-import type { RouteTable } from '../adapters/http/server.js';
 import type { Metrics } from '../adapters/metrics/definitions.js';
 import { validateOrderEvent } from '../core/events/validate.js';
 import { FEATURE_NAMES } from '../core/features/names.js';
 import { assessCustomer, type ScoringContext } from '../core/step/customer-step.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
+import type { ScorerRoutes } from './http-listeners.js';
 import type { DependencyStatus } from './metrics-observer.js';
 import type { StateStore } from './scorer/ports.js';
 
@@ -22,6 +24,29 @@ export interface RouteDeps {
   readonly pingRedis: () => Promise<boolean>;
   readonly assigned: () => readonly number[];
   readonly churnVersion: () => string;
+}
+
+/** How long a customer request waits for its state read before answering 503. */
+export const CUSTOMER_READ_TIMEOUT_MS = 1000;
+
+const UNAVAILABLE = 'customer state is unavailable: Redis does not answer; retry later';
+
+/**
+ * The read, or a DependencyError once `ms` have passed. The read itself is not cancelled
+ * (ioredis has no per-command abort); its late failure is swallowed here, so it can never
+ * become an unhandled rejection.
+ */
+async function withDeadline<T>(read: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DependencyError('redis', `no answer within ${ms} ms`)), ms);
+  });
+  read.catch(() => {});
+  try {
+    return await Promise.race([read, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const isoOrNull = (ms: number | null) => (ms === null || Number.isNaN(ms) ? null : new Date(ms).toISOString());
@@ -40,7 +65,11 @@ function validId(id: string, config: Config): string | null {
   return validateOrderEvent(probe, Date.now(), config.validation)?.reason ?? null;
 }
 
-export function scorerRoutes(deps: RouteDeps): RouteTable {
+export function scorerRoutes(deps: RouteDeps): ScorerRoutes {
+  return { operational: operationalRoutes(deps), customer: customerRoutes(deps) };
+}
+
+function operationalRoutes(deps: RouteDeps): ScorerRoutes['operational'] {
   return {
     '/healthz': async () => ({ status: 200, body: { status: 'ok' } }),
     '/readyz': async () => {
@@ -58,15 +87,19 @@ export function scorerRoutes(deps: RouteDeps): RouteTable {
       body: await deps.metrics.registry.metrics(),
       contentType: deps.metrics.registry.contentType,
     }),
+  };
+}
+
+function customerRoutes(deps: RouteDeps): ScorerRoutes['customer'] {
+  return {
     '/customers/:id': async ({ id = '' }) => {
       const invalid = validId(id, deps.config);
       if (invalid !== null) return { status: 400, body: { error: invalid } };
       let loaded: Awaited<ReturnType<StateStore['read']>>;
       try {
-        loaded = await deps.state.read([{ customerId: id, partition: null }]);
+        loaded = await withDeadline(deps.state.read([{ customerId: id, partition: null }]), CUSTOMER_READ_TIMEOUT_MS);
       } catch (error) {
-        if (error instanceof DependencyError)
-          return { status: 503, body: { error: 'customer state is unavailable: Redis does not answer; retry later' } };
+        if (error instanceof DependencyError) return { status: 503, body: { error: UNAVAILABLE } };
         throw error;
       }
       const customer = loaded.get(id);

@@ -3,7 +3,7 @@
 // every dependency answered) and stops everything in order.
 import type { Server } from 'node:http';
 import { fromPackageRoot, packageVersion } from '../adapters/files/package-root.js';
-import type { RouteTable } from '../adapters/http/server.js';
+import type { HttpServer } from '../adapters/http/server.js';
 import { KafkaConnection } from '../adapters/kafka/connection.js';
 import { createMetrics, type Metrics } from '../adapters/metrics/definitions.js';
 import { OrderEventDecoder } from '../adapters/registry/order-event-decoder.js';
@@ -13,6 +13,7 @@ import { type Config, describeConnections } from './config.js';
 import { startConsuming } from './consume.js';
 import { driftWindow } from './drift-window.js';
 import { healthReaders } from './health-readers.js';
+import { bindListeners, type ScorerRoutes } from './http-listeners.js';
 import { scorerRoutes } from './http-routes.js';
 import { startLagLoop } from './lag-loop.js';
 import type { Logger } from './logger.js';
@@ -25,21 +26,24 @@ import { SchemaIdGrace } from './scorer/decode.js';
 import { type PassDeps, rescoreForModelChange, runDueTimers } from './scorer/passes.js';
 import { loggingHooks } from './scorer/transient-retry.js';
 import { createUnitHandler } from './scorer/unit.js';
-import { bindHttp, connectDependencies } from './startup.js';
+import { connectDependencies } from './startup.js';
 import { startTimerLoop } from './timer-loop.js';
 
 export interface Service {
   readonly metrics: Metrics;
   reloadModels(wanted?: WantedModels): Promise<{ changed: boolean; rescored: number }>;
   readonly models: ModelRegistry;
+  /** The customer API's server (and the operational endpoints', unless they have their own). */
   readonly http: Server;
+  /** The operational endpoints' own server (CHURNSTREAM_OPS_HTTP_PORT), or null. */
+  readonly opsHttp: HttpServer | null;
   stop(): Promise<void>;
 }
 
 export async function startService(config: Config, log: Logger, onFatal: (error: Error) => void = () => {}) {
   const metrics = createMetrics();
   if (config.models.dir === null) log.info('CHURNSTREAM_MODELS_DIR not set: using the shipped models');
-  const models = new ModelRegistry(config.models.dir ?? fromPackageRoot('models'));
+  const models = new ModelRegistry(config.models.dir ?? fromPackageRoot('models'), log);
   models.loadDefaults({ churn: config.models.churnVersion ?? undefined, ltv: config.models.ltvVersion ?? undefined });
   describeModels(metrics, models);
   const versions = versionsOf(models.current);
@@ -48,14 +52,20 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
   log.info({ ...versions, featureSpec: activeSpec(models.current).version }, 'models loaded');
 
   // The port first: a member that cannot serve must not take partitions.
-  let routes: RouteTable = { '/healthz': async () => ({ status: 200, body: { status: 'starting' } }) };
-  const http = await bindHttp(config, () => routes);
-  log.info({ host: config.http.host, port: config.http.port }, 'http api listening');
+  let routes: ScorerRoutes = {
+    operational: { '/healthz': async () => ({ status: 200, body: { status: 'starting' } }) },
+    customer: {},
+  };
+  const listeners = await bindListeners(config, metrics, log, () => routes);
+  log.info(
+    { host: config.http.host, port: config.http.port, tls: config.http.tls !== null, ops: config.http.ops },
+    'http api listening',
+  );
   log.info(describeConnections(config), 'connecting');
   const { cluster, provisioned, redis } = await connectDependencies(config, (operation, seconds, ok) =>
     metrics.registrySeconds.observe({ operation, outcome: ok ? 'ok' : 'error' }, seconds),
   ).catch(async (error: unknown) => {
-    await new Promise<void>((resolve) => http.close(() => resolve()));
+    await listeners.close();
     throw error;
   });
   const { registry, schemas } = provisioned;
@@ -159,6 +169,7 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
       withPartitions([partition], () => rescoreForModelChange(passDeps, partition, config.timers.batch, names)),
   });
   const onHangup = () => {
+    listeners.reload();
     reloadModels().catch((error: unknown) =>
       log.error({ err: error }, 'model reload failed; keeping the active models'),
     );
@@ -169,7 +180,8 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
     metrics,
     reloadModels,
     models,
-    http,
+    http: listeners.api.server,
+    opsHttp: listeners.ops,
     async stop() {
       process.off('SIGHUP', onHangup);
       lagLoop.stop();
@@ -177,10 +189,7 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
       await consumer.stop();
       await publisher.disconnect();
       await cluster.disconnect();
-      // Keep-alive connections (probes, scrapers) would hold close() open.
-      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
-      http.closeAllConnections();
-      await closed;
+      await listeners.close();
       await redis.close();
     },
   };

@@ -1,10 +1,7 @@
-// Start-up checks, all before the scorer joins its consumer group: the HTTP port is bound
-// (a member that cannot serve must not take partitions), and Kafka (with the group
+// Start-up checks, all before the scorer joins its consumer group (after the HTTP port is
+// bound, app/http-listeners.ts: a member that cannot serve must not take partitions): Kafka (with the group
 // coordinator), the schema registry and Redis answer within CHURNSTREAM_STARTUP_TIMEOUT_MS.
 // Each failure is one line naming the setting to look at (exit 2), not a stack trace.
-import type { Server } from 'node:http';
-import type { RouteTable } from '../adapters/http/server.js';
-import { startHttpServer } from '../adapters/http/server.js';
 import { KafkaCluster } from '../adapters/kafka/cluster.js';
 import { RedisConnection } from '../adapters/redis/connection.js';
 import type { Config } from './config.js';
@@ -43,17 +40,6 @@ async function within<T>(ms: number, what: string, attempt: () => Promise<T>): P
   }
   // The first line only: some client errors carry their stack in the message.
   throw new StartupError(`${what}: ${message(last).split('\n')[0]}`);
-}
-
-export async function bindHttp(config: Config, routes: () => RouteTable): Promise<Server> {
-  const { host, port } = config.http;
-  try {
-    return await startHttpServer(host, port, routes);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'EADDRINUSE' ? 'is already in use' : `cannot be bound (${code ?? message(error)})`;
-    throw new StartupError(`CHURNSTREAM_HTTP_HOST/CHURNSTREAM_HTTP_PORT: ${host}:${port} ${why}`);
-  }
 }
 
 export interface Dependencies {

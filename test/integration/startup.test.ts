@@ -4,7 +4,9 @@
 //  - the HTTP port is already taken: exits quickly, before the group ever has a member;
 //  - Kafka unreachable (KAFKA_BROKERS=127.0.0.1:1) within CHURNSTREAM_STARTUP_TIMEOUT_MS=3000;
 //  - CHURNSTREAM_MODELS_DIR that does not exist;
-//  - a models dir whose churn/v9/model.txt is garbage.
+//  - a models dir whose churn/v9/model.txt is garbage;
+//  - the customer API on 0.0.0.0 without a token file, a token file that cannot be read or
+//    holds a too-short token, TLS files that do not exist.
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -119,6 +121,74 @@ describe('start-up refusals (churnstream run as a process)', () => {
     expectOneLine(result.lines, result.stderr);
     expect(result.lines[0]).toContain('CHURNSTREAM_MODELS_DIR');
     expect(result.lines[0]).toContain('/nonexistent');
+  }, 30_000);
+
+  it('customer API on 0.0.0.0 without a token file: exits 2 at once naming CHURNSTREAM_HTTP_TOKEN_FILE, never joins the group', async () => {
+    const env = {
+      ...processEnv('startup-open'),
+      CHURNSTREAM_HTTP_HOST: '0.0.0.0',
+      CHURNSTREAM_HTTP_PORT: String(await freePort()),
+    };
+    const result = await runToExit(env, 20_000);
+    console.log(`open API: exit ${result.code} after ${Math.round(result.ms)} ms: ${result.lines.join(' | ')}`);
+    expect(result.code).toBe(2);
+    expectOneLine(result.lines, result.stderr);
+    expect(result.lines[0]).toContain('CHURNSTREAM_HTTP_TOKEN_FILE');
+    expect(result.lines[0]).toContain('CHURNSTREAM_HTTP_INSECURE=true');
+    const config = configOf({ ...env, CHURNSTREAM_HTTP_HOST: '127.0.0.1' });
+    const admin = createKafka(config.kafka).admin();
+    await admin.connect();
+    try {
+      const { groups } = await admin.describeGroups([config.groupId]);
+      expect(groups[0]?.members ?? []).toEqual([]);
+    } finally {
+      await admin.disconnect();
+    }
+  }, 30_000);
+
+  it.each([
+    ['a token file that does not exist', (dir: string) => join(dir, 'missing'), 'cannot read the token file (ENOENT)'],
+    [
+      'a token file with a too-short token',
+      (dir: string) => {
+        writeFileSync(join(dir, 'tokens'), 'good-token-0123456789abc\nshort\n');
+        return join(dir, 'tokens');
+      },
+      'tokens:2: a token needs at least 16 characters',
+    ],
+  ])(
+    '%s: exits 2 with one line naming CHURNSTREAM_HTTP_TOKEN_FILE and the line',
+    async (_, make, message) => {
+      const path = make(mkdtempSync(join(tmpdir(), 'tokens-')));
+      const env = {
+        ...processEnv('startup-tokens'),
+        CHURNSTREAM_HTTP_HOST: '0.0.0.0',
+        CHURNSTREAM_HTTP_PORT: String(await freePort()),
+        CHURNSTREAM_HTTP_TOKEN_FILE: path,
+      };
+      const result = await runToExit(env, 20_000);
+      console.log(`token file: exit ${result.code} after ${Math.round(result.ms)} ms: ${result.lines.join(' | ')}`);
+      expect(result.code).toBe(2);
+      expectOneLine(result.lines, result.stderr);
+      expect(result.lines[0]).toContain('CHURNSTREAM_HTTP_TOKEN_FILE');
+      expect(result.lines[0]).toContain(message);
+    },
+    30_000,
+  );
+
+  it('TLS certificate file that does not exist: exits 2 with one line naming the TLS settings and the file', async () => {
+    const env = {
+      ...processEnv('startup-tls'),
+      CHURNSTREAM_HTTP_PORT: String(await freePort()),
+      CHURNSTREAM_HTTP_TLS_CERT_FILE: '/nonexistent/cert.pem',
+      CHURNSTREAM_HTTP_TLS_KEY_FILE: '/nonexistent/key.pem',
+    };
+    const result = await runToExit(env, 20_000);
+    console.log(`tls files: exit ${result.code} after ${Math.round(result.ms)} ms: ${result.lines.join(' | ')}`);
+    expect(result.code).toBe(2);
+    expectOneLine(result.lines, result.stderr);
+    expect(result.lines[0]).toContain('CHURNSTREAM_HTTP_TLS_CERT_FILE');
+    expect(result.lines[0]).toContain('/nonexistent/cert.pem');
   }, 30_000);
 
   describe('a models dir whose churn/v9/model.txt is garbage', () => {

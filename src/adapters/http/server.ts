@@ -1,7 +1,11 @@
 // The small HTTP surface: routes are plain functions given by wiring; this module only
-// does HTTP (parsing the path, status codes, JSON, errors). Bound to loopback unless
-// configured otherwise.
+// does HTTP (parsing the path, status codes, JSON, errors, TLS, timeouts). A group of
+// routes may sit behind a guard (the customer API); the operational ones do not. Bound
+// to loopback unless configured otherwise.
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { Guard, Refusal } from './access.js';
 
 export interface HttpReply {
   readonly status: number;
@@ -13,6 +17,31 @@ export type Route = (params: Readonly<Record<string, string>>) => Promise<HttpRe
 
 export interface RouteTable {
   readonly [pattern: string]: Route;
+}
+
+export interface RouteGroup {
+  readonly routes: RouteTable;
+  /** Asked before any route of the group runs; absent: open to anyone who reaches the port. */
+  readonly guard?: Guard;
+}
+
+export interface ListenOptions {
+  readonly host: string;
+  readonly port: number;
+  /** PEM files; null: plain HTTP. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  /** A client that has not sent its headers by then gets 408 and is closed (no slowloris). */
+  readonly headersTimeoutMs: number;
+  /** The same for the whole request. */
+  readonly requestTimeoutMs: number;
+  readonly onRefused?: (refusal: Refusal) => void;
+}
+
+export interface HttpServer {
+  readonly server: Server;
+  /** Re-reads the TLS certificate and key (SIGHUP); throws when they cannot be used. */
+  reloadTls(): void;
+  close(): Promise<void>;
 }
 
 function match(pattern: string, path: string): Record<string, string> | null {
@@ -34,36 +63,87 @@ function match(pattern: string, path: string): Record<string, string> | null {
   return params;
 }
 
-async function respond(routes: RouteTable, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-  let reply: HttpReply = { status: 404, body: { error: 'not found' } };
+async function answer(
+  groups: readonly RouteGroup[],
+  request: IncomingMessage,
+  onRefused: (refusal: Refusal) => void,
+  failed: (error: unknown) => HttpReply,
+): Promise<HttpReply & { headers?: Readonly<Record<string, string>> }> {
   if (request.method !== 'GET' && request.method !== 'HEAD')
-    reply = { status: 405, body: { error: 'only GET is supported' } };
-  else {
-    for (const [pattern, route] of Object.entries(routes)) {
+    return { status: 405, body: { error: 'only GET is supported' } };
+  const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+  for (const group of groups)
+    for (const [pattern, route] of Object.entries(group.routes)) {
       const params = match(pattern, path);
       if (params === null) continue;
-      try {
-        reply = await route(params);
-      } catch (error) {
-        reply = { status: 500, body: { error: error instanceof Error ? error.message : String(error) } };
+      const admission = group.guard === undefined ? null : await group.guard.admit(request);
+      if (admission?.refused) {
+        onRefused(admission.refused);
+        return { ...admission.refused };
       }
-      break;
+      try {
+        return await route(params);
+      } catch (error) {
+        return failed(error);
+      } finally {
+        if (admission?.refused === null) admission.release();
+      }
     }
-  }
-  const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-  response.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/json; charset=utf-8' });
-  response.end(request.method === 'HEAD' ? undefined : text);
+  return { status: 404, body: { error: 'not found' } };
 }
 
-/** `routes` is asked per request, so wiring can bind the port before every route exists. */
-export async function startHttpServer(host: string, port: number, routes: () => RouteTable): Promise<Server> {
-  const server = createServer((request, response) => {
-    void respond(routes(), request, response);
-  });
+function tlsFiles(tls: NonNullable<ListenOptions['tls']>): { cert: Buffer; key: Buffer } {
+  return { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) };
+}
+
+/** `groups` is asked per request, so wiring can bind the port before every route exists. */
+export async function startHttpServer(
+  options: ListenOptions,
+  groups: () => readonly RouteGroup[],
+): Promise<HttpServer> {
+  const onRefused = options.onRefused ?? (() => {});
+  const handler = (request: IncomingMessage, response: ServerResponse) => {
+    const failed = (error: unknown): HttpReply => ({
+      status: 500,
+      body: { error: error instanceof Error ? error.message : String(error) },
+    });
+    void answer(groups(), request, onRefused, failed)
+      .catch(failed)
+      .then((reply: HttpReply & { headers?: Readonly<Record<string, string>> }) => {
+        const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+        response.writeHead(reply.status, {
+          ...reply.headers,
+          'content-type': reply.contentType ?? 'application/json; charset=utf-8',
+        });
+        response.end(request.method === 'HEAD' ? undefined : text);
+      });
+  };
+  const timeouts = {
+    headersTimeout: options.headersTimeoutMs,
+    requestTimeout: options.requestTimeoutMs,
+    // How often Node looks for clients past those timeouts (default 30 s).
+    connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs),
+  };
+  const server: Server =
+    options.tls === null
+      ? createServer(timeouts, handler)
+      : // A client that stalls its TLS handshake is dropped as soon as one that stalls its headers.
+        createTlsServer({ ...timeouts, handshakeTimeout: options.headersTimeoutMs, ...tlsFiles(options.tls) }, handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    server.listen(options.port, options.host, () => resolve());
   });
-  return server;
+  return {
+    server,
+    reloadTls() {
+      if (options.tls === null) return;
+      (server as import('node:https').Server).setSecureContext(tlsFiles(options.tls));
+    },
+    async close() {
+      // Keep-alive connections (probes, scrapers) would hold close() open.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
 }

@@ -123,6 +123,11 @@ export function createMetrics(registry: Registry = new Registry()) {
       'Time consumption spent paused, waiting for a dependency to come back (transient failures), by dependency.',
       ['dependency'],
     ),
+    httpRefused: counter(
+      'churnstream_http_refused_total',
+      'Customer API requests refused before reaching a route, by reason (unauthorized, rate_limited, overloaded).',
+      ['reason'],
+    ),
     seriesStale: new Gauge({
       name: 'churnstream_series_stale',
       help: 'Series read from a source at scrape time that could not be read this scrape (1: left out), by source.',

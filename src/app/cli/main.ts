@@ -8,6 +8,7 @@ import { deadLettersCommand } from '../commands/dead-letters.js';
 import { ScoreInputError, scoreCsv } from '../commands/score.js';
 import { loadConfig } from '../config.js';
 import { runDemo } from '../demo.js';
+import { apiBase } from '../demo-query.js';
 import { tuneGarbageCollection } from '../gc-tuning.js';
 import { createLogger } from '../logger.js';
 import { startService } from '../service.js';
@@ -126,7 +127,7 @@ program
             (c) =>
               `  ${c.customerId.padEnd(10)} ${c.level.padEnd(8)} p=${c.probability.toFixed(3)}  ${c.reasons.join(' ')}`,
           ),
-          `query API: http://${config.http.host}:${summary.port}/customers/<id>   metrics: http://${config.http.host}:${summary.port}/metrics`,
+          `query API: ${apiBase(config, summary.port)}/customers/<id>${config.http.tokenFile === null ? '' : ' (Authorization: Bearer <token>)'}   metrics: ${config.http.ops === null ? apiBase(config, summary.port) : `http://${config.http.ops.host}:${config.http.ops.port}`}/metrics`,
         ].join('\n'),
       );
       if (options.exit) {
@@ -182,6 +183,10 @@ program
   .option('--churn-days <n>', 'churn label horizon', positiveInt('--churn-days'), 90)
   .option('--ltv-days <n>', 'future-spend label horizon', positiveInt('--ltv-days'), 90)
   .option('--fit-until <YYYY-MM-DD>', 'fit fuzzy breakpoints on cutoffs up to this date (default: all but the last)')
+  .option(
+    '--columns <column=field,...>',
+    'for --source csv: read a field from a column named otherwise (docs/DATASETS.md)',
+  )
   .option('--no-progress', 'no progress bar')
   .action(
     async (options: {
@@ -195,6 +200,7 @@ program
       churnDays: number;
       ltvDays: number;
       fitUntil?: string;
+      columns?: string;
       progress: boolean;
     }) => {
       const summary = await buildDatasetFile(
@@ -208,6 +214,18 @@ program
   );
 
 program.addCommand(deadLettersCommand());
+
+/**
+ * A command line commander refuses (unknown option or command, missing argument, bad
+ * value) is a user error: exit 2 like any other, after commander's own message. Help and
+ * --version keep exit 0. Set on every command: commands made apart and added with
+ * addCommand (dead-letters) do not inherit it.
+ */
+function exitWithUserErrorCode(command: Command): void {
+  command.exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : USER_ERROR_EXIT_CODE));
+  for (const sub of command.commands) exitWithUserErrorCode(sub);
+}
+exitWithUserErrorCode(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof UserError) {

@@ -11,7 +11,14 @@ describe('loadConfig', () => {
     expect(config.kafka.brokers).toEqual(['127.0.0.1:19092']);
     expect(config.schemaRegistryUrl).toBe('http://127.0.0.1:18081');
     expect(config.redisUrl).toBe('redis://127.0.0.1:16379');
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 18080 });
+    expect(config.http).toMatchObject({
+      host: '127.0.0.1',
+      port: 18080,
+      tokenFile: null,
+      insecure: false,
+      tls: null,
+      ops: null,
+    });
     expect(Object.isFrozen(config)).toBe(true);
   });
 
@@ -87,6 +94,53 @@ describe('Kafka connection security', () => {
     ).toEqual({
       ssl: { ca: ['CA PEM'], cert: 'CERT PEM', key: 'KEY PEM' },
       sasl: { mechanism: 'plain', username: 'u', password: 'p' },
+    });
+  });
+
+  describe('the HTTP surface', () => {
+    it.each(['0.0.0.0', '::', '10.1.2.3', 'scorer.internal', '[::]'])(
+      'refuses to serve customer data on %s without a token file, naming CHURNSTREAM_HTTP_TOKEN_FILE',
+      (host) => {
+        const attempt = () => loadConfig({ CHURNSTREAM_HTTP_HOST: host });
+        expect(attempt).toThrow(ConfigError);
+        expect(attempt).toThrow(/CHURNSTREAM_HTTP_TOKEN_FILE: .*beyond loopback.*CHURNSTREAM_HTTP_INSECURE=true/);
+      },
+    );
+
+    it.each(['127.0.0.1', '127.3.2.1', 'localhost', '::1', '[::1]'])('%s is loopback: no token needed', (host) => {
+      const config = loadConfig({ CHURNSTREAM_HTTP_HOST: host });
+      expect(config.http.insecure).toBe(false);
+      expect(config.http.tokenFile).toBeNull();
+    });
+
+    it('serves beyond loopback with a token file, or open with CHURNSTREAM_HTTP_INSECURE=true (flagged)', () => {
+      const withTokens = loadConfig({ CHURNSTREAM_HTTP_HOST: '0.0.0.0', CHURNSTREAM_HTTP_TOKEN_FILE: '/run/tokens' });
+      expect(withTokens.http).toMatchObject({ tokenFile: '/run/tokens', insecure: false });
+      const open = loadConfig({ CHURNSTREAM_HTTP_HOST: '0.0.0.0', CHURNSTREAM_HTTP_INSECURE: 'true' });
+      expect(open.http).toMatchObject({ tokenFile: null, insecure: true });
+    });
+
+    it('TLS needs both files; the operational listener needs a port of its own', () => {
+      expect(() => loadConfig({ CHURNSTREAM_HTTP_TLS_CERT_FILE: '/c.pem' })).toThrow(/CHURNSTREAM_HTTP_TLS_KEY_FILE/);
+      expect(
+        loadConfig({ CHURNSTREAM_HTTP_TLS_CERT_FILE: '/c.pem', CHURNSTREAM_HTTP_TLS_KEY_FILE: '/k.pem' }).http.tls,
+      ).toEqual({ certFile: '/c.pem', keyFile: '/k.pem' });
+      expect(() => loadConfig({ CHURNSTREAM_OPS_HTTP_HOST: '0.0.0.0' })).toThrow(/CHURNSTREAM_OPS_HTTP_PORT: required/);
+      expect(() => loadConfig({ CHURNSTREAM_OPS_HTTP_PORT: '18080' })).toThrow(
+        /CHURNSTREAM_OPS_HTTP_PORT: must differ/,
+      );
+      expect(loadConfig({ CHURNSTREAM_OPS_HTTP_PORT: '18089' }).http.ops).toEqual({ host: '127.0.0.1', port: 18089 });
+      expect(loadConfig({ CHURNSTREAM_OPS_HTTP_HOST: '0.0.0.0', CHURNSTREAM_OPS_HTTP_PORT: '18089' }).http.ops).toEqual(
+        { host: '0.0.0.0', port: 18089 },
+      );
+    });
+
+    it('limits: headers timeout within the request timeout, concurrency at least 1', () => {
+      expect(() =>
+        loadConfig({ CHURNSTREAM_HTTP_HEADERS_TIMEOUT_MS: '5000', CHURNSTREAM_HTTP_REQUEST_TIMEOUT_MS: '1000' }),
+      ).toThrow(/CHURNSTREAM_HTTP_HEADERS_TIMEOUT_MS/);
+      expect(() => loadConfig({ CHURNSTREAM_HTTP_MAX_CONCURRENT: '0' })).toThrow(/CHURNSTREAM_HTTP_MAX_CONCURRENT/);
+      expect(loadConfig({ CHURNSTREAM_HTTP_RATE_LIMIT: '0' }).http.ratePerSecond).toBe(0);
     });
   });
 });

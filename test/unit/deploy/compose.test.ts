@@ -23,7 +23,9 @@ const service = (name: string): Service => {
   if (found === undefined) throw new Error(`docker-compose.yml has no service ${name}`);
   return found;
 };
-const hostPorts = (name: string) => (service(name).ports ?? []).map((mapping) => Number(mapping.split(':')[0]));
+/** Published ports as "host-address:host-port:container-port". */
+const published = (name: string) => (service(name).ports ?? []).map((mapping) => mapping.split(':'));
+const hostPorts = (name: string) => published(name).map((parts) => Number(parts.at(-2)));
 
 describe('docker-compose.yml', () => {
   it('has the stack services and the app', () => {
@@ -42,6 +44,20 @@ describe('docker-compose.yml', () => {
     expect(service('kafka').environment?.['KAFKA_ADVERTISED_LISTENERS']).toContain(
       `localhost:${stackEnv['KAFKA_PORT']}`,
     );
+  });
+
+  it("publishes every port on the host's loopback only (customer data, unauthenticated Redis and Kafka)", () => {
+    for (const name of Object.keys(compose.services))
+      for (const parts of published(name)) expect(parts, `${name}: ${parts.join(':')}`).toHaveLength(3);
+    for (const name of Object.keys(compose.services))
+      for (const parts of published(name)) expect(parts[0], name).toBe('127.0.0.1');
+  });
+
+  it("the app's environment is a configuration the scorer accepts", () => {
+    const environment = service('app').environment ?? {};
+    const config = loadConfig(Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, String(v)])));
+    expect(config.http.host).toBe('0.0.0.0');
+    expect(config.http.insecure).toBe(true);
   });
 
   it('runs the same Kafka version and cluster id as the native stack', () => {
