@@ -1,24 +1,30 @@
 // `churnstream dataset`: a point-in-time-correct training table from an order history,
-// built with the same feature code the stream runs. Fits the fuzzy breakpoints on the
-// rows up to --fit-until (never on later rows, so the holdout stays unseen) and writes
-// them as the feature spec that ships with the models.
-import { createWriteStream, writeFileSync } from 'node:fs';
+// built with the same feature code the stream runs, in bounded memory at any input size:
+//   1. the input is read once and its events spilled to bucket files by customer;
+//   2. each bucket's customers become rows (canonical history: sorted, duplicates
+//      dropped), sorted by (cutoff, customer) and spilled as a run; the values of the
+//      fuzzy axes of rows up to --fit-until go to per-axis files;
+//   3. the feature spec is fitted one axis at a time (exact percentiles);
+//   4. the runs are merged into the table, rows in (cutoff, customer) order.
+// The same history in any row order, with duplicated rows, gives the same table and spec.
+import { once } from 'node:events';
+import { createWriteStream, statSync, writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { stringify } from 'csv-stringify';
 import { loadCdnow } from '../../adapters/files/datasets/cdnow.js';
-import { loadGenericCsv } from '../../adapters/files/datasets/generic-csv.js';
-import { formatReport } from '../../adapters/files/datasets/report.js';
+import { type ColumnMapping, CsvColumnsError, parseColumnMapping } from '../../adapters/files/datasets/csv-columns.js';
+import { readGenericCsv } from '../../adapters/files/datasets/generic-csv.js';
+import { formatReport, type LoadReport, newReport } from '../../adapters/files/datasets/report.js';
+import { SpillDirectory } from '../../adapters/files/datasets/spill.js';
 import { loadUciOnlineRetail } from '../../adapters/files/datasets/uci-online-retail.js';
-import { customerRows, cutoffsBetween, type DatasetRow } from '../../core/dataset/build.js';
-import { fitFeatureSpec } from '../../core/dataset/fit-spec.js';
-import { rulesChurnScore } from '../../core/decisions/rules.js';
+import { customerRows, cutoffsBetween } from '../../core/dataset/build.js';
+import { AXIS_INDEXES, fitFeatureSpecFromAxes } from '../../core/dataset/fit-spec.js';
 import type { OrderEvent } from '../../core/events/order-event.js';
 import { groupByCustomer } from '../../core/features/batch.js';
-import { withMemberships } from '../../core/features/extract.js';
-import { FEATURE_NAMES } from '../../core/features/names.js';
 import { DEFAULT_FEATURE_SPEC } from '../../core/features/spec.js';
 import { DAY_MS } from '../../core/time.js';
-import { formatNumber } from './score.js';
+import { UserError } from '../user-error.js';
+import { compareRows, decodeRow, encodeRow, tableHeader, tableRecord } from './dataset-table.js';
 
 export type DatasetSource = 'uci' | 'cdnow' | 'csv';
 
@@ -33,7 +39,11 @@ export interface DatasetCommandOptions {
   readonly churnDays: number;
   readonly ltvDays: number;
   readonly fitUntil?: string | undefined;
+  /** For --source csv: `column=field,...` (docs/DATASETS.md). */
+  readonly columns?: string | undefined;
   readonly progress: boolean;
+  /** Input bytes per spill bucket (default 6 MiB); tests and benchmarks set it small. */
+  readonly bucketBytes?: number | undefined;
 }
 
 export interface DatasetSummary {
@@ -45,117 +55,160 @@ export interface DatasetSummary {
   readonly dataEnd: string;
 }
 
-const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
-/** Empty for missing, otherwise the score CLI's number form (inf, -inf, shortest round trip). */
-const cell = (v: number) => (Number.isNaN(v) ? '' : formatNumber(v));
+export class DatasetError extends UserError {
+  override readonly name = 'DatasetError';
+}
 
-async function load(source: DatasetSource, input: string) {
+const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
+
+/** Input bytes per bucket: a bucket's events and rows stay well under a few hundred MB. */
+const BYTES_PER_BUCKET = 6 * 1024 * 1024;
+
+/** The events of the input; a generic CSV is streamed (the bundled data sets are small). */
+async function load(
+  source: DatasetSource,
+  input: string,
+  columns: ColumnMapping,
+): Promise<{ events: AsyncIterable<OrderEvent> | Iterable<OrderEvent>; report: LoadReport }> {
   switch (source) {
     case 'uci':
       return loadUciOnlineRetail(input);
     case 'cdnow':
       return loadCdnow(input);
-    case 'csv':
-      return loadGenericCsv(input);
+    case 'csv': {
+      const report = newReport(input);
+      return { events: readGenericCsv(input, { columns }, report), report };
+    }
   }
+}
+
+/** A mapping or header the loader refuses is the user's to fix (exit 2). */
+async function userErrors<T>(attempt: () => Promise<T> | T): Promise<T> {
+  try {
+    return await attempt();
+  } catch (error) {
+    if (error instanceof CsvColumnsError) throw new DatasetError(error.message);
+    throw error;
+  }
+}
+
+function dateOption(name: string, text: string): number {
+  const t = Date.parse(`${text}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(t))
+    throw new DatasetError(`${name} '${text}' is not a date (YYYY-MM-DD)`);
+  return t;
+}
+
+function progressBar(enabled: boolean, total: number) {
+  if (!enabled) return undefined;
+  const bar = new cliProgress.SingleBar(
+    { format: 'dataset [{bar}] {value}/{total} buckets | {rows} rows', stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0, { rows: 0 });
+  return bar;
 }
 
 export async function buildDatasetFile(
   options: DatasetCommandOptions,
   log: (line: string) => void,
 ): Promise<DatasetSummary> {
-  const { events, report } = await load(options.source, options.input);
-  log(formatReport(report));
-  if (events.length === 0) throw new Error('no events loaded: nothing to build');
-  const times = events.map((e: OrderEvent) => e.eventTime);
-  const dataStart = Math.min(...times);
-  const dataEnd = Math.max(...times);
-  const firstDefault = Math.floor(dataStart / DAY_MS) * DAY_MS + 90 * DAY_MS;
-  const first = options.first === undefined ? firstDefault : Date.parse(`${options.first}T00:00:00Z`);
-  if (Number.isNaN(first)) throw new Error(`--first '${options.first}' is not a date (YYYY-MM-DD)`);
-  const cutoffs = cutoffsBetween(first, dataEnd, options.everyDays, Math.max(options.churnDays, options.ltvDays));
-  if (cutoffs.length === 0) throw new Error('no cutoff leaves a full label horizon before the end of the data');
-
-  const customers = groupByCustomer(events);
-  const bar = options.progress
-    ? new cliProgress.SingleBar(
-        { format: 'dataset [{bar}] {value}/{total} customers | {rows} rows', stream: process.stderr },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
-  bar?.start(customers.size, 0, { rows: 0 });
-  const rows: DatasetRow[] = [];
-  let done = 0;
-  for (const [customerId, history] of customers) {
-    rows.push(
-      ...customerRows(customerId, history, {
-        cutoffs,
-        churnHorizonDays: options.churnDays,
-        ltvHorizonDays: options.ltvDays,
-        spec: DEFAULT_FEATURE_SPEC,
-      }),
+  const first = options.first === undefined ? null : dateOption('--first', options.first);
+  const fitUntilOption = options.fitUntil === undefined ? null : dateOption('--fit-until', options.fitUntil);
+  if (options.columns !== undefined && options.source !== 'csv')
+    throw new DatasetError('--columns is for --source csv');
+  const columns =
+    options.columns === undefined ? {} : await userErrors(() => parseColumnMapping(options.columns ?? ''));
+  const bucketBytes = options.bucketBytes ?? BYTES_PER_BUCKET;
+  const buckets = Math.min(1024, Math.max(1, Math.ceil(statSync(options.input).size / bucketBytes)));
+  const spill = new SpillDirectory(buckets);
+  try {
+    // 1. Spill the events by customer; the data's time range on the way.
+    const { events, report } = await load(options.source, options.input, columns);
+    let dataStart = Number.POSITIVE_INFINITY;
+    let dataEnd = Number.NEGATIVE_INFINITY;
+    await userErrors(async () => {
+      for await (const event of events) {
+        spill.addEvent(event);
+        dataStart = Math.min(dataStart, event.eventTime);
+        dataEnd = Math.max(dataEnd, event.eventTime);
+      }
+    });
+    spill.sealEvents();
+    log(formatReport(report));
+    if (!Number.isFinite(dataStart))
+      throw new DatasetError(`${options.input}: no events loaded, nothing to build (see the report above)`);
+    const firstCutoff = first ?? Math.floor(dataStart / DAY_MS) * DAY_MS + 90 * DAY_MS;
+    const cutoffs = cutoffsBetween(
+      firstCutoff,
+      dataEnd,
+      options.everyDays,
+      Math.max(options.churnDays, options.ltvDays),
     );
-    done += 1;
-    if (done % 200 === 0) bar?.update(done, { rows: rows.length });
-  }
-  bar?.update(done, { rows: rows.length });
-  bar?.stop();
+    if (cutoffs.length === 0)
+      throw new DatasetError(
+        `no cutoff from ${isoDay(firstCutoff)} leaves a full label horizon (${Math.max(options.churnDays, options.ltvDays)} days) before the data ends on ${isoDay(dataEnd)}`,
+      );
+    const fitUntil = fitUntilOption ?? cutoffs.at(-2) ?? cutoffs[0] ?? firstCutoff;
 
-  const fitUntil =
-    options.fitUntil === undefined
-      ? (cutoffs.at(-2) ?? cutoffs[0] ?? first)
-      : Date.parse(`${options.fitUntil}T00:00:00Z`);
-  const spec = fitFeatureSpec(
-    rows.filter((row) => row.cutoff <= fitUntil).map((row) => row.raw),
-    DEFAULT_FEATURE_SPEC,
-    options.specVersion,
-  );
-  writeFileSync(
-    options.specOut,
-    `${JSON.stringify({ ...spec, fitted_on_cutoffs_until: isoDay(fitUntil) }, null, 2)}\n`,
-  );
+    // 2. Rows per bucket, as sorted runs; axis values of the rows the spec is fitted on.
+    const bar = progressBar(options.progress, buckets);
+    let rows = 0;
+    let churned = 0;
+    let customers = 0;
+    for (let bucket = 0; bucket < buckets; bucket += 1) {
+      const made = [];
+      for (const [customerId, history] of groupByCustomer(await spill.bucketEvents(bucket))) {
+        const own = customerRows(customerId, history, {
+          cutoffs,
+          churnHorizonDays: options.churnDays,
+          ltvHorizonDays: options.ltvDays,
+          spec: DEFAULT_FEATURE_SPEC,
+        });
+        if (own.length > 0) customers += 1;
+        made.push(...own);
+      }
+      made.sort(compareRows);
+      for (const row of made) {
+        churned += row.labels.churned;
+        if (row.cutoff <= fitUntil)
+          for (const [axis, index] of AXIS_INDEXES.entries()) spill.addAxisValue(axis, row.raw[index] ?? Number.NaN);
+      }
+      spill.writeRun(bucket, made.map(encodeRow));
+      rows += made.length;
+      bar?.update(bucket + 1, { rows });
+    }
+    bar?.stop();
 
-  const header = [
-    'customer_id',
-    'cutoff',
-    ...FEATURE_NAMES,
-    `churn_${options.churnDays}d`,
-    `future_spend_${options.ltvDays}d`,
-    'rules_churn_probability',
-    'bgnbd_frequency',
-    'bgnbd_recency',
-    'bgnbd_age',
-    'gg_monetary',
-  ];
-  const output = stringify({ header: true, columns: header });
-  const file = createWriteStream(options.out);
-  output.pipe(file);
-  for (const row of rows) {
-    const features = withMemberships(row.raw, spec);
-    output.write([
-      row.customerId,
-      isoDay(row.cutoff),
-      ...Array.from(features, cell),
-      String(row.labels.churned),
-      String(row.labels.futureSpend),
-      String(rulesChurnScore(features).probability),
-      String(row.rfm.frequency),
-      String(row.rfm.recency),
-      String(row.rfm.age),
-      String(row.rfm.monetary),
-    ]);
+    // 3. The spec, one axis in memory at a time.
+    const spec = await fitFeatureSpecFromAxes(
+      (axis) => spill.axisValues(axis),
+      DEFAULT_FEATURE_SPEC,
+      options.specVersion,
+    );
+    writeFileSync(
+      options.specOut,
+      `${JSON.stringify({ ...spec, fitted_on_cutoffs_until: isoDay(fitUntil) }, null, 2)}\n`,
+    );
+
+    // 4. The table: runs merged in (cutoff, customer) order, streamed to the file.
+    const output = stringify({ header: true, columns: tableHeader(options.churnDays, options.ltvDays) });
+    const file = createWriteStream(options.out);
+    output.pipe(file);
+    const written = once(file, 'finish');
+    for await (const row of spill.mergedRuns(decodeRow, compareRows))
+      if (!output.write(tableRecord(row, spec))) await once(output, 'drain');
+    output.end();
+    await written;
+    return {
+      rows,
+      customers,
+      cutoffs: cutoffs.map(isoDay),
+      churnRate: churned / Math.max(rows, 1),
+      loadReport: formatReport(report),
+      dataEnd: new Date(dataEnd).toISOString(),
+    };
+  } finally {
+    spill.remove();
   }
-  output.end();
-  await new Promise<void>((resolve, reject) => {
-    file.on('finish', resolve);
-    file.on('error', reject);
-  });
-  return {
-    rows: rows.length,
-    customers: new Set(rows.map((row) => row.customerId)).size,
-    cutoffs: cutoffs.map(isoDay),
-    churnRate: rows.reduce((sum, row) => sum + row.labels.churned, 0) / Math.max(rows.length, 1),
-    loadReport: formatReport(report),
-    dataEnd: new Date(dataEnd).toISOString(),
-  };
 }

@@ -1,15 +1,17 @@
 // Point-in-time-correct training rows: for every cutoff, the features of each eligible
 // customer from events <= cutoff (the streaming reducer replayed in event-time order),
-// and labels from events after the cutoff only. Eligible: at least one counted order in
+// and labels from events after the cutoff only, all from the customer's canonical history
+// (sorted, duplicates dropped: canonical.ts). Eligible: at least one counted order in
 // the observation window before the cutoff. Also carries the baselines' inputs: the
 // rules score (from the same features) and the BG/NBD summary.
 import type { OrderEvent } from '../events/order-event.js';
-import { byEventTime, replayAtCutoffs } from '../features/batch.js';
+import { replayAtCutoffs } from '../features/batch.js';
 import { rawFeaturesAt } from '../features/extract.js';
 import { featureIndex } from '../features/names.js';
 import type { FeatureSpec } from '../features/spec.js';
 import { DAY_MS } from '../time.js';
 import { type RfmSummary, rfmSummary } from './bgnbd-inputs.js';
+import { canonicalHistory } from './canonical.js';
 import { type Labels, labelsAfter } from './labels.js';
 
 export interface DatasetOptions {
@@ -37,7 +39,7 @@ export function cutoffsBetween(first: number, dataEnd: number, stepDays: number,
 }
 
 export function customerRows(customerId: string, events: readonly OrderEvent[], options: DatasetOptions): DatasetRow[] {
-  const sorted = [...events].sort(byEventTime);
+  const sorted = canonicalHistory(events);
   const rows: DatasetRow[] = [];
   replayAtCutoffs(sorted, options.cutoffs, options.spec.retention, (state, cutoff) => {
     const raw = rawFeaturesAt(state, cutoff, options.spec);

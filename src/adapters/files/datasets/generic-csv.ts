@@ -1,12 +1,26 @@
-// Loader for the documented generic order CSV (docs/DATASETS.md): a header with
+// Loader for the generic order CSV (docs/DATASETS.md): a header naming
 //   customer_id, order_id, event_time, amount, type, original_order_id, item_count, currency
-// (the last four optional; type defaults to order, item_count to 1, currency to XXX).
-// event_time is ISO-8601 (a zone-less time is read as UTC) or epoch milliseconds.
-// Rows that cannot become a valid event are skipped and counted by reason.
+// (the last four optional; type defaults to order, item_count to 1, currency to XXX), in any
+// order, any case, among other columns; csv-columns.ts finds them, or takes them from a
+// column mapping. Types are matched by word (event-type-words.ts). event_time is ISO-8601
+// (a zone-less time is read as UTC) or epoch milliseconds.
+// Rows that cannot become a valid event are skipped and counted by reason. Rows are read as
+// a stream and events yielded one by one, so a caller can build with bounded memory.
 import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream';
 import { parse } from 'csv-parse';
-import { ORDER_EVENT_TYPES, type OrderEvent, type OrderEventType } from '../../../core/events/order-event.js';
-import { type LoadReport, newReport, skip } from './report.js';
+import type { OrderEvent } from '../../../core/events/order-event.js';
+import { type ColumnMapping, CSV_FIELDS, CsvColumnsError, type CsvField, resolveColumns } from './csv-columns.js';
+import { eventTypeOfWord } from './event-type-words.js';
+import { countDefaulted, type LoadReport, newReport, noteUnknownValue, skip } from './report.js';
+
+export interface GenericCsvOptions {
+  /** Field → source column, for headers that do not use our names (parseColumnMapping reads `items=item_count`). */
+  readonly columns?: ColumnMapping;
+}
+
+/** One row's values by field; a field the file has no column for is absent. */
+export type CsvRecord = Readonly<Partial<Record<CsvField, string>>>;
 
 export function parseEventTime(text: string): number {
   const trimmed = text.trim();
@@ -15,47 +29,97 @@ export function parseEventTime(text: string): number {
   return Date.parse(iso);
 }
 
-export function recordToEvent(record: Record<string, string | undefined>, report: LoadReport): OrderEvent | null {
-  const customerId = (record['customer_id'] ?? '').trim();
-  const orderId = (record['order_id'] ?? '').trim();
-  const type = ((record['type'] ?? '').trim() || 'order') as OrderEventType;
-  const amount = Number(record['amount']);
-  const itemText = (record['item_count'] ?? '').trim();
+export function recordToEvent(record: CsvRecord, report: LoadReport): OrderEvent | null {
+  const customerId = (record.customer_id ?? '').trim();
+  const orderId = (record.order_id ?? '').trim();
+  const typeText = (record.type ?? '').trim();
+  const type = typeText === '' ? 'order' : eventTypeOfWord(typeText);
+  const amount = Number(record.amount);
+  const itemText = (record.item_count ?? '').trim();
   const itemCount = itemText === '' ? 1 : Number(itemText);
-  const eventTime = parseEventTime(record['event_time'] ?? '');
-  const original = (record['original_order_id'] ?? '').trim();
+  const eventTime = parseEventTime(record.event_time ?? '');
+  const original = (record.original_order_id ?? '').trim();
+  const currencyText = (record.currency ?? '').trim();
   const fail = (reason: string) => {
     skip(report, reason);
     return null;
   };
   if (customerId === '') return fail('missing_customer_id');
   if (orderId === '') return fail('missing_order_id');
-  if (!ORDER_EVENT_TYPES.includes(type)) return fail('unknown_type');
+  if (type === undefined) {
+    noteUnknownValue(report, 'type', typeText);
+    return fail('unknown_type');
+  }
   if (!Number.isFinite(eventTime)) return fail('bad_event_time');
   if (!Number.isFinite(amount) || amount < 0) return fail('bad_amount');
   if (!Number.isInteger(itemCount) || itemCount < 0) return fail('bad_item_count');
   if (type !== 'order' && original === '') return fail('refund_without_original_order');
+  // Counted for produced events only: a skipped row's defaults changed nothing.
+  if (typeText === '') countDefaulted(report, 'type');
+  if (itemText === '') countDefaulted(report, 'item_count');
+  if (currencyText === '') countDefaulted(report, 'currency');
   return {
     customerId,
     orderId,
     eventTime,
     type,
     amount,
-    currency: (record['currency'] ?? '').trim() || 'XXX',
+    currency: currencyText || 'XXX',
     itemCount,
     originalOrderId: type === 'order' ? null : original,
   };
 }
 
-export async function loadGenericCsv(path: string): Promise<{ events: OrderEvent[]; report: LoadReport }> {
+/**
+ * The file's events in file order, parsed as they are yielded; `report` is kept up to date
+ * as rows are read (also if the caller stops early). The header is checked before any row:
+ * a bad mapping or a missing required column throws CsvColumnsError on the first next().
+ */
+export async function* readGenericCsv(
+  path: string,
+  options: GenericCsvOptions,
+  report: LoadReport,
+): AsyncGenerator<OrderEvent, void, undefined> {
+  // pipeline, not pipe: a read error (no such file) destroys the parser with it, so the loop
+  // below throws instead of waiting forever, and stopping early closes the file.
+  const rows = pipeline(
+    createReadStream(path),
+    // Field counts are checked here, per row, so a short row is a counted skip, not the end of the load.
+    parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true }),
+    () => {}, // errors reach the loop through the destroyed parser
+  );
+  let columns: ReturnType<typeof resolveColumns> | undefined;
+  for await (const fields of rows as AsyncIterable<string[]>) {
+    if (columns === undefined) {
+      columns = resolveColumns(fields, options.columns ?? {}, path);
+      report.ignoredColumns.push(...columns.ignored);
+      continue;
+    }
+    report.rowsRead += 1;
+    if (fields.length !== columns.width) {
+      skip(report, 'wrong_field_count');
+      continue;
+    }
+    const record: Partial<Record<CsvField, string>> = {};
+    for (const field of CSV_FIELDS) {
+      const at = columns.indexOf[field];
+      if (at !== undefined) record[field] = fields[at] ?? '';
+    }
+    const event = recordToEvent(record, report);
+    if (event === null) continue;
+    report.eventsProduced += 1;
+    yield event;
+  }
+  if (columns === undefined) throw new CsvColumnsError(`${path}: no header row (the file is empty)`);
+}
+
+/** All events in memory; readGenericCsv streams them. */
+export async function loadGenericCsv(
+  path: string,
+  options: GenericCsvOptions = {},
+): Promise<{ events: OrderEvent[]; report: LoadReport }> {
   const report = newReport(path);
   const events: OrderEvent[] = [];
-  const parser = createReadStream(path).pipe(parse({ columns: true, skip_empty_lines: true, trim: true }));
-  for await (const record of parser as AsyncIterable<Record<string, string | undefined>>) {
-    report.rowsRead += 1;
-    const event = recordToEvent(record, report);
-    if (event !== null) events.push(event);
-  }
-  report.eventsProduced = events.length;
+  for await (const event of readGenericCsv(path, options, report)) events.push(event);
   return { events, report };
 }
