@@ -42,10 +42,13 @@ export interface HttpConfig {
   readonly requestTimeoutMs: number;
 }
 
+/** An IPv6 address may be written in brackets ([::1]), as in a URL; listen() wants it bare. */
+const bare = (host: string) => host.replace(/^\[(.*)\]$/, '$1');
+
 /** 127.0.0.0/8, ::1 and localhost reach only this machine. */
 export function isLoopback(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
+  const name = bare(host).toLowerCase();
+  return name === 'localhost' || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
 }
 
 export function checkHttp(raw: RawHttp, need: (when: boolean, path: string, message: string) => void): void {
@@ -54,7 +57,7 @@ export function checkHttp(raw: RawHttp, need: (when: boolean, path: string, mess
       raw.CHURNSTREAM_HTTP_TOKEN_FILE === undefined &&
       raw.CHURNSTREAM_HTTP_INSECURE !== 'true',
     'CHURNSTREAM_HTTP_TOKEN_FILE',
-    `the customer API binds ${raw.CHURNSTREAM_HTTP_HOST} (beyond loopback): set a token file, or CHURNSTREAM_HTTP_INSECURE=true if the network is trusted`,
+    `the customer API binds ${raw.CHURNSTREAM_HTTP_HOST}, beyond loopback (127.x.x.x, ::1, localhost): set a token file, or CHURNSTREAM_HTTP_INSECURE=true if the network is trusted`,
   );
   need(
     (raw.CHURNSTREAM_HTTP_TLS_CERT_FILE === undefined) !== (raw.CHURNSTREAM_HTTP_TLS_KEY_FILE === undefined),
@@ -80,7 +83,7 @@ export function httpConfig(raw: RawHttp): HttpConfig {
   const cert = raw.CHURNSTREAM_HTTP_TLS_CERT_FILE;
   const key = raw.CHURNSTREAM_HTTP_TLS_KEY_FILE;
   return Object.freeze({
-    host: raw.CHURNSTREAM_HTTP_HOST,
+    host: bare(raw.CHURNSTREAM_HTTP_HOST),
     port: raw.CHURNSTREAM_HTTP_PORT,
     tokenFile,
     insecure: tokenFile === null && !isLoopback(raw.CHURNSTREAM_HTTP_HOST),
@@ -89,7 +92,7 @@ export function httpConfig(raw: RawHttp): HttpConfig {
       raw.CHURNSTREAM_OPS_HTTP_PORT === undefined
         ? null
         : Object.freeze({
-            host: raw.CHURNSTREAM_OPS_HTTP_HOST ?? raw.CHURNSTREAM_HTTP_HOST,
+            host: bare(raw.CHURNSTREAM_OPS_HTTP_HOST ?? raw.CHURNSTREAM_HTTP_HOST),
             port: raw.CHURNSTREAM_OPS_HTTP_PORT,
           }),
     maxConcurrent: raw.CHURNSTREAM_HTTP_MAX_CONCURRENT,

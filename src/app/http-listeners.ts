@@ -8,6 +8,7 @@ import { type HttpServer, type RouteGroup, type RouteTable, startHttpServer } fr
 import { TokenFile, TokenFileError } from '../adapters/http/token-file.js';
 import type { Metrics } from '../adapters/metrics/definitions.js';
 import type { Config } from './config.js';
+import { isLoopback } from './config-http.js';
 import type { Logger } from './logger.js';
 import { StartupError } from './startup.js';
 
@@ -62,6 +63,11 @@ export async function bindListeners(
   if (tokens !== null) log.info({ tokens: tokens.fingerprints }, 'customer API: bearer tokens loaded');
   else if (http.insecure)
     log.warn({ host: http.host }, 'customer API open without tokens beyond loopback (CHURNSTREAM_HTTP_INSECURE=true)');
+  if (!isLoopback(http.host) && http.ops === null)
+    log.warn(
+      { host: http.host },
+      'operational endpoints (/readyz, /metrics) share the customer API port beyond loopback, open and not rate-limited: set CHURNSTREAM_OPS_HTTP_PORT to serve them apart',
+    );
   const guard = createAccessGuard({ tokens, ratePerSecond: http.ratePerSecond, maxConcurrent: http.maxConcurrent });
   const limits = {
     headersTimeoutMs: http.headersTimeoutMs,

@@ -65,6 +65,26 @@ function validId(id: string, config: Config): string | null {
   return validateOrderEvent(probe, Date.now(), config.validation)?.reason ?? null;
 }
 
+/**
+ * Until every dependency answered: alive, not ready, metrics served, and customers asked
+ * again later (behind the same guard: a client without a token still hears 401).
+ */
+export function startingRoutes(metrics: Metrics): ScorerRoutes {
+  const starting = { status: 503, body: { status: 'starting' }, headers: { 'retry-after': '5' } };
+  return {
+    operational: {
+      '/healthz': async () => ({ status: 200, body: { status: 'starting' } }),
+      '/readyz': async () => starting,
+      '/metrics': async () => ({
+        status: 200,
+        body: await metrics.registry.metrics(),
+        contentType: metrics.registry.contentType,
+      }),
+    },
+    customer: { '/customers/:id': async () => ({ ...starting, body: { error: 'starting; retry in a few seconds' } }) },
+  };
+}
+
 export function scorerRoutes(deps: RouteDeps): ScorerRoutes {
   return { operational: operationalRoutes(deps), customer: customerRoutes(deps) };
 }

@@ -13,8 +13,8 @@ import { type Config, describeConnections } from './config.js';
 import { startConsuming } from './consume.js';
 import { driftWindow } from './drift-window.js';
 import { healthReaders } from './health-readers.js';
-import { bindListeners, type ScorerRoutes } from './http-listeners.js';
-import { scorerRoutes } from './http-routes.js';
+import { bindListeners } from './http-listeners.js';
+import { scorerRoutes, startingRoutes } from './http-routes.js';
 import { startLagLoop } from './lag-loop.js';
 import type { Logger } from './logger.js';
 import { DependencyStatus, metricsObserver } from './metrics-observer.js';
@@ -52,10 +52,7 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
   log.info({ ...versions, featureSpec: activeSpec(models.current).version }, 'models loaded');
 
   // The port first: a member that cannot serve must not take partitions.
-  let routes: ScorerRoutes = {
-    operational: { '/healthz': async () => ({ status: 200, body: { status: 'starting' } }) },
-    customer: {},
-  };
+  let routes = startingRoutes(metrics);
   const listeners = await bindListeners(config, metrics, log, () => routes);
   log.info(
     { host: config.http.host, port: config.http.port, tls: config.http.tls !== null, ops: config.http.ops },

@@ -31,6 +31,25 @@ export interface AccessOptions {
 
 const REALM = 'Bearer realm="churnstream"';
 
+/**
+ * Whom the rate limit counts: an IPv4 address (also when mapped into IPv6), or the /64
+ * of an IPv6 address (one client usually holds a whole /64 and could rotate through it).
+ */
+export function clientKey(address: string | undefined): string {
+  if (address === undefined) return 'unknown';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped?.[1] !== undefined) return mapped[1];
+  if (!address.includes(':')) return address;
+  const [head = '', tail] = address.toLowerCase().split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
 function bearer(request: IncomingMessage): string | null {
   const header = request.headers.authorization;
   if (header === undefined) return null;
@@ -46,7 +65,7 @@ export function createAccessGuard(options: AccessOptions): Guard {
     async admit(request) {
       if (limiter !== null) {
         try {
-          await limiter.consume(request.socket.remoteAddress ?? 'unknown');
+          await limiter.consume(clientKey(request.socket.remoteAddress));
         } catch (error) {
           if (!(error instanceof RateLimiterRes)) throw error;
           const seconds = Math.max(1, Math.ceil(error.msBeforeNext / 1000));

@@ -11,7 +11,11 @@ export interface HttpReply {
   readonly status: number;
   readonly body: unknown;
   readonly contentType?: string;
+  readonly headers?: Readonly<Record<string, string>>;
 }
+
+/** Customer data must not be kept by proxies or browsers. */
+const PRIVATE = { 'cache-control': 'no-store' } as const;
 
 export type Route = (params: Readonly<Record<string, string>>) => Promise<HttpReply>;
 
@@ -68,7 +72,7 @@ async function answer(
   request: IncomingMessage,
   onRefused: (refusal: Refusal) => void,
   failed: (error: unknown) => HttpReply,
-): Promise<HttpReply & { headers?: Readonly<Record<string, string>> }> {
+): Promise<HttpReply> {
   if (request.method !== 'GET' && request.method !== 'HEAD')
     return { status: 405, body: { error: 'only GET is supported' } };
   const path = new URL(request.url ?? '/', 'http://localhost').pathname;
@@ -82,7 +86,8 @@ async function answer(
         return { ...admission.refused };
       }
       try {
-        return await route(params);
+        const reply = await route(params);
+        return group.guard === undefined ? reply : { ...reply, headers: { ...reply.headers, ...PRIVATE } };
       } catch (error) {
         return failed(error);
       } finally {
@@ -109,7 +114,7 @@ export async function startHttpServer(
     });
     void answer(groups(), request, onRefused, failed)
       .catch(failed)
-      .then((reply: HttpReply & { headers?: Readonly<Record<string, string>> }) => {
+      .then((reply: HttpReply) => {
         const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
         response.writeHead(reply.status, {
           ...reply.headers,

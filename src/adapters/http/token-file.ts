@@ -5,10 +5,14 @@
 // bytes were right shows in the answer's timing. Tokens appear in logs only as
 // fingerprints (the first 8 hex digits of the digest).
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 
 /** Shorter tokens can be guessed; 16 characters of a random base64 string are 96 bits. */
 export const MIN_TOKEN_LENGTH = 16;
+/** A token with fewer different characters is a placeholder (aaaa..., 1234...), not a secret. */
+export const MIN_DISTINCT_CHARACTERS = 8;
+/** A token file is a few lines; anything larger is the wrong file (and is not read into memory). */
+export const MAX_FILE_BYTES = 1024 * 1024;
 
 export class TokenFileError extends Error {
   override readonly name = 'TokenFileError';
@@ -32,6 +36,10 @@ export function parseTokens(text: string, path: string): string[] {
       throw new TokenFileError(`${path}:${index + 1}: a token is printable ASCII (as an HTTP header carries it)`);
     if (line.length < MIN_TOKEN_LENGTH)
       throw new TokenFileError(`${path}:${index + 1}: a token needs at least ${MIN_TOKEN_LENGTH} characters`);
+    if (new Set(line).size < MIN_DISTINCT_CHARACTERS)
+      throw new TokenFileError(
+        `${path}:${index + 1}: a token needs at least ${MIN_DISTINCT_CHARACTERS} different characters (use a random one, e.g. openssl rand -base64 24)`,
+      );
     tokens.push(line);
   }
   if (tokens.length === 0) throw new TokenFileError(`${path}: no token in the file (one token per line)`);
@@ -53,8 +61,15 @@ export class TokenFile {
   reload(): readonly string[] {
     let text: string;
     try {
+      // Checked before opening: a FIFO would block the whole process in open(), a device
+      // or a huge file would be read without end.
+      const stat = statSync(this.path);
+      if (!stat.isFile()) throw new TokenFileError(`${this.path}: not a regular file`);
+      if (stat.size > MAX_FILE_BYTES)
+        throw new TokenFileError(`${this.path}: ${stat.size} bytes; a token file is at most ${MAX_FILE_BYTES} bytes`);
       text = readFileSync(this.path, 'utf8');
     } catch (error) {
+      if (error instanceof TokenFileError) throw error;
       const code = (error as NodeJS.ErrnoException).code ?? String(error);
       throw new TokenFileError(`${this.path}: cannot read the token file (${code})`);
     }

@@ -111,6 +111,8 @@ describe('Kafka connection security', () => {
       const config = loadConfig({ CHURNSTREAM_HTTP_HOST: host });
       expect(config.http.insecure).toBe(false);
       expect(config.http.tokenFile).toBeNull();
+      // Bound without the brackets a URL needs around an IPv6 address.
+      expect(config.http.host).toBe(host === '[::1]' ? '::1' : host);
     });
 
     it('serves beyond loopback with a token file, or open with CHURNSTREAM_HTTP_INSECURE=true (flagged)', () => {

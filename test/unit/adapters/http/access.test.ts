@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Admission, createAccessGuard } from '../../../../src/adapters/http/access.js';
+import { type Admission, clientKey, createAccessGuard } from '../../../../src/adapters/http/access.js';
 import { TokenFile } from '../../../../src/adapters/http/token-file.js';
 
 const TOKEN = 'crm-token-0123456789abcdef';
@@ -96,5 +96,23 @@ describe('access guard', () => {
     next();
     releases[1]?.();
     releases[2]?.();
+  });
+
+  it('counts an IPv6 client by its /64 and an IPv4-mapped address as the IPv4 one', () => {
+    expect(clientKey('10.1.2.3')).toBe('10.1.2.3');
+    expect(clientKey('::ffff:127.0.0.1')).toBe('127.0.0.1');
+    expect(clientKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(clientKey('2001:0db8:0001:0002:ffff:eeee:dddd:cccc')).toBe('2001:db8:1:2::/64');
+    expect(clientKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(clientKey('::1')).toBe('0:0:0:0::/64');
+    expect(clientKey(undefined)).toBe('unknown');
+  });
+
+  it('one IPv6 client rotating through its /64 shares one rate', async () => {
+    const guard = createAccessGuard({ ratePerSecond: 3, maxConcurrent: 100, tokens: null });
+    const statuses = [];
+    for (let i = 1; i <= 5; i += 1)
+      statuses.push((await guard.admit(request(undefined, `2001:db8:1:2::${i}`))).refused?.status ?? null);
+    expect(statuses).toEqual([null, null, null, 429, 429]);
   });
 });

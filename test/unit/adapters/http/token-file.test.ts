@@ -1,6 +1,7 @@
 // The token file: which lines are tokens, which are refused (and how the error names the
 // line), that only the tokens of the file are accepted (generated tokens and near misses),
 // that a failed reload keeps the tokens in use, and that fingerprints do not reveal tokens.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   fingerprint,
+  MAX_FILE_BYTES,
+  MIN_DISTINCT_CHARACTERS,
   MIN_TOKEN_LENGTH,
   parseTokens,
   TokenFile,
@@ -20,7 +23,7 @@ const tokenArb = fc
     minLength: MIN_TOKEN_LENGTH,
     maxLength: 80,
   })
-  .filter((t) => !t.startsWith('#'));
+  .filter((t) => !t.startsWith('#') && new Set(t).size >= MIN_DISTINCT_CHARACTERS);
 
 function fileWith(text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'tokens-')), 'tokens');
@@ -30,16 +33,16 @@ function fileWith(text: string): string {
 
 describe('parseTokens', () => {
   it('keeps one token per line, skipping blank lines, comments and surrounding spaces (CRLF too)', () => {
-    const text = '# keys of the CRM\n\n  aaaaaaaaaaaaaaaa1  \r\nbbbbbbbbbbbbbbbb2\r\n# old: cccc\n';
-    expect(parseTokens(text, 'f')).toEqual(['aaaaaaaaaaaaaaaa1', 'bbbbbbbbbbbbbbbb2']);
+    const text = '# keys of the CRM\n\n  q7Rk2mXw9pLs4vTb1  \r\nZ3nH8cVd6fJg0yUe2\r\n# old: cccc\n';
+    expect(parseTokens(text, 'f')).toEqual(['q7Rk2mXw9pLs4vTb1', 'Z3nH8cVd6fJg0yUe2']);
   });
 
   it.each([
     ['', 'f: no token in the file'],
     ['# only a comment\n\n', 'f: no token in the file'],
     ['short\n', `f:1: a token needs at least ${MIN_TOKEN_LENGTH} characters`],
-    ['aaaaaaaaaaaaaaaa1\ntwo words here-0123456789\n', 'f:2: a token is one word'],
-    ['aaaaaaaaaaaaaaaa1\n\nbbbbbbbbbbbbbbbbé\n', 'f:3: a token is printable ASCII'],
+    ['q7Rk2mXw9pLs4vTb1\ntwo words here-0123456789\n', 'f:2: a token is one word'],
+    ['q7Rk2mXw9pLs4vTb1\n\nZ3nH8cVd6fJg0yUeé\n', 'f:3: a token is printable ASCII'],
   ])('refuses %j naming the line', (text, message) => {
     expect(() => parseTokens(text, 'f')).toThrow(TokenFileError);
     expect(() => parseTokens(text, 'f')).toThrow(message);
@@ -95,6 +98,22 @@ describe('TokenFile', () => {
     rmSync(path);
     expect(() => file.reload()).toThrow(`${path}: cannot read the token file (ENOENT)`);
     expect(file.accepts(newToken)).toBe(true);
+  });
+
+  it('refuses placeholder tokens (too few different characters)', () => {
+    expect(() => parseTokens('aaaaaaaaaaaaaaaa\n', 'f')).toThrow('f:1: a token needs at least 8 different characters');
+    expect(() => parseTokens('1212121212121212121\n', 'f')).toThrow(TokenFileError);
+  });
+
+  it('refuses a FIFO, a directory and an oversized file without reading them (a FIFO would block the process)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tokens-'));
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect(() => new TokenFile(fifo)).toThrow(`${fifo}: not a regular file`);
+    expect(() => new TokenFile(dir)).toThrow(`${dir}: not a regular file`);
+    const big = join(dir, 'big');
+    writeFileSync(big, `q7Rk2mXw9pLs4vTb1\n${'#'.repeat(MAX_FILE_BYTES)}\n`);
+    expect(() => new TokenFile(big)).toThrow(`a token file is at most ${MAX_FILE_BYTES} bytes`);
   });
 
   it('a missing file is refused at construction, naming the path', () => {
