@@ -15,7 +15,9 @@ import { startService } from '../service.js';
 import { provision } from '../setup.js';
 import { USER_ERROR_EXIT_CODE, UserError } from '../user-error.js';
 
-const DATASET_SOURCES: readonly DatasetSource[] = ['uci', 'cdnow', 'csv'];
+/** Files the demo can replay; the dataset command also reads the orders topic (kafka). */
+const FILE_SOURCES = ['uci', 'cdnow', 'csv'] as const;
+const DATASET_SOURCES: readonly DatasetSource[] = [...FILE_SOURCES, 'kafka'];
 
 const positiveInt = (name: string) => (value: string) => {
   const parsed = Number(value);
@@ -84,7 +86,7 @@ program
   .option('--customers <n>', 'customers to simulate', positiveInt('--customers'), 2000)
   .option('--days <n>', 'days of history', positiveInt('--days'), 540)
   .option('--seed <n>', 'random seed (same seed, same events)', positiveInt('--seed'), 42)
-  .addOption(new Option('--source <kind>', 'replay a file instead').choices(DATASET_SOURCES))
+  .addOption(new Option('--source <kind>', 'replay a file instead').choices(FILE_SOURCES))
   .option('--input <path>', 'the file for --source')
   .option('--exit', 'exit after the summary instead of serving the API', false)
   .option('--no-progress', 'no progress bar')
@@ -93,7 +95,7 @@ program
       customers: number;
       days: number;
       seed: number;
-      source?: DatasetSource;
+      source?: (typeof FILE_SOURCES)[number];
       input?: string;
       exit: boolean;
       progress: boolean;
@@ -170,11 +172,14 @@ program
   .command('dataset')
   .description('build a point-in-time-correct training table with the streaming feature code')
   .addOption(
-    new Option('--source <kind>', 'format of --input (csv: a generic order CSV, docs/DATASETS.md)')
+    new Option(
+      '--source <kind>',
+      'format of --input (csv: a generic order CSV, docs/DATASETS.md), or kafka: the orders topic itself',
+    )
       .choices(DATASET_SOURCES)
       .makeOptionMandatory(),
   )
-  .requiredOption('--input <path>', 'order history file')
+  .option('--input <path>', 'order history file (not with --source kafka: it reads CHURNSTREAM_ORDERS_TOPIC)')
   .requiredOption('--out <file.csv>', 'where to write the table')
   .option('--spec-out <file.json>', 'where to write the fitted feature spec', 'feature-spec.json')
   .option('--spec-version <name>', 'version name of the fitted feature spec', 'fitted-1')
@@ -191,7 +196,7 @@ program
   .action(
     async (options: {
       source: DatasetSource;
-      input: string;
+      input?: string;
       out: string;
       specOut: string;
       specVersion: string;
@@ -204,7 +209,11 @@ program
       progress: boolean;
     }) => {
       const summary = await buildDatasetFile(
-        { ...options, progress: options.progress && process.stderr.isTTY },
+        {
+          ...options,
+          config: options.source === 'kafka' ? loadConfig() : undefined,
+          progress: options.progress && process.stderr.isTTY,
+        },
         (line) => console.error(line),
       );
       console.log(

@@ -11,26 +11,26 @@ import { once } from 'node:events';
 import { createWriteStream, statSync, writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { stringify } from 'csv-stringify';
-import { loadCdnow } from '../../adapters/files/datasets/cdnow.js';
-import { type ColumnMapping, CsvColumnsError, parseColumnMapping } from '../../adapters/files/datasets/csv-columns.js';
-import { readGenericCsv } from '../../adapters/files/datasets/generic-csv.js';
-import { formatReport, type LoadReport, newReport } from '../../adapters/files/datasets/report.js';
+import { CsvColumnsError, parseColumnMapping } from '../../adapters/files/datasets/csv-columns.js';
+import { formatReport } from '../../adapters/files/datasets/report.js';
 import { SpillDirectory } from '../../adapters/files/datasets/spill.js';
-import { loadUciOnlineRetail } from '../../adapters/files/datasets/uci-online-retail.js';
 import { customerRows, cutoffsBetween } from '../../core/dataset/build.js';
 import { AXIS_INDEXES, fitFeatureSpecFromAxes } from '../../core/dataset/fit-spec.js';
-import type { OrderEvent } from '../../core/events/order-event.js';
 import { groupByCustomer } from '../../core/features/batch.js';
 import { DEFAULT_FEATURE_SPEC } from '../../core/features/spec.js';
 import { DAY_MS } from '../../core/time.js';
-import { UserError } from '../user-error.js';
+import type { Config } from '../config.js';
+import { DatasetError, type DatasetSource, feedOf } from './dataset-sources.js';
 import { compareRows, decodeRow, encodeRow, tableHeader, tableRecord } from './dataset-table.js';
 
-export type DatasetSource = 'uci' | 'cdnow' | 'csv';
+export { DatasetError, type DatasetSource } from './dataset-sources.js';
 
 export interface DatasetCommandOptions {
   readonly source: DatasetSource;
-  readonly input: string;
+  /** The file; none for --source kafka. */
+  readonly input?: string | undefined;
+  /** For --source kafka: the scorer's configuration (brokers, registry, topics, validation). */
+  readonly config?: Config | undefined;
   readonly out: string;
   readonly specOut: string;
   readonly specVersion: string;
@@ -55,37 +55,14 @@ export interface DatasetSummary {
   readonly dataEnd: string;
 }
 
-export class DatasetError extends UserError {
-  override readonly name = 'DatasetError';
-}
-
 const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
 
 /** Input bytes per bucket: a bucket's events and rows stay well under a few hundred MB. */
 const BYTES_PER_BUCKET = 6 * 1024 * 1024;
 
-/** The events of the input; a generic CSV is streamed (the bundled data sets are small). */
-async function load(
-  source: DatasetSource,
-  input: string,
-  columns: ColumnMapping,
-): Promise<{ events: AsyncIterable<OrderEvent> | Iterable<OrderEvent>; report: LoadReport }> {
-  switch (source) {
-    case 'uci':
-      return loadUciOnlineRetail(input);
-    case 'cdnow':
-      return loadCdnow(input);
-    case 'csv': {
-      const report = newReport(input);
-      return { events: readGenericCsv(input, { columns }, report), report };
-    }
-  }
-}
-
-/** A mapping or header the loader refuses is the user's to fix (exit 2). */
-async function userErrors<T>(attempt: () => Promise<T> | T): Promise<T> {
+function parseMapping(text: string) {
   try {
-    return await attempt();
+    return parseColumnMapping(text);
   } catch (error) {
     if (error instanceof CsvColumnsError) throw new DatasetError(error.message);
     throw error;
@@ -115,29 +92,29 @@ export async function buildDatasetFile(
 ): Promise<DatasetSummary> {
   const first = options.first === undefined ? null : dateOption('--first', options.first);
   const fitUntilOption = options.fitUntil === undefined ? null : dateOption('--fit-until', options.fitUntil);
-  if (options.columns !== undefined && options.source !== 'csv')
-    throw new DatasetError('--columns is for --source csv');
-  const columns =
-    options.columns === undefined ? {} : await userErrors(() => parseColumnMapping(options.columns ?? ''));
+  const columns = options.columns === undefined ? {} : parseMapping(options.columns);
+  const feed = feedOf({ source: options.source, input: options.input, columns, config: options.config });
+  // A topic's size is not known before it is read: 64 buckets keep ~10M events in hand.
   const bucketBytes = options.bucketBytes ?? BYTES_PER_BUCKET;
-  const buckets = Math.min(1024, Math.max(1, Math.ceil(statSync(options.input).size / bucketBytes)));
+  const buckets =
+    options.input === undefined
+      ? 64
+      : Math.min(1024, Math.max(1, Math.ceil(statSync(options.input).size / bucketBytes)));
   const spill = new SpillDirectory(buckets);
   try {
     // 1. Spill the events by customer; the data's time range on the way.
-    const { events, report } = await load(options.source, options.input, columns);
     let dataStart = Number.POSITIVE_INFINITY;
     let dataEnd = Number.NEGATIVE_INFINITY;
-    await userErrors(async () => {
-      for await (const event of events) {
-        spill.addEvent(event);
-        dataStart = Math.min(dataStart, event.eventTime);
-        dataEnd = Math.max(dataEnd, event.eventTime);
-      }
+    await feed.run((event) => {
+      spill.addEvent(event);
+      dataStart = Math.min(dataStart, event.eventTime);
+      dataEnd = Math.max(dataEnd, event.eventTime);
     });
+    const report = feed.report;
     spill.sealEvents();
     log(formatReport(report));
     if (!Number.isFinite(dataStart))
-      throw new DatasetError(`${options.input}: no events loaded, nothing to build (see the report above)`);
+      throw new DatasetError(`${report.source}: no events loaded, nothing to build (see the report above)`);
     const firstCutoff = first ?? Math.floor(dataStart / DAY_MS) * DAY_MS + 90 * DAY_MS;
     const cutoffs = cutoffsBetween(
       firstCutoff,
