@@ -49,7 +49,20 @@ def churn_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict:
         "brier": float(np.mean((p - y) ** 2)),
         "ece": expected_calibration_error(y, p),
         "predicted_rate": float(p.mean()),
+        "distinct_scores": int(len(np.unique(p))),
+        "tier_shares": tier_shares(p),
     }
+
+
+# Lower bounds of medium, high and critical: src/core/decisions/risk.ts (RISK_CUTOFFS).
+RISK_CUTOFFS = {"medium": 0.3, "high": 0.6, "critical": 0.9}
+
+
+def tier_shares(p: np.ndarray) -> dict:
+    """Share of rows per risk tier, as the stream would assign them from these probabilities."""
+    bounds = [0.0, RISK_CUTOFFS["medium"], RISK_CUTOFFS["high"], RISK_CUTOFFS["critical"], np.inf]
+    names = ["low", "medium", "high", "critical"]
+    return {name: float(((p >= lo) & (p < hi)).mean()) for name, lo, hi in zip(names, bounds, bounds[1:])}
 
 
 def best_f1_threshold(y: np.ndarray, p: np.ndarray) -> float:

@@ -64,7 +64,11 @@ def section(name: str, title: str, churn: dict, ltv: dict, config: dict) -> str:
 - LightGBM {churn['lightgbm_version']}: {churn['iterations']} trees, params {json.dumps({k: v for k, v in churn['params'].items() if k not in ('verbose', 'deterministic', 'num_threads', 'seed', 'objective')})}
   (best mean validation AUC of {len(churn['grid'])} settings, the seed's parameters first).
 - Calibration: validation ECE {churn['validation_ece_before_calibration']:.3f} before; shipped calibration:
-  `{config['calibration']['method']}`. Threshold {config['threshold']:.3f} ({churn['threshold_objective']}).
+  `{config['calibration']['method']}`, chosen by cross-fitting on the validation folds (fitted on one, Brier on
+  the other): {', '.join(f"{k} Brier {v['brier']:.4f} / ECE {v['ece']:.3f}" for k, v in churn['calibration_selection']['cross_fitted'].items())}.
+  Monotone and ranking-keeping: {churn['metrics']['model']['distinct_scores']} distinct scores on {churn['metrics']['model']['n']} holdout rows;
+  holdout share per tier: {', '.join(f"{k} {v:.1%}" for k, v in churn['metrics']['model']['tier_shares'].items())}.
+  Threshold {config['threshold']:.3f} ({churn['threshold_objective']}).
 - TypeScript parity on the holdout: {parity['raw_bit_exact']} of {parity['rows']} raw scores bit-identical,
   max |difference| {parity['max_abs_diff']:.1e}.
 

@@ -87,29 +87,83 @@ def fit_churn(df: pd.DataFrame, features: list[str], label: str, plan: dict) -> 
             val_predictions.append(predictions)
             val_labels.append(val[label].to_numpy())
         results.append({"params": params, "val_auc": float(np.mean(aucs)), "iterations": int(np.mean(iterations)),
-                        "val_p": np.concatenate(val_predictions), "val_y": np.concatenate(val_labels)})
+                        "val_parts": list(zip(val_predictions, val_labels))})
     best = max(results, key=lambda r: r["val_auc"])
-    val_p, val_y = best["val_p"], best["val_y"]
+    val_p = np.concatenate([p for p, _ in best["val_parts"]])
+    val_y = np.concatenate([y for _, y in best["val_parts"]])
     ece = expected_calibration_error(val_y, val_p)
-    calibration = {"method": "none"}
-    calibrated = val_p
-    if ece > 0.03:
-        iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(val_p, val_y)
-        calibration = {"method": "isotonic", "x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist()}
-        calibrated = iso.predict(val_p)
+    calibration, selection = choose_calibration(best["val_parts"])
+    calibrated = apply_calibration(calibration, val_p)
     threshold = best_f1_threshold(val_y, calibrated)
     final = rows(plan["final_train"])
     booster = lgb.train({**FIXED, **best["params"]}, lgb.Dataset(final[features], final[label]),
                         num_boost_round=max(best["iterations"], 10))
     return {"booster": booster, "params": {**FIXED, **best["params"]}, "iterations": max(best["iterations"], 10),
             "grid": [{"params": r["params"], "val_auc": r["val_auc"], "iterations": r["iterations"]} for r in results],
-            "calibration": calibration, "val_ece_before": ece, "threshold": threshold,
-            "val_ece_after": expected_calibration_error(val_y, calibrated)}
+            "calibration": calibration, "calibration_selection": selection, "val_ece_before": ece,
+            "threshold": threshold, "val_ece_after": expected_calibration_error(val_y, calibrated)}
+
+
+CLIP = 1e-15
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, CLIP, 1 - CLIP)
+    return np.log(p / (1 - p))
+
+
+def fit_calibration(method: str, p: np.ndarray, y: np.ndarray) -> dict:
+    """A monotone map that keeps the ranking: Platt (logistic on the logit), or isotonic regression
+    interpolated between the centres of its blocks (anchored at (0, 0) and (1, 1)), so that scores
+    in one block are not collapsed into one value (the TypeScript runtime interpolates the same way)."""
+    if method == "none":
+        return {"method": "none"}
+    if method == "platt":
+        from sklearn.linear_model import LogisticRegression
+        model = LogisticRegression(C=1e6, max_iter=1000).fit(logit(p).reshape(-1, 1), y)
+        return {"method": "platt", "a": float(model.coef_[0][0]), "b": float(model.intercept_[0])}
+    order = np.argsort(p, kind="stable")
+    ps = p[order]
+    levels = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(p, y).predict(ps)
+    starts = np.flatnonzero(np.r_[True, np.diff(levels) != 0])
+    ends = np.r_[starts[1:], len(levels)]
+    x = [float(ps[a:b].mean()) for a, b in zip(starts, ends)]
+    v = [float(levels[a]) for a in starts]
+    if x[0] > 0:
+        x, v = [0.0, *x], [0.0, *v]
+    if x[-1] < 1:
+        x, v = [*x, 1.0], [*v, 1.0]
+    return {"method": "isotonic", "x": x, "y": v}
+
+
+def choose_calibration(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[dict, dict]:
+    """Each method is fitted on one validation fold and scored (Brier) on the other, both ways; the
+    best is refitted on all validation rows. Ties go to the simpler method."""
+    if len(parts) < 2:  # one fold: its two halves, split at random with a fixed seed
+        p, y = parts[0]
+        half = np.random.default_rng(17).permutation(len(p)) < len(p) // 2
+        parts = [(p[half], y[half]), (p[~half], y[~half])]
+    scores = {}
+    for method in ("none", "platt", "isotonic"):
+        held_p, held_y = [], []
+        for k, (p, y) in enumerate(parts):
+            rest_p = np.concatenate([q for j, (q, _) in enumerate(parts) if j != k])
+            rest_y = np.concatenate([t for j, (_, t) in enumerate(parts) if j != k])
+            held_p.append(apply_calibration(fit_calibration(method, rest_p, rest_y), p))
+            held_y.append(y)
+        hp, hy = np.concatenate(held_p), np.concatenate(held_y)
+        scores[method] = {"brier": float(np.mean((hp - hy) ** 2)), "ece": expected_calibration_error(hy, hp)}
+    chosen = min(scores, key=lambda m: scores[m]["brier"])
+    all_p = np.concatenate([p for p, _ in parts])
+    all_y = np.concatenate([y for _, y in parts])
+    return fit_calibration(chosen, all_p, all_y), {"cross_fitted": scores, "chosen": chosen}
 
 
 def apply_calibration(calibration: dict, p: np.ndarray) -> np.ndarray:
     if calibration["method"] == "none":
         return p
+    if calibration["method"] == "platt":
+        return 1 / (1 + np.exp(-(calibration["a"] * logit(p) + calibration["b"])))
     return np.interp(p, calibration["x"], calibration["y"])
 
 
@@ -272,7 +326,8 @@ def main() -> None:
             "label_horizon_days": args.horizon_days}
     (churn_dir / "metadata.json").write_text(json.dumps({
         **data, "lightgbm_version": lgb.__version__, "params": churn["params"], "iterations": churn["iterations"],
-        "grid": churn["grid"], "validation_ece_before_calibration": churn["val_ece_before"],
+        "grid": churn["grid"], "calibration_selection": churn["calibration_selection"],
+        "validation_ece_before_calibration": churn["val_ece_before"],
         "validation_ece_after_calibration": churn["val_ece_after"], "threshold_objective": "max F1 on validation",
         "metrics": metrics, "typescript_parity": parity}, indent=2) + "\n")
     (ltv_dir / "metadata.json").write_text(json.dumps({

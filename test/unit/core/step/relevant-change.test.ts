@@ -122,5 +122,6 @@ describe('model-aware timers in the scorer', () => {
     expect(ltvLabels).toBeGreaterThan(0);
     // The point of it: a small fraction of the rescorings.
     expect(aware * 4).toBeLessThan(every);
-  });
+    // 150 histories each rescored on every feature change: seconds of CPU, more on a busy machine.
+  }, 60_000);
 });
