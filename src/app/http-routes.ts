@@ -65,6 +65,12 @@ function validId(id: string, config: Config): string | null {
   return validateOrderEvent(probe, Date.now(), config.validation)?.reason ?? null;
 }
 
+const metricsRoute = (metrics: Metrics) => async () => ({
+  status: 200,
+  body: await metrics.registry.metrics(),
+  contentType: metrics.registry.contentType,
+});
+
 /**
  * Until every dependency answered: alive, not ready, metrics served, and customers asked
  * again later (behind the same guard: a client without a token still hears 401).
@@ -75,11 +81,7 @@ export function startingRoutes(metrics: Metrics): ScorerRoutes {
     operational: {
       '/healthz': async () => ({ status: 200, body: { status: 'starting' } }),
       '/readyz': async () => starting,
-      '/metrics': async () => ({
-        status: 200,
-        body: await metrics.registry.metrics(),
-        contentType: metrics.registry.contentType,
-      }),
+      '/metrics': metricsRoute(metrics),
     },
     customer: { '/customers/:id': async () => ({ ...starting, body: { error: 'starting; retry in a few seconds' } }) },
   };
@@ -102,11 +104,7 @@ function operationalRoutes(deps: RouteDeps): ScorerRoutes['operational'] {
         body: { redis, kafka, waiting_for: waitingFor, churn_model: deps.churnVersion() },
       };
     },
-    '/metrics': async () => ({
-      status: 200,
-      body: await deps.metrics.registry.metrics(),
-      contentType: deps.metrics.registry.contentType,
-    }),
+    '/metrics': metricsRoute(deps.metrics),
   };
 }
 

@@ -77,7 +77,8 @@ export function tableHeader(churnDays: number, ltvDays: number): string[] {
   ];
 }
 
-const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
+/** A cutoff as the table writes it. */
+export const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
 /** Empty for missing, otherwise the score CLI's number form (inf, -inf, shortest round trip). */
 const cell = (v: number) => (Number.isNaN(v) ? '' : formatNumber(v));
 

@@ -21,7 +21,7 @@ import { DEFAULT_FEATURE_SPEC } from '../../core/features/spec.js';
 import { DAY_MS } from '../../core/time.js';
 import type { Config } from '../config.js';
 import { DatasetError, type DatasetSource, feedOf } from './dataset-sources.js';
-import { compareRows, decodeRow, encodeRow, tableHeader, tableRecord } from './dataset-table.js';
+import { compareRows, decodeRow, encodeRow, isoDay, tableHeader, tableRecord } from './dataset-table.js';
 
 export { DatasetError, type DatasetSource } from './dataset-sources.js';
 
@@ -54,8 +54,6 @@ export interface DatasetSummary {
   readonly loadReport: string;
   readonly dataEnd: string;
 }
-
-const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
 
 /** Input bytes per bucket: a bucket's events and rows stay well under a few hundred MB. */
 const BYTES_PER_BUCKET = 6 * 1024 * 1024;
