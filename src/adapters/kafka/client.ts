@@ -50,11 +50,9 @@ export function connectionSecurity(options: KafkaOptions): Pick<KafkaConfig, 'ss
 }
 
 /** Where kafkajs log lines go; wiring passes the structured logger in. */
-export type KafkaLogSink = (
-  level: 'error' | 'warn' | 'info' | 'debug',
-  message: string,
-  fields: Record<string, unknown>,
-) => void;
+type KafkaLogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+export type KafkaLogSink = (level: KafkaLogLevel, message: string, fields: Record<string, unknown>) => void;
 
 const LEVEL_NAMES = {
   [logLevel.NOTHING]: 'error',
@@ -63,6 +61,24 @@ const LEVEL_NAMES = {
   [logLevel.INFO]: 'info',
   [logLevel.DEBUG]: 'debug',
 } as const;
+
+/**
+ * Broker answers kafkajs retries by itself (a coordinator still loading on a fresh broker,
+ * moved, or a group rebalancing): kafkajs logs each at ERROR, but they are transient and
+ * say nothing is wrong unless the retries run out (the caller then gets the error).
+ */
+const RETRIED_BY_KAFKAJS = [
+  'The coordinator is loading',
+  'This is not the correct coordinator',
+  'The coordinator is not available',
+  'The group is rebalancing',
+];
+
+function levelOf(level: logLevel, fields: Record<string, unknown>): KafkaLogLevel {
+  const error = typeof fields['error'] === 'string' ? fields['error'] : '';
+  if (level === logLevel.ERROR && RETRIED_BY_KAFKAJS.some((text) => error.startsWith(text))) return 'warn';
+  return LEVEL_NAMES[level];
+}
 
 export function createKafka(options: KafkaOptions, overrides: Partial<KafkaConfig> = {}, sink?: KafkaLogSink): Kafka {
   return new Kafka({
@@ -75,7 +91,7 @@ export function createKafka(options: KafkaOptions, overrides: Partial<KafkaConfi
             () =>
             ({ namespace, level, log }: LogEntry) => {
               const { message, ...fields } = log;
-              sink(LEVEL_NAMES[level], message, { ...fields, namespace });
+              sink(levelOf(level, fields), message, { ...fields, namespace });
             },
         }
       : {}),
