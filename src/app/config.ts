@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { KafkaOptions } from '../adapters/kafka/client.js';
 import { redactedUrl } from '../adapters/redis/connect.js';
 import { DAY_MS as DAY } from '../core/time.js';
+import { checkConnections } from './config-checks.js';
 import { checkHttp, type HttpConfig, httpConfig, httpSchema } from './config-http.js';
 import { UserError } from './user-error.js';
 
@@ -84,43 +85,7 @@ const checkedSchema = configSchema.superRefine((raw, context) => {
   const need = (when: boolean, path: string, message: string) => {
     if (when) context.addIssue({ code: 'custom', path: [path], message });
   };
-  const sasl = raw.KAFKA_SASL_MECHANISM !== undefined;
-  need(sasl && raw.KAFKA_SASL_USERNAME === undefined, 'KAFKA_SASL_USERNAME', 'required with KAFKA_SASL_MECHANISM');
-  need(sasl && raw.KAFKA_SASL_PASSWORD === undefined, 'KAFKA_SASL_PASSWORD', 'required with KAFKA_SASL_MECHANISM');
-  need(
-    !sasl && (raw.KAFKA_SASL_USERNAME !== undefined || raw.KAFKA_SASL_PASSWORD !== undefined),
-    'KAFKA_SASL_MECHANISM',
-    'required with KAFKA_SASL_USERNAME/PASSWORD (plain, scram-sha-256 or scram-sha-512)',
-  );
-  need(
-    (raw.KAFKA_SSL_CERT_FILE === undefined) !== (raw.KAFKA_SSL_KEY_FILE === undefined),
-    'KAFKA_SSL_KEY_FILE',
-    'a client certificate needs both KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE',
-  );
-  need(
-    raw.KAFKA_SSL === 'false' &&
-      (raw.KAFKA_SSL_CA_FILE ?? raw.KAFKA_SSL_CERT_FILE ?? raw.KAFKA_SSL_KEY_FILE) !== undefined,
-    'KAFKA_SSL',
-    'set KAFKA_SSL=true to use the KAFKA_SSL_* files',
-  );
-  const topics = [raw.CHURNSTREAM_ORDERS_TOPIC, raw.CHURNSTREAM_RISK_TOPIC, raw.CHURNSTREAM_DEAD_LETTER_TOPIC];
-  need(
-    new Set(topics).size !== topics.length,
-    'CHURNSTREAM_RISK_TOPIC',
-    'the orders, risk-change and dead-letter topics must be three different topics',
-  );
-  for (const broker of raw.KAFKA_BROKERS)
-    need(!/^([^:\s[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/.test(broker), 'KAFKA_BROKERS', `'${broker}' is not host:port`);
-  need(
-    Date.parse(`${raw.CHURNSTREAM_EVENT_FLOOR}T00:00:00Z`) >= Date.now(),
-    'CHURNSTREAM_EVENT_FLOOR',
-    'must be in the past (every event before it is dead-lettered)',
-  );
-  need(
-    (raw.SCHEMA_REGISTRY_USERNAME === undefined) !== (raw.SCHEMA_REGISTRY_PASSWORD === undefined),
-    'SCHEMA_REGISTRY_PASSWORD',
-    'basic auth needs both SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD',
-  );
+  checkConnections(raw, need);
   checkHttp(raw, need);
 });
 
