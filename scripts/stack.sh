@@ -10,14 +10,19 @@
 #   scripts/stack.sh logs [svc]     tail a service's log
 #   scripts/stack.sh reset          down, then delete broker/registry/Redis/Prometheus data
 #   scripts/stack.sh env            print the connection settings for the app
+#   scripts/stack.sh up --redis-cluster   also a Redis Cluster (3 primaries + 3 replicas)
 #
-# Services: kafka, postgres (the registry's store), schema-registry, redis, prometheus.
+# Services: kafka, postgres (the registry's store), schema-registry, redis, prometheus;
+# redis-cluster is opt-in (scripts/stack/redis-cluster.sh): `up --redis-cluster` or
+# `up redis-cluster`, `down redis-cluster`; `down`/`reset` include it, `env --redis-cluster`.
 # Versions and ports: scripts/stack/stack.env. CHURNSTREAM_STACK_DIR moves the cache/data folder.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=stack/stack.env
 source "$ROOT/scripts/stack/stack.env"
+# shellcheck source=stack/redis-cluster.sh
+source "$ROOT/scripts/stack/redis-cluster.sh"
 STACK_DIR="${CHURNSTREAM_STACK_DIR:-$ROOT/.stack}"
 RUN_DIR="$STACK_DIR/run"
 LOG_DIR="$STACK_DIR/logs"
@@ -42,6 +47,7 @@ port_of() {
     schema-registry) echo "$SCHEMA_REGISTRY_PORT" ;;
     redis) echo "$REDIS_PORT" ;;
     prometheus) echo "$PROMETHEUS_PORT" ;;
+    redis-cluster) echo "${REDIS_CLUSTER_PORTS// /,}" ;;
     *) die "unknown service '$1' (known: ${ALL_SERVICES[*]})" ;;
   esac
 }
@@ -284,8 +290,12 @@ start_prometheus() {
 }
 
 cmd_up() {
-  local services=("$@")
+  local services=() arg cluster=0
+  for arg in "$@"; do
+    if [[ "$arg" == --redis-cluster ]]; then cluster=1; else services+=("$arg"); fi
+  done
   ((${#services[@]})) || services=("${ALL_SERVICES[@]}")
+  ((cluster == 0)) || services+=(redis-cluster)
   # The registry needs its database: `up schema-registry` (and `restart`) start it first.
   if [[ " ${services[*]} " == *" schema-registry "* && " ${services[*]} " != *" postgres "* ]]; then
     services=(postgres "${services[@]}")
@@ -294,6 +304,8 @@ cmd_up() {
   local svc started
   for svc in "${services[@]}"; do
     port_of "$svc" >/dev/null
+    # Per node: a missing node (a test killed a primary) is started again, the rest left alone.
+    if [[ "$svc" == redis-cluster ]]; then start_redis_cluster; continue; fi
     if pid_of "$svc" >/dev/null; then
       say "$svc already running (pid $(pid_of "$svc"), port $(port_of "$svc"))"
       continue
@@ -307,11 +319,13 @@ cmd_up() {
 cmd_down() {
   local services=("$@") i
   if ((${#services[@]} == 0)); then
+    services=(redis-cluster)
     for ((i = ${#ALL_SERVICES[@]} - 1; i >= 0; i--)); do services+=("${ALL_SERVICES[i]}"); done
   fi
   local svc pid signal
   for svc in "${services[@]}"; do
     port_of "$svc" >/dev/null
+    if [[ "$svc" == redis-cluster ]]; then stop_redis_cluster; continue; fi
     if ! pid="$(pid_of "$svc")"; then
       say "$svc not running (not started by this script)"
       continue
@@ -340,6 +354,7 @@ cmd_status() {
       rc=3
     fi
   done
+  status_redis_cluster
   return $rc
 }
 
@@ -354,15 +369,17 @@ cmd_env() {
   cat <<EOF
 KAFKA_BROKERS=$STACK_HOST:$KAFKA_PORT
 SCHEMA_REGISTRY_URL=http://$STACK_HOST:$SCHEMA_REGISTRY_PORT
-REDIS_URL=redis://$STACK_HOST:$REDIS_PORT
 PROMETHEUS_URL=http://$STACK_HOST:$PROMETHEUS_PORT
 EOF
+  # REDIS_URL or REDIS_CLUSTER_NODES, never both (the app refuses to start with both).
+  if [[ "${1:-}" == --redis-cluster ]]; then env_redis_cluster; else echo "REDIS_URL=redis://$STACK_HOST:$REDIS_PORT"; fi
 }
 
 cmd_reset() {
   cmd_down
   rm -rf "$STACK_DIR/kafka-data" "$STACK_DIR/redis-data" "$STACK_DIR/prometheus-data" \
     "$PG_DATA" "$PG_DATA.partial"
+  reset_redis_cluster
   say "data deleted (downloads kept)"
 }
 
@@ -374,7 +391,7 @@ case "${1:-}" in
   restart) shift; (($#)) || die "restart needs service names (e.g. kafka, redis, schema-registry)"; cmd_down "$@"; cmd_up "$@" ;;
   status) cmd_status ;;
   logs) shift; cmd_logs "$@" ;;
-  env) cmd_env ;;
+  env) shift; cmd_env "$@" ;;
   reset) cmd_reset ;;
-  *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
