@@ -1,5 +1,6 @@
 // Settings that only make sense together (Kafka security, topics, brokers, the event floor,
 // registry credentials): each broken combination is one issue naming the setting to change.
+import { parseClusterNodes } from '../adapters/redis/connect-cluster.js';
 import type { RawConfig } from './config.js';
 
 export type Need = (when: boolean, path: string, message: string) => void;
@@ -42,4 +43,16 @@ export function checkConnections(raw: RawConfig, need: Need): void {
     'SCHEMA_REGISTRY_PASSWORD',
     'basic auth needs both SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD',
   );
+}
+
+/** One Redis or one Redis Cluster: both set is refused rather than one silently ignored. */
+export function checkRedis(raw: RawConfig, need: Need): void {
+  // An empty list is already reported by the schema.
+  if (raw.REDIS_CLUSTER_NODES === undefined || raw.REDIS_CLUSTER_NODES.length === 0) return;
+  need(raw.REDIS_URL !== undefined, 'REDIS_CLUSTER_NODES', 'set either REDIS_URL or REDIS_CLUSTER_NODES, not both');
+  try {
+    parseClusterNodes(raw.REDIS_CLUSTER_NODES);
+  } catch (error) {
+    need(true, 'REDIS_CLUSTER_NODES', error instanceof Error ? error.message : String(error));
+  }
 }

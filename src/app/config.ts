@@ -5,8 +5,9 @@
 import { z } from 'zod';
 import type { KafkaOptions } from '../adapters/kafka/client.js';
 import { redactedUrl } from '../adapters/redis/connect.js';
+import { type ClusterTarget, describeCluster, parseClusterNodes } from '../adapters/redis/connect-cluster.js';
 import { DAY_MS as DAY } from '../core/time.js';
-import { checkConnections } from './config-checks.js';
+import { checkConnections, checkRedis } from './config-checks.js';
 import { checkHttp, type HttpConfig, httpConfig, httpSchema } from './config-http.js';
 import { UserError } from './user-error.js';
 
@@ -34,10 +35,12 @@ export const configSchema = z.object({
   SCHEMA_REGISTRY_USERNAME: z.string().min(1).optional(),
   SCHEMA_REGISTRY_PASSWORD: z.string().min(1).optional(),
   REDIS_TLS_CA_FILE: z.string().min(1).optional(),
+  // No default here: setting it next to REDIS_CLUSTER_NODES is refused (config-checks.ts).
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
-    .default('redis://127.0.0.1:16379'),
+    .optional(),
+  REDIS_CLUSTER_NODES: csv.optional(),
   CHURNSTREAM_ORDERS_TOPIC: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name: letters, digits, . _ - (at most 249)')
@@ -86,6 +89,7 @@ const checkedSchema = configSchema.superRefine((raw, context) => {
     if (when) context.addIssue({ code: 'custom', path: [path], message });
   };
   checkConnections(raw, need);
+  checkRedis(raw, need);
   checkHttp(raw, need);
 });
 
@@ -98,6 +102,8 @@ export interface Config {
   readonly schemaRegistryAuth: { readonly username: string; readonly password: string } | null;
   /** May carry credentials (redis://user:password@host) and TLS (rediss://). */
   readonly redisUrl: string;
+  /** REDIS_CLUSTER_NODES parsed: the scorer uses the cluster and not redisUrl; null: redisUrl. */
+  readonly redisCluster: ClusterTarget | null;
   /** CA bundle for a Redis TLS server certificate not signed by a public CA. */
   readonly redisTlsCaFile: string | null;
   /** Key namespace: deployments (or test runs) sharing a Redis keep apart. */
@@ -186,7 +192,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       raw.SCHEMA_REGISTRY_USERNAME === undefined
         ? null
         : { username: raw.SCHEMA_REGISTRY_USERNAME, password: raw.SCHEMA_REGISTRY_PASSWORD ?? '' },
-    redisUrl: raw.REDIS_URL,
+    redisUrl: raw.REDIS_URL ?? 'redis://127.0.0.1:16379',
+    redisCluster: raw.REDIS_CLUSTER_NODES === undefined ? null : parseClusterNodes(raw.REDIS_CLUSTER_NODES),
     redisTlsCaFile: raw.REDIS_TLS_CA_FILE ?? null,
     redisNamespace: raw.CHURNSTREAM_REDIS_NAMESPACE,
     topics: Object.freeze({
@@ -242,6 +249,9 @@ export function describeConnections(config: Config): Record<string, unknown> {
           : { mechanism: config.kafka.sasl.mechanism, username: config.kafka.sasl.username },
     },
     schemaRegistry: { url: redactedUrl(config.schemaRegistryUrl), basicAuth: config.schemaRegistryAuth !== null },
-    redis: { url: redactedUrl(config.redisUrl), tls: config.redisUrl.startsWith('rediss://') },
+    redis:
+      config.redisCluster === null
+        ? { url: redactedUrl(config.redisUrl), tls: config.redisUrl.startsWith('rediss://') }
+        : { cluster: describeCluster(config.redisCluster), tls: config.redisCluster.tls },
   };
 }

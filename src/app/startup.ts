@@ -63,8 +63,14 @@ export async function connectDependencies(
     `cannot create the topics or register the schemas (SCHEMA_REGISTRY_URL=${config.schemaRegistryUrl})`,
     () => provision(config, onRegistryRequest),
   );
-  const redis = await within(timeoutMs, 'cannot connect to Redis (REDIS_URL)', () =>
-    RedisConnection.open(config.redisUrl, config.redisTlsCaFile),
-  );
+  const { redisCluster } = config;
+  const redis =
+    redisCluster === null
+      ? await within(timeoutMs, 'cannot connect to Redis (REDIS_URL)', () =>
+          RedisConnection.open(config.redisUrl, config.redisTlsCaFile),
+        )
+      : await within(timeoutMs, 'cannot connect to Redis Cluster (REDIS_CLUSTER_NODES)', () =>
+          RedisConnection.openCluster(redisCluster, config.redisTlsCaFile),
+        );
   return { cluster, provisioned, redis };
 }

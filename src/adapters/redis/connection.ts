@@ -1,8 +1,10 @@
 // A Redis connection as the app sees it: the ioredis client (with the Lua scripts defined
 // on it) is kept here, and the app gets the stores it needs, a ping and a close. So no
-// ioredis type reaches the app layer.
-import type { Redis } from 'ioredis';
+// ioredis type reaches the app layer. One Redis endpoint or a Redis Cluster: the stores are
+// the same (they group by slot where a cluster needs it, client.ts and scripts.ts).
+import type { Cluster, Redis } from 'ioredis';
 import { openRedis } from './connect.js';
+import { type ClusterTarget, openCluster } from './connect-cluster.js';
 import { redisKeys } from './keys.js';
 import { RedisModelHealthStore } from './model-health-store.js';
 import { defineScripts, type ScriptedRedis } from './scripts.js';
@@ -13,13 +15,18 @@ import { RedisWatermarkStore } from './watermark-store.js';
 export class RedisConnection {
   private readonly redis: ScriptedRedis;
 
-  private constructor(redis: Redis) {
+  private constructor(redis: Redis | Cluster) {
     this.redis = defineScripts(redis);
   }
 
   /** Connects, or fails with the server's reason (see connect.ts). */
   static async open(url: string, tlsCaFile: string | null): Promise<RedisConnection> {
     return new RedisConnection(await openRedis(url, tlsCaFile));
+  }
+
+  /** Connects to a Redis Cluster (slots loaded), or fails with a node's reason (connect-cluster.ts). */
+  static async openCluster(target: ClusterTarget, tlsCaFile: string | null): Promise<RedisConnection> {
+    return new RedisConnection(await openCluster(target, tlsCaFile));
   }
 
   /** The scorer's stores under one key namespace. */
@@ -36,6 +43,8 @@ export class RedisConnection {
   /** Connection errors between commands (ioredis reconnects by itself). */
   onError(listener: (error: Error) => void): void {
     this.redis.on('error', listener);
+    // A cluster reports each node's connection errors apart (a failed-over primary).
+    if (this.redis.isCluster) this.redis.on('node error', listener);
   }
 
   /** Answers within 500 ms (a health probe must not wait out a hanging Redis). */

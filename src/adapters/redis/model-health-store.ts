@@ -11,17 +11,10 @@ import {
 import type { LtvPair } from '../../core/monitoring/ltv-calibration.js';
 import type { ResolvedLabel, ResolvedLtvLabel } from '../../core/state/stored-customer.js';
 import { calling } from '../dependency-error.js';
+import { type BatchCall, type ScriptedRedis, sendAll } from './client.js';
 import type { RedisKeys } from './keys.js';
-import type { ScriptedRedis } from './scripts.js';
 
 export const LTV_LABELS_KEPT = 10_000;
-
-type Pipeline = ReturnType<ScriptedRedis['pipeline']>;
-
-/** Runs a pipeline and fails if any of its commands failed (exec resolves even then). */
-async function execAll(pipeline: Pipeline): Promise<void> {
-  for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
-}
 
 export class RedisModelHealthStore {
   private readonly redis: ScriptedRedis;
@@ -35,19 +28,21 @@ export class RedisModelHealthStore {
   /** Adds labels to their version's statistics: one increment per field touched. */
   addLabels(labels: readonly ResolvedLabel[]): Promise<void> {
     if (labels.length === 0) return Promise.resolve();
-    const pipeline = this.redis.pipeline();
+    const calls: BatchCall[] = [];
     for (const [version, stats] of labelStatsByVersion(labels)) {
       const key = this.keys.labels(version);
       for (let bin = 0; bin < CALIBRATION_BINS; bin += 1) {
         const pos = stats.positives[bin] ?? 0;
         const neg = stats.negatives[bin] ?? 0;
-        if (pos > 0) pipeline.hincrby(key, `pos:${bin}`, pos);
-        if (neg > 0) pipeline.hincrby(key, `neg:${bin}`, neg);
-        if (pos + neg > 0) pipeline.hincrbyfloat(key, `psum:${bin}`, stats.predictedSum[bin] ?? 0);
+        if (pos > 0) calls.push(['hincrby', key, `pos:${bin}`, pos]);
+        if (neg > 0) calls.push(['hincrby', key, `neg:${bin}`, neg]);
+        if (pos + neg > 0) calls.push(['hincrbyfloat', key, `psum:${bin}`, stats.predictedSum[bin] ?? 0]);
       }
-      pipeline.hincrbyfloat(key, 'brier', stats.brierSum);
+      calls.push(['hincrbyfloat', key, 'brier', stats.brierSum]);
     }
-    return calling('redis', () => execAll(pipeline));
+    return calling('redis', async () => {
+      await sendAll(this.redis, calls);
+    });
   }
 
   /** Keeps the latest LTV_LABELS_KEPT resolved LTV labels per version: one push and one trim each. */
@@ -61,13 +56,15 @@ export class RedisModelHealthStore {
       if (list === undefined) byKey.set(key, [entry]);
       else list.push(entry);
     }
-    const pipeline = this.redis.pipeline();
+    const calls: BatchCall[] = [];
     for (const [key, entries] of byKey) {
       // LPUSH puts its last argument at the head, as pushing one at a time did.
-      pipeline.lpush(key, ...entries.slice(-LTV_LABELS_KEPT));
-      pipeline.ltrim(key, 0, LTV_LABELS_KEPT - 1);
+      calls.push(['lpush', key, ...entries.slice(-LTV_LABELS_KEPT)]);
+      calls.push(['ltrim', key, 0, LTV_LABELS_KEPT - 1]);
     }
-    return calling('redis', () => execAll(pipeline));
+    return calling('redis', async () => {
+      await sendAll(this.redis, calls);
+    });
   }
 
   labelStats(modelVersion: string): Promise<LabelStats> {

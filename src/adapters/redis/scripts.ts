@@ -3,8 +3,12 @@
 // runs EVALSHA and falls back to EVAL when Redis answers NOSCRIPT. The TypeScript
 // wrappers only build KEYS/ARGV and map the status codes.
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { fromPackageRoot } from '../files/package-root.js';
+import type { ScriptedRedis } from './client.js';
+import { slotGroups } from './slots.js';
+
+export type { ScriptedRedis } from './client.js';
 
 const SCRIPT_DIR = ['src', 'adapters', 'redis', 'scripts'] as const;
 
@@ -14,11 +18,6 @@ const SCRIPTS = {
 } as const satisfies Record<string, { readonly file: string; readonly keys: number | null }>;
 
 export type ScriptName = keyof typeof SCRIPTS;
-
-export interface ScriptedRedis extends Redis {
-  /** numKeys, then the keys, then six arguments per key (apply-state-n.lua). */
-  applyStates(numKeys: number, ...keysThenArgs: (string | number | Buffer)[]): Promise<number[]>;
-}
 
 /** One customer's fenced write (apply-state-n.lua). */
 export interface StateWrite {
@@ -38,7 +37,7 @@ export function readScript(name: ScriptName): string {
 }
 
 /** Registers every script on the connection; call once per connection at startup. */
-export function defineScripts(redis: Redis): ScriptedRedis {
+export function defineScripts(redis: Redis | Cluster): ScriptedRedis {
   for (const [name, spec] of Object.entries(SCRIPTS)) {
     redis.defineCommand(name, {
       ...(spec.keys === null ? {} : { numberOfKeys: spec.keys }),
@@ -59,8 +58,31 @@ export type ApplyStateOutcome =
  */
 const WRITES_PER_CALL = 500;
 
-/** Writes the customers in few script calls and returns each customer's outcome, in order. */
+/**
+ * Writes the customers in few script calls and returns each customer's outcome, in order.
+ * On a cluster every key of a call must share a slot: one call per slot (and chunk).
+ */
 export async function applyStates(redis: ScriptedRedis, writes: readonly StateWrite[]): Promise<ApplyStateOutcome[]> {
+  if (!redis.isCluster) return applyInCalls(redis, writes);
+  const groups = slotGroups(writes.map((w) => w.key));
+  const outcomes = await Promise.all(
+    groups.map((group) =>
+      applyInCalls(
+        redis,
+        group.map((i) => writes[i] as StateWrite),
+      ),
+    ),
+  );
+  const ordered = new Array<ApplyStateOutcome>(writes.length);
+  groups.forEach((group, g) => {
+    group.forEach((index, k) => {
+      ordered[index] = outcomes[g]?.[k] as ApplyStateOutcome;
+    });
+  });
+  return ordered;
+}
+
+async function applyInCalls(redis: ScriptedRedis, writes: readonly StateWrite[]): Promise<ApplyStateOutcome[]> {
   const calls: Promise<ApplyStateOutcome[]>[] = [];
   for (let at = 0; at < writes.length; at += WRITES_PER_CALL) {
     const part = writes.slice(at, at + WRITES_PER_CALL);

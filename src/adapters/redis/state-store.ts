@@ -5,6 +5,7 @@ import type { TierState } from '../../core/decisions/hysteresis.js';
 import { decodeState, encodeState } from '../../core/state/codec.js';
 import type { OpenLtvPrediction, OpenPrediction, StoredCustomer } from '../../core/state/stored-customer.js';
 import { calling } from '../dependency-error.js';
+import { sendAll } from './client.js';
 import type { RedisKeys } from './keys.js';
 import { type ApplyStateOutcome, applyStates, type ScriptedRedis } from './scripts.js';
 
@@ -57,16 +58,20 @@ export class RedisStateStore {
   /** Each customer's state, with its last applied offset of the given partition (null: none wanted). */
   read(requests: readonly CustomerRead[]): Promise<Map<string, LoadedCustomer>> {
     return calling('redis', async () => {
-      const pipeline = this.redis.pipeline();
-      for (const { customerId, partition } of requests) {
-        pipeline.hmgetBuffer(this.keys.customerState(customerId), 'ver', 'state', 'meta', `o:${partition ?? 'none'}`);
-      }
-      const replies = (await pipeline.exec()) ?? [];
+      const replies = await sendAll(
+        this.redis,
+        requests.map(({ customerId, partition }) => [
+          'hmgetBuffer',
+          this.keys.customerState(customerId),
+          'ver',
+          'state',
+          'meta',
+          `o:${partition ?? 'none'}`,
+        ]),
+      );
       const loaded = new Map<string, LoadedCustomer>();
       requests.forEach(({ customerId }, index) => {
-        const [error, value] = replies[index] ?? [new Error('no reply'), null];
-        if (error) throw error;
-        loaded.set(customerId, parseLoaded(value as (Buffer | null)[]));
+        loaded.set(customerId, parseLoaded(replies[index] as (Buffer | null)[]));
       });
       return loaded;
     });

@@ -1,8 +1,8 @@
 // Due times of customers' next rescoring, one sorted set per input partition (member =
 // customer id, score = due time in ms), so timers follow partition ownership.
 import { calling } from '../dependency-error.js';
+import { type BatchCall, type ScriptedRedis, sendAll } from './client.js';
 import type { RedisKeys } from './keys.js';
-import type { ScriptedRedis } from './scripts.js';
 
 export interface TimerEntry {
   readonly customerId: string;
@@ -33,13 +33,13 @@ export class RedisTimerIndex {
       if (Number.isNaN(due)) shard.none.push(customerId);
       else shard.due.push(due, customerId);
     }
+    const calls: BatchCall[] = [];
+    for (const [partition, { due, none }] of shards) {
+      if (due.length > 0) calls.push(['zadd', this.keys.timers(partition), ...due]);
+      if (none.length > 0) calls.push(['zrem', this.keys.timers(partition), ...none]);
+    }
     return calling('redis', async () => {
-      const pipeline = this.redis.pipeline();
-      for (const [partition, { due, none }] of shards) {
-        if (due.length > 0) pipeline.zadd(this.keys.timers(partition), ...due);
-        if (none.length > 0) pipeline.zrem(this.keys.timers(partition), ...none);
-      }
-      for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
+      await sendAll(this.redis, calls);
     });
   }
 

@@ -1,0 +1,109 @@
+// The Redis Cluster connection (REDIS_CLUSTER_NODES): seed nodes as host:port, or as URLs
+// when the cluster needs TLS (rediss://) or an ACL user (redis://user:password@host:port),
+// the same forms as REDIS_URL. ioredis discovers the other nodes from CLUSTER SLOTS.
+import { readFileSync } from 'node:fs';
+import { Cluster } from 'ioredis';
+import { redactedUrl } from './connect.js';
+
+export interface ClusterTarget {
+  readonly nodes: readonly { readonly host: string; readonly port: number }[];
+  readonly tls: boolean;
+  readonly username: string | null;
+  readonly password: string | null;
+}
+
+const HOST_PORT = /^([^:\s/@[\]]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/;
+
+/** Parses the seed list; throws one message naming the bad entry (config turns it into exit 2). */
+export function parseClusterNodes(entries: readonly string[]): ClusterTarget {
+  const parsed = entries.map((entry) => {
+    if (/^rediss?:\/\//.test(entry)) {
+      const url = new URL(entry);
+      if (url.port === '' || (url.pathname !== '' && url.pathname !== '/'))
+        throw new Error(`'${redactedUrl(entry)}' is not redis[s]://[user:password@]host:port`);
+      return {
+        host: url.hostname.replace(/^\[|\]$/g, ''),
+        port: Number(url.port),
+        tls: url.protocol === 'rediss:',
+        username: url.username === '' ? null : decodeURIComponent(url.username),
+        password: url.password === '' ? null : decodeURIComponent(url.password),
+      };
+    }
+    const match = HOST_PORT.exec(entry);
+    if (match === null) throw new Error(`'${entry}' is not host:port`);
+    const port = Number(match[2]);
+    return { host: (match[1] ?? '').replace(/^\[|\]$/g, ''), port, tls: false, username: null, password: null };
+  });
+  for (const node of parsed)
+    if (node.port < 1 || node.port > 65_535) throw new Error(`port ${node.port} is out of range`);
+  const [first] = parsed;
+  if (first === undefined) throw new Error('no node given');
+  // One cluster, one way in: every seed with the same scheme and credentials.
+  if (parsed.some((n) => n.tls !== first.tls || n.username !== first.username || n.password !== first.password))
+    throw new Error('every node needs the same scheme and credentials');
+  return {
+    nodes: parsed.map(({ host, port }) => ({ host, port })),
+    tls: first.tls,
+    username: first.username,
+    password: first.password,
+  };
+}
+
+/** Seed nodes for messages, without passwords. */
+export const describeCluster = (target: ClusterTarget): string =>
+  `${target.tls ? 'rediss' : 'redis'}://${target.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
+
+export function connectCluster(target: ClusterTarget, tlsCaFile: string | null): Cluster {
+  const tls = target.tls ? (tlsCaFile === null ? {} : { ca: readFileSync(tlsCaFile, 'utf8') }) : null;
+  return new Cluster(
+    target.nodes.map((n) => ({ host: n.host, port: n.port })),
+    {
+      lazyConnect: true,
+      // Reads and writes on primaries: a replica may lag, and the fence needs the latest version.
+      scaleReads: 'master',
+      enableAutoPipelining: true,
+      // Its first argument is the key count, not a key: auto-pipelining would route it by "500".
+      autoPipeliningIgnoredCommands: ['applyStates'],
+      // MOVED/ASK are followed and CLUSTERDOWN/TRYAGAIN waited out by ioredis a few times;
+      // what still fails reaches the stores as a DependencyError and the unit is retried.
+      maxRedirections: 16,
+      retryDelayOnFailover: 200,
+      retryDelayOnClusterDown: 300,
+      retryDelayOnTryAgain: 200,
+      slotsRefreshTimeout: 2000,
+      clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
+      // TLS certificates name hosts: keep the seed's name rather than a resolved address.
+      dnsLookup: (address, callback) => callback(null, address),
+      redisOptions: {
+        maxRetriesPerRequest: 5,
+        commandTimeout: 5000,
+        ...(target.username === null ? {} : { username: target.username }),
+        ...(target.password === null ? {} : { password: target.password }),
+        ...(tls === null ? {} : { tls }),
+      },
+    },
+  );
+}
+
+/** Connects (slots loaded), or fails with the first node error's reason. */
+export async function openCluster(target: ClusterTarget, tlsCaFile: string | null): Promise<Cluster> {
+  const cluster = connectCluster(target, tlsCaFile);
+  let reason: string | null = null;
+  const remember = (error: Error) => {
+    reason ??= error.message;
+  };
+  cluster.on('node error', remember);
+  cluster.on('error', remember);
+  try {
+    await cluster.connect();
+  } catch (error) {
+    cluster.disconnect();
+    throw new Error(
+      `cannot connect to Redis Cluster at ${describeCluster(target)}: ${reason ?? (error instanceof Error ? error.message : String(error))}`,
+    );
+  } finally {
+    cluster.off('node error', remember);
+    cluster.off('error', remember);
+  }
+  return cluster;
+}

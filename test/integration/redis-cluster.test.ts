@@ -1,0 +1,134 @@
+// The stores on a real Redis Cluster (scripts/stack.sh up redis-cluster: 3 primaries, 3
+// replicas): a chunk of customers spread over every slot is read and written with the
+// fences (one script call per slot), timers, labels and watermarks land on their own
+// slots, and a failover in the middle of writes only ever surfaces as a DependencyError
+// (transient) while no acknowledged write is lost.
+import type { Cluster } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DependencyError } from '../../src/adapters/dependency-error.js';
+import { parseClusterNodes } from '../../src/adapters/redis/connect-cluster.js';
+import { RedisConnection } from '../../src/adapters/redis/connection.js';
+import { redisKeys } from '../../src/adapters/redis/keys.js';
+import type { CustomerWrite } from '../../src/adapters/redis/state-store.js';
+import { emptyState } from '../../src/core/state/customer-state.js';
+import {
+  clusterClient,
+  clusterNodes,
+  clusterNodesEnv,
+  ensureCluster,
+  failoverTo,
+  primaryOf,
+} from '../helpers/redis-cluster.js';
+import { uniqueSuffix } from '../helpers/stack.js';
+
+const namespace = `test-cluster-${uniqueSuffix()}`;
+const keys = redisKeys(namespace);
+let connection: RedisConnection;
+let verify: Cluster;
+let stores: ReturnType<RedisConnection['stores']>;
+
+beforeAll(async () => {
+  ensureCluster();
+  connection = await RedisConnection.openCluster(parseClusterNodes(clusterNodesEnv.split(',')), null);
+  stores = connection.stores(namespace, 3600);
+  verify = clusterClient();
+});
+
+afterAll(async () => {
+  await connection?.close();
+  verify?.disconnect();
+});
+
+const ids = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag}-${i}`);
+const writeOf = (customerId: string, expectedVersion: number, offset: number): CustomerWrite => ({
+  customerId,
+  expectedVersion,
+  source: { partition: 0, offset: String(offset) },
+  next: { state: { ...emptyState(), maxEventTime: offset }, tier: null, nextDue: offset * 1000 },
+});
+
+describe('stores on Redis Cluster', () => {
+  it('writes and reads a chunk spread over every primary, with both fences', async () => {
+    const customers = ids(1200, `c-${uniqueSuffix()}`);
+    const nodes = clusterNodes();
+    const primaries = new Set(customers.map((c) => primaryOf(keys.customerState(c), nodes).port));
+    expect(primaries.size).toBe(3);
+    const first = await stores.state.write(customers.map((c) => writeOf(c, 0, 5)));
+    expect(first.every((o) => o.kind === 'applied' && o.version === 1)).toBe(true);
+    // Outcomes come back in input order even though the calls went per slot.
+    const mixed = await stores.state.write(
+      customers.map((c, i) => writeOf(c, i % 2 === 0 ? 1 : 0, i % 3 === 0 ? 5 : 6)),
+    );
+    mixed.forEach((outcome, i) => {
+      const want = i % 3 === 0 ? 'already_applied' : i % 2 === 0 ? 'applied' : 'version_conflict';
+      expect(outcome.kind, customers[i]).toBe(want);
+    });
+    const read = await stores.state.read(customers.map((customerId) => ({ customerId, partition: 0 })));
+    customers.forEach((c, i) => {
+      const loaded = read.get(c);
+      const applied = i % 3 !== 0 && i % 2 === 0;
+      expect(loaded?.version).toBe(applied ? 2 : 1);
+      expect(loaded?.lastOffset).toBe(applied ? 6n : 5n);
+      expect(loaded?.stored?.state.maxEventTime).toBe(applied ? 6 : 5);
+    });
+  });
+
+  it('keeps timers, label statistics and watermarks on their own slots', async () => {
+    const customers = ids(60, `t-${uniqueSuffix()}`);
+    await stores.timers.schedule(customers.map((customerId, i) => ({ customerId, partition: i % 6, due: 1000 + i })));
+    await stores.timers.schedule([{ customerId: customers[0] as string, partition: 0, due: Number.NaN }]);
+    expect(await stores.timers.due(1, 2000, 100)).toEqual(customers.filter((_, i) => i % 6 === 1));
+    expect(await stores.timers.backlog(0, 2000)).toBe(9);
+    await stores.health.addLabels([
+      { modelVersion: 'a', probability: 0.15, churned: true },
+      { modelVersion: 'b', probability: 0.95, churned: false },
+    ]);
+    await stores.health.addLtvLabels([{ modelVersion: 'a', predicted: 10, realised: 12, low: 5, high: 20 }]);
+    expect((await stores.health.labelStats('a')).positives[1]).toBe(1);
+    expect((await stores.health.labelStats('b')).negatives[9]).toBe(1);
+    expect(await stores.health.ltvLabels('a')).toEqual([{ predicted: 10, realised: 12, low: 5, high: 20 }]);
+    await Promise.all([0, 1, 2, 3, 4, 5].map((p) => stores.watermarks.save(p, 100 + p)));
+    expect([...(await stores.watermarks.load([0, 1, 2, 3, 4, 5])).values()]).toEqual([100, 101, 102, 103, 104, 105]);
+    expect(await connection.ping()).toBe(true);
+  });
+
+  it('rides out a failover during writes: failures are DependencyErrors, acknowledged writes stay', async () => {
+    const customers = ids(900, `f-${uniqueSuffix()}`);
+    const victim = primaryOf(keys.customerState(customers[0] as string));
+    const versions = new Map(customers.map((c) => [c, 0]));
+    const failures: unknown[] = [];
+    let failedOver: Promise<number> | null = null;
+    // Rounds of fenced writes, each retried as the scorer's transient retry would.
+    for (let round = 1; round <= 40; round += 1) {
+      if (round === 10) failedOver = failoverTo(victim);
+      for (;;) {
+        try {
+          const read = await stores.state.read(customers.map((customerId) => ({ customerId, partition: 0 })));
+          const outcomes = await stores.state.write(customers.map((c) => writeOf(c, read.get(c)?.version ?? 0, round)));
+          outcomes.forEach((o, i) => {
+            if (o.kind !== 'applied' && o.kind !== 'already_applied') throw new Error(`${customers[i]}: ${o.kind}`);
+            versions.set(customers[i] as string, o.version);
+          });
+          break;
+        } catch (error) {
+          failures.push(error);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+    }
+    await failedOver;
+    expect(failures.every((f) => f instanceof DependencyError)).toBe(true);
+    for (const c of customers) {
+      const [ver, offset] = await verify.hmget(keys.customerState(c), 'ver', 'o:0');
+      expect(Number(offset), c).toBe(40);
+      expect(Number(ver), c).toBe(versions.get(c));
+    }
+    console.log(`failover during writes: ${failures.length} transient failures, victim ${victim.port}`);
+  }, 120_000);
+
+  it('refuses to open an unreachable cluster with the reason', async () => {
+    await expect(RedisConnection.openCluster(parseClusterNodes(['127.0.0.1:1']), null)).rejects.toThrow(
+      /cannot connect to Redis Cluster at redis:\/\/127.0.0.1:1/,
+    );
+  });
+});
