@@ -64,6 +64,14 @@ export const configSchema = z.object({
   CHURNSTREAM_MODELS_DIR: z.string().min(1).optional(),
   CHURNSTREAM_CHURN_MODEL_VERSION: z.string().min(1).optional(),
   CHURNSTREAM_LTV_MODEL_VERSION: z.string().min(1).optional(),
+  CHURNSTREAM_CHALLENGER_CHURN_MODEL: z.string().min(1).optional(),
+  CHURNSTREAM_CHALLENGER_LTV_MODEL: z.string().min(1).optional(),
+  CHURNSTREAM_EXPERIMENT: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}:.{1,256}$/, 'name:salt (name: letters, digits, _ . -)')
+    .optional(),
+  CHURNSTREAM_EXPERIMENT_WEIGHT: z.coerce.number().min(0).max(1).default(0),
+  CHURNSTREAM_ROLLOUT_CHECK_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
   CHURNSTREAM_CLOCK: z.enum(['wall', 'watermark']).default('wall'),
   CHURNSTREAM_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
   CHURNSTREAM_MAX_BATCH_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
@@ -91,6 +99,18 @@ const checkedSchema = configSchema.superRefine((raw, context) => {
   checkConnections(raw, need);
   checkRedis(raw, need);
   checkHttp(raw, need);
+  need(
+    raw.CHURNSTREAM_EXPERIMENT_WEIGHT > 0 && raw.CHURNSTREAM_EXPERIMENT === undefined,
+    'CHURNSTREAM_EXPERIMENT',
+    'required with CHURNSTREAM_EXPERIMENT_WEIGHT > 0 (name:salt of the assignment)',
+  );
+  need(
+    raw.CHURNSTREAM_EXPERIMENT_WEIGHT > 0 &&
+      raw.CHURNSTREAM_CHALLENGER_CHURN_MODEL === undefined &&
+      raw.CHURNSTREAM_CHALLENGER_LTV_MODEL === undefined,
+    'CHURNSTREAM_EXPERIMENT_WEIGHT',
+    'a weight above 0 needs a challenger (CHURNSTREAM_CHALLENGER_CHURN_MODEL or _LTV_MODEL)',
+  );
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -117,6 +137,14 @@ export interface Config {
     readonly dir: string | null;
     readonly churnVersion: string | null;
     readonly ltvVersion: string | null;
+  };
+  /** Champion/challenger: the settings a rollout in Redis (`churnstream models`) overrides. */
+  readonly rollout: {
+    readonly challengerChurn: string | null;
+    readonly challengerLtv: string | null;
+    readonly experiment: { readonly name: string; readonly salt: string } | null;
+    readonly weight: number;
+    readonly checkIntervalMs: number;
   };
   /** wall: live traffic; watermark: event time (replays, deterministic). */
   readonly clock: 'wall' | 'watermark';
@@ -210,6 +238,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       churnVersion: raw.CHURNSTREAM_CHURN_MODEL_VERSION ?? null,
       ltvVersion: raw.CHURNSTREAM_LTV_MODEL_VERSION ?? null,
     }),
+    rollout: Object.freeze({
+      challengerChurn: raw.CHURNSTREAM_CHALLENGER_CHURN_MODEL ?? null,
+      challengerLtv: raw.CHURNSTREAM_CHALLENGER_LTV_MODEL ?? null,
+      experiment: experimentOf(raw.CHURNSTREAM_EXPERIMENT),
+      weight: raw.CHURNSTREAM_EXPERIMENT_WEIGHT,
+      checkIntervalMs: raw.CHURNSTREAM_ROLLOUT_CHECK_INTERVAL_MS,
+    }),
     clock: raw.CHURNSTREAM_CLOCK,
     fromBeginning: raw.CHURNSTREAM_FROM_BEGINNING === 'true',
     sessionTimeoutMs: raw.CHURNSTREAM_SESSION_TIMEOUT_MS,
@@ -235,6 +270,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       minDwellMs: raw.CHURNSTREAM_MIN_DWELL_DAYS * DAY,
     }),
   });
+}
+
+/** `name:salt` (the salt may itself contain colons). */
+function experimentOf(value: string | undefined): { name: string; salt: string } | null {
+  if (value === undefined) return null;
+  const colon = value.indexOf(':');
+  return { name: value.slice(0, colon), salt: value.slice(colon + 1) };
 }
 
 /** What the start-up log says about connections: no password, key or credential-bearing URL. */

@@ -3,16 +3,18 @@
 // guarded (scrape-sources.ts), so a Redis outage leaves these series out, never /metrics.
 import type { Metrics } from '../adapters/metrics/definitions.js';
 import { isEmptyLabelStats } from '../core/monitoring/calibration.js';
+import { compareAuc } from '../core/monitoring/comparison.js';
 import type { Clock } from './clock.js';
 import type { ObservedVersions } from './metrics-observer.js';
 import { type ModelRegistry, versionsOf } from './model-registry.js';
-import type { ModelHealthStore, TimerIndex } from './scorer/ports.js';
+import type { ComparisonStore, ModelHealthStore, TimerIndex } from './scorer/ports.js';
 import { guardedRead } from './scrape-sources.js';
 
 export function healthReaders(
   metrics: Metrics,
   deps: {
     readonly health: ModelHealthStore;
+    readonly comparisons: ComparisonStore;
     readonly timers: TimerIndex;
     readonly clock: Clock;
     readonly models: ModelRegistry;
@@ -20,21 +22,34 @@ export function healthReaders(
     readonly assigned: () => readonly number[];
   },
 ): void {
-  const { health, timers, clock, models, seen } = deps;
+  const { health, comparisons, timers, clock, models, seen } = deps;
+  // The versions in force: the champion's and, while one runs, the challenger's.
+  const current = (kind: 'churn' | 'ltv') => {
+    const challenger = models.current.challenger;
+    return [versionsOf(models.current)[kind], ...(challenger == null ? [] : [versionsOf(challenger)[kind]])];
+  };
   // The active version's series are shown from the first scrape (another process may have
   // resolved its labels), with every version this process resolved labels for.
   metrics.modelHealth(
     guardedRead(metrics, 'redis', async () => {
-      const wanted = new Set([...seen.churn, versionsOf(models.current).churn]);
+      const wanted = new Set([...seen.churn, ...current('churn')]);
       const entries = await Promise.all([...wanted].map(async (v) => [v, await health.labelStats(v)] as const));
       return new Map(entries.filter(([, stats]) => !isEmptyLabelStats(stats)));
     }),
   );
   metrics.ltvHealth(
     guardedRead(metrics, 'redis', async () => {
-      const wanted = new Set([...seen.ltv, versionsOf(models.current).ltv]);
+      const wanted = new Set([...seen.ltv, ...current('ltv')]);
       const entries = await Promise.all([...wanted].map(async (v) => [v, await health.ltvLabels(v)] as const));
       return new Map(entries.filter(([, pairs]) => pairs.length > 0));
+    }),
+  );
+  metrics.modelComparison(
+    guardedRead(metrics, 'redis', async () => {
+      const [champion, challenger] = current('churn');
+      if (challenger === undefined || challenger === champion) return new Map();
+      const comparison = compareAuc(await comparisons.pairStats(champion as string, challenger));
+      return new Map([[`${champion}|${challenger}`, { ...comparison, champion: champion as string, challenger }]]);
     }),
   );
   metrics.timerBacklog(

@@ -8,6 +8,7 @@ import type { Metrics } from '../adapters/metrics/definitions.js';
 import { validateOrderEvent } from '../core/events/validate.js';
 import { FEATURE_NAMES } from '../core/features/names.js';
 import { assessCustomer, type ScoringContext } from '../core/step/customer-step.js';
+import { variantFor } from '../core/step/shadow.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { ScorerRoutes } from './http-listeners.js';
@@ -109,43 +110,52 @@ function operationalRoutes(deps: RouteDeps): ScorerRoutes['operational'] {
 }
 
 function customerRoutes(deps: RouteDeps): ScorerRoutes['customer'] {
-  return {
-    '/customers/:id': async ({ id = '' }) => {
-      const invalid = validId(id, deps.config);
-      if (invalid !== null) return { status: 400, body: { error: invalid } };
-      let loaded: Awaited<ReturnType<StateStore['read']>>;
-      try {
-        loaded = await withDeadline(deps.state.read([{ customerId: id, partition: null }]), CUSTOMER_READ_TIMEOUT_MS);
-      } catch (error) {
-        if (error instanceof DependencyError) return { status: 503, body: { error: UNAVAILABLE } };
-        throw error;
-      }
-      const customer = loaded.get(id);
-      if (customer?.stored == null)
-        return { status: 404, body: { error: `no state for customer ${JSON.stringify(id)}` } };
-      const { stored } = customer;
-      const ctx = deps.context();
-      const asOf = Math.max(deps.clock.nowGlobal(), stored.state.maxEventTime);
-      const { features, churn, ltv } = assessCustomer(stored.state, asOf, ctx);
-      return {
-        status: 200,
-        body: {
-          customer_id: id,
-          as_of: new Date(asOf).toISOString(),
-          last_event_time: new Date(stored.state.maxEventTime).toISOString(),
-          state_updated_at: isoOrNull(customer.updatedAt),
-          state_version: customer.version,
-          risk_tier: stored.tier,
-          next_rescore_at: isoOrNull(stored.nextDue),
-          churn,
-          ltv,
-          features: Object.fromEntries(
-            FEATURE_NAMES.map((name, i) => [name, Number.isNaN(features[i] ?? Number.NaN) ? null : features[i]]),
-          ),
-          feature_spec_version: ctx.spec.version,
-          counters: stored.state.counters,
-        },
-      };
-    },
+  // `/challenger` adds the challenger's assessment of the customer (while one runs).
+  return { '/customers/:id': customerView(deps, false), '/customers/:id/challenger': customerView(deps, true) };
+}
+
+function customerView(deps: RouteDeps, withChallenger: boolean): ScorerRoutes['customer'][string] {
+  return async ({ id = '' }) => {
+    const invalid = validId(id, deps.config);
+    if (invalid !== null) return { status: 400, body: { error: invalid } };
+    let loaded: Awaited<ReturnType<StateStore['read']>>;
+    try {
+      loaded = await withDeadline(deps.state.read([{ customerId: id, partition: null }]), CUSTOMER_READ_TIMEOUT_MS);
+    } catch (error) {
+      if (error instanceof DependencyError) return { status: 503, body: { error: UNAVAILABLE } };
+      throw error;
+    }
+    const customer = loaded.get(id);
+    if (customer?.stored == null)
+      return { status: 404, body: { error: `no state for customer ${JSON.stringify(id)}` } };
+    const { stored } = customer;
+    const ctx = deps.context();
+    const asOf = Math.max(deps.clock.nowGlobal(), stored.state.maxEventTime);
+    const variant = variantFor(ctx, id);
+    const { features, churn, ltv } = assessCustomer(stored.state, asOf, ctx, id, variant);
+    const challenger =
+      withChallenger && ctx.challenger != null ? assessCustomer(stored.state, asOf, ctx, id, 'challenger') : null;
+    return {
+      status: 200,
+      body: {
+        customer_id: id,
+        as_of: new Date(asOf).toISOString(),
+        last_event_time: new Date(stored.state.maxEventTime).toISOString(),
+        state_updated_at: isoOrNull(customer.updatedAt),
+        state_version: customer.version,
+        risk_tier: stored.tier,
+        next_rescore_at: isoOrNull(stored.nextDue),
+        experiment: ctx.experiment?.name ?? null,
+        variant: ctx.experiment == null ? null : variant,
+        churn,
+        ltv,
+        ...(withChallenger ? { challenger: challenger && { churn: challenger.churn, ltv: challenger.ltv } } : {}),
+        features: Object.fromEntries(
+          FEATURE_NAMES.map((name, i) => [name, Number.isNaN(features[i] ?? Number.NaN) ? null : features[i]]),
+        ),
+        feature_spec_version: ctx.spec.version,
+        counters: stored.state.counters,
+      },
+    };
   };
 }

@@ -10,6 +10,7 @@ import { churnConfigSchema, ltvConfigSchema, parseConfig, referenceSchema } from
 import { parseGammaGlm } from '../core/models/glm/model.js';
 import { parseLightGbmModel } from '../core/models/lightgbm/parse.js';
 import { type ChurnModel, type LtvModel, prepareChurnModel, prepareLtvModel } from '../core/models/scoring.js';
+import type { ChallengerModels } from '../core/step/shadow.js';
 import type { Logger } from './logger.js';
 import { UserError } from './user-error.js';
 
@@ -21,13 +22,22 @@ export class ModelFileError extends UserError {
 export interface ActiveModels {
   readonly churn: ChurnModel | null;
   readonly ltv: LtvModel | null;
+  /** The challenger scored beside the champion (shadow or A/B), or none. */
+  readonly challenger?: ChallengerModels | null;
 }
 
 /** The versions in force, the rules fallback named as such. */
-export const versionsOf = (models: ActiveModels): { churn: string; ltv: string } => ({
+export const versionsOf = (models: ActiveModels | ChallengerModels): { churn: string; ltv: string } => ({
   churn: models.churn?.config.version ?? RULES_VERSION,
   ltv: models.ltv?.config.version ?? RULES_VERSION,
 });
+
+/** The versions wanted: each unset kind is the newest; `challenger` names the challenger's (unset kind: the champion's). */
+export interface WantedVersions {
+  readonly churn?: string | undefined;
+  readonly ltv?: string | undefined;
+  readonly challenger?: { readonly churn?: string | undefined; readonly ltv?: string | undefined } | null;
+}
 
 /** Loads one artifact; any failure becomes a ModelFileError naming its folder. */
 function loading<T>(root: string, kind: ModelKind, version: string, load: () => T): T {
@@ -113,7 +123,7 @@ export class ModelRegistry {
    * version wins instead); a churn model without reference.json, which scores but gets no
    * drift (PSI) series.
    */
-  loadDefaults(wanted: { churn?: string | undefined; ltv?: string | undefined } = {}): ActiveModels {
+  loadDefaults(wanted: WantedVersions = {}): ActiveModels {
     for (const kind of ['churn', 'ltv'] as const)
       for (const folder of foldersWithoutConfig(this.root, kind))
         this.log?.warn({ folder }, `model folder ${folder} has no config.json: skipped, it is no ${kind} version`);
@@ -127,12 +137,70 @@ export class ModelRegistry {
       ltvVersion === undefined
         ? null
         : loading(this.root, 'ltv', ltvVersion, () => loadLtvModel(this.root, ltvVersion));
-    const next = this.swap({ churn, ltv });
+    const challenger = wanted.challenger == null ? null : this.loadChallenger(wanted.challenger, churn, ltv);
+    const next = this.swap({ churn, ltv, challenger });
     if (churn !== null && churn.reference === null) {
       const file = join(this.root, 'churn', churn.config.version, 'reference.json');
       this.log?.warn({ file }, `churn model ${churn.config.version} has no ${file}: no drift (PSI) series for it`);
     }
     return next;
+  }
+
+  /**
+   * The challenger's models; a kind not named is the champion's. A challenger must read the
+   * features the champion reads and resolve labels over the same windows, else the two
+   * could not be compared on the same labels (and one feature vector could not serve both).
+   */
+  private loadChallenger(
+    wanted: NonNullable<WantedVersions['challenger']>,
+    churn: ChurnModel | null,
+    ltv: LtvModel | null,
+  ): ChallengerModels {
+    try {
+      return this.challengerOf(wanted, churn, ltv);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      // One line naming the settings (or the rollout, which overrides them) to change.
+      throw new ModelFileError(
+        `challenger (CHURNSTREAM_CHALLENGER_CHURN_MODEL / CHURNSTREAM_CHALLENGER_LTV_MODEL or the rollout): ${message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  private challengerOf(
+    wanted: NonNullable<WantedVersions['challenger']>,
+    churn: ChurnModel | null,
+    ltv: LtvModel | null,
+  ): ChallengerModels {
+    const { root } = this;
+    const challenger = {
+      churn:
+        wanted.churn === undefined
+          ? churn
+          : loading(root, 'churn', wanted.churn, () => loadChurnModel(root, wanted.churn as string)),
+      ltv:
+        wanted.ltv === undefined
+          ? ltv
+          : loading(root, 'ltv', wanted.ltv, () => loadLtvModel(root, wanted.ltv as string)),
+    };
+    const spec = activeSpec({ churn, ltv });
+    for (const model of [challenger.churn, challenger.ltv])
+      if (model !== null && model.spec.version !== spec.version)
+        throw new ModelFileError(
+          `challenger ${model.config.kind} model ${model.config.version} uses feature spec ${model.spec.version}, the champion uses ${spec.version}`,
+        );
+    const window = (m: ChurnModel | null) => m?.config.prediction_window_days ?? 90;
+    if (window(challenger.churn) !== window(churn))
+      throw new ModelFileError(
+        `challenger churn model ${challenger.churn?.config.version} predicts ${window(challenger.churn)} days, the champion ${window(churn)}: labels would not compare`,
+      );
+    const months = (m: LtvModel | null) => m?.config.window_months ?? 12;
+    if (months(challenger.ltv) !== months(ltv))
+      throw new ModelFileError(
+        `challenger ltv model ${challenger.ltv?.config.version} predicts ${months(challenger.ltv)} months, the champion ${months(ltv)}: labels would not compare`,
+      );
+    return challenger;
   }
 
   /** Called after every swap (e.g. to rescore with trigger model_change, or update metrics). */

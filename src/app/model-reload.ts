@@ -1,25 +1,76 @@
-// Model reload (SIGHUP, or a call): loads the wanted versions (default: configured or
-// newest) and, when they differ from the active ones, rescores every timed customer of the
-// owned partitions with trigger "model_change". A model that fails validation leaves the
-// active one in place and says which file is wrong.
+// Model reload (SIGHUP, a rollout change, or a call): loads the wanted versions (default:
+// configured or newest, or what the rollout in Redis says) with the challenger, and:
+// when the models differ from the active ones, rescores every timed customer of the owned
+// partitions with trigger "model_change"; when only the experiment's weight changed,
+// rescores only the customers whose variant moved. A model that fails validation leaves
+// the active ones in place and says which file is wrong.
 import type { Metrics } from '../adapters/metrics/definitions.js';
+import { type Experiment, variantMoved } from '../core/experiments/assignment.js';
+import type { Rollout } from '../core/experiments/rollout.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import { type ModelRegistry, versionsOf } from './model-registry.js';
+import { type ModelRegistry, versionsOf, type WantedVersions } from './model-registry.js';
 
-export interface WantedModels {
-  readonly churn?: string;
-  readonly ltv?: string;
+export interface WantedModels extends WantedVersions {
+  /** The challenger's share of customers (0..1); unset: unchanged. */
+  readonly weight?: number;
 }
 
-/** Sets churnstream_model_info and churnstream_rules_fallback for the active models. */
-export function describeModels(metrics: Metrics, models: ModelRegistry): void {
+/** The experiment in force (its weight follows the rollout); read by the scoring context. */
+export interface ExperimentHolder {
+  current: Experiment | null;
+}
+
+/** Sets churnstream_model_info, churnstream_model_role and churnstream_rules_fallback. */
+export function describeModels(metrics: Metrics, models: ModelRegistry, experiment: Experiment | null = null): void {
   const versions = versionsOf(models.current);
   metrics.modelInfo.reset();
   metrics.modelInfo.set({ kind: 'churn', version: versions.churn }, 1);
   metrics.modelInfo.set({ kind: 'ltv', version: versions.ltv }, 1);
   metrics.rulesFallback.set({ kind: 'churn' }, models.current.churn === null ? 1 : 0);
   metrics.rulesFallback.set({ kind: 'ltv' }, models.current.ltv === null ? 1 : 0);
+  metrics.modelRole.reset();
+  const challenger = models.current.challenger;
+  const weight = challenger == null ? 0 : (experiment?.challengerWeight ?? 0);
+  for (const kind of ['churn', 'ltv'] as const) {
+    metrics.modelRole.set({ kind, role: 'champion', version: versions[kind] }, 1 - weight);
+    if (challenger != null)
+      metrics.modelRole.set({ kind, role: 'challenger', version: versionsOf(challenger)[kind] }, weight);
+  }
+}
+
+/** The versions and weight a rollout asks for (null: newest / the champion's). */
+export const wantedOf = (rollout: Rollout): WantedModels => ({
+  churn: rollout.champion.churn ?? undefined,
+  ltv: rollout.champion.ltv ?? undefined,
+  challenger:
+    rollout.challenger === null
+      ? null
+      : { churn: rollout.challenger.churn ?? undefined, ltv: rollout.challenger.ltv ?? undefined },
+  weight: rollout.weight,
+});
+
+/** What the settings ask for, before any rollout was written. */
+export const configuredModels = (config: Config): WantedModels => {
+  const { challengerChurn, challengerLtv, weight } = config.rollout;
+  return {
+    churn: config.models.churnVersion ?? undefined,
+    ltv: config.models.ltvVersion ?? undefined,
+    challenger:
+      challengerChurn === null && challengerLtv === null
+        ? null
+        : { churn: challengerChurn ?? undefined, ltv: challengerLtv ?? undefined },
+    weight,
+  };
+};
+
+/** Champion and challenger versions, as one label (logs, and the rescoring's cause). */
+export function modelsLabel(models: ModelRegistry): string {
+  const v = versionsOf(models.current);
+  const challenger = models.current.challenger;
+  if (challenger == null) return `${v.churn}/${v.ltv}`;
+  const c = versionsOf(challenger);
+  return `${v.churn}/${v.ltv}+${c.churn}/${c.ltv}`;
 }
 
 export function createModelReload(options: {
@@ -27,27 +78,41 @@ export function createModelReload(options: {
   readonly models: ModelRegistry;
   readonly metrics: Metrics;
   readonly log: Logger;
+  readonly experiment: ExperimentHolder;
   readonly assigned: () => readonly number[];
-  /** Rescores one partition with trigger model_change; `versions` names the new models. */
-  readonly rescorePartition: (partition: number, versions: string) => Promise<number>;
+  /** Rescores one partition with trigger model_change (only the customers `only` accepts, if given). */
+  readonly rescorePartition: (
+    partition: number,
+    cause: string,
+    only?: (customerId: string) => boolean,
+  ) => Promise<number>;
 }) {
-  const { config, models, metrics, log } = options;
-  return async (wanted: WantedModels = {}): Promise<{ changed: boolean; rescored: number }> => {
-    const label = () => {
-      const v = versionsOf(models.current);
-      return `${v.churn}/${v.ltv}`;
-    };
-    const before = label();
-    models.loadDefaults({
-      churn: wanted.churn ?? config.models.churnVersion ?? undefined,
-      ltv: wanted.ltv ?? config.models.ltvVersion ?? undefined,
-    });
-    describeModels(metrics, models);
-    const after = label();
-    if (after === before) return { changed: false, rescored: 0 };
-    log.info({ before, after }, 'models swapped; rescoring customers with trigger model_change');
+  const { config, models, metrics, log, experiment } = options;
+  // What a bare reload (SIGHUP) asks for: the settings, or the latest rollout applied.
+  let baseline = configuredModels(config);
+  return async (wanted: WantedModels = baseline): Promise<{ changed: boolean; rescored: number }> => {
+    const before = modelsLabel(models);
+    const experimentBefore = experiment.current;
+    models.loadDefaults(wanted);
+    baseline = wanted;
+    const named = config.rollout.experiment;
+    const weight = models.current.challenger == null ? 0 : (wanted.weight ?? experimentBefore?.challengerWeight ?? 0);
+    experiment.current = named === null ? null : { ...named, challengerWeight: weight };
+    describeModels(metrics, models, experiment.current);
+    const after = modelsLabel(models);
+    const cause = experiment.current === null ? after : `${after}@${experiment.current.challengerWeight}`;
+    const weightBefore = experimentBefore?.challengerWeight ?? 0;
+    let only: ((customerId: string) => boolean) | undefined;
+    if (after !== before) log.info({ before, after }, 'models swapped; rescoring customers with trigger model_change');
+    else if (weight !== weightBefore) {
+      log.info(
+        { before: weightBefore, after: weight },
+        "challenger's weight changed; rescoring the customers it moves",
+      );
+      only = (customerId) => variantMoved(experimentBefore, experiment.current, customerId);
+    } else return { changed: false, rescored: 0 };
     let rescored = 0;
-    for (const partition of options.assigned()) rescored += await options.rescorePartition(partition, after);
+    for (const partition of options.assigned()) rescored += await options.rescorePartition(partition, cause, only);
     return { changed: true, rescored };
   };
 }

@@ -19,8 +19,16 @@ import { startLagLoop } from './lag-loop.js';
 import type { Logger } from './logger.js';
 import { DependencyStatus, metricsObserver } from './metrics-observer.js';
 import { activeSpec, ModelRegistry, versionsOf } from './model-registry.js';
-import { createModelReload, describeModels, type WantedModels } from './model-reload.js';
+import {
+  configuredModels,
+  createModelReload,
+  describeModels,
+  type ExperimentHolder,
+  type WantedModels,
+  wantedOf,
+} from './model-reload.js';
 import { createPartitionLocks } from './partition-locks.js';
+import { followRollout } from './rollout-loop.js';
 import { createDeadLetterFactory } from './scorer/dead-letters.js';
 import { SchemaIdGrace } from './scorer/decode.js';
 import { type PassDeps, rescoreForModelChange, runDueTimers } from './scorer/passes.js';
@@ -42,10 +50,21 @@ export interface Service {
 
 export async function startService(config: Config, log: Logger, onFatal: (error: Error) => void = () => {}) {
   const metrics = createMetrics();
+  const withPartitions = createPartitionLocks();
   if (config.models.dir === null) log.info('CHURNSTREAM_MODELS_DIR not set: using the shipped models');
   const models = new ModelRegistry(config.models.dir ?? fromPackageRoot('models'), log);
-  models.loadDefaults({ churn: config.models.churnVersion ?? undefined, ltv: config.models.ltvVersion ?? undefined });
-  describeModels(metrics, models);
+  // A challenger that does not load (or reads other features) stops the start here, exit 2.
+  models.loadDefaults(configuredModels(config));
+  const experiment: ExperimentHolder = {
+    current:
+      config.rollout.experiment === null
+        ? null
+        : {
+            ...config.rollout.experiment,
+            challengerWeight: models.current.challenger == null ? 0 : config.rollout.weight,
+          },
+  };
+  describeModels(metrics, models, experiment.current);
   const versions = versionsOf(models.current);
   for (const kind of ['churn', 'ltv'] as const)
     if (models.current[kind] === null) log.warn({ kind }, `no ${kind} model in the models directory: rules fallback`);
@@ -67,7 +86,10 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
   });
   const { registry, schemas } = provisioned;
   redis.onError((error) => log.debug({ err: error }, 'redis connection error (ioredis reconnects)'));
-  const { state, timers, health, watermarks } = redis.stores(config.redisNamespace, config.stateTtlSeconds);
+  const { state, timers, health, watermarks, comparisons, rollout } = redis.stores(
+    config.redisNamespace,
+    config.stateTtlSeconds,
+  );
   const kafka = new KafkaConnection(config.kafka, (level, message, fields) => log[level](fields, message));
   const publisher = kafka.publisher();
   await publisher.connect();
@@ -86,6 +108,8 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
       maxStalenessMs: config.timers.maxStalenessMs,
       // Rescore when time moves a feature across one of the churn model's splits.
       modelAwareTimers: true,
+      challenger: active.challenger ?? null,
+      experiment: experiment.current,
     });
   };
   const riskRecord: PassDeps['riskRecord'] = (change) => ({
@@ -94,7 +118,7 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
     value: registry.encode(schemas.riskChanges, change),
     headers: { event_id: change.event_id },
   });
-  const passDeps: PassDeps = { state, timers, health, publisher, riskRecord, context, observer, clock };
+  const passDeps: PassDeps = { state, timers, health, comparisons, publisher, riskRecord, context, observer, clock };
   const handleUnit = createUnitHandler({
     ...passDeps,
     decoder: new OrderEventDecoder(registry, schemas.orders),
@@ -116,9 +140,23 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
       (waitingFor) => status.recovered(waitingFor),
     ),
   });
-  healthReaders(metrics, { health, timers, clock, models, seen, assigned: () => consumer.assigned() });
+  healthReaders(metrics, { health, comparisons, timers, clock, models, seen, assigned: () => consumer.assigned() });
 
-  const withPartitions = createPartitionLocks();
+  let assigned: () => readonly number[] = () => [];
+  const reloadModels = createModelReload({
+    config,
+    models,
+    metrics,
+    log,
+    experiment,
+    assigned: () => assigned(),
+    rescorePartition: (partition, cause, only) =>
+      withPartitions([partition], () => rescoreForModelChange(passDeps, partition, config.timers.batch, cause, only)),
+  });
+  // The rollout written by `churnstream models` overrides the settings; applied before joining.
+  const initialRollout = await rollout.read();
+  if (initialRollout !== null) await reloadModels(wantedOf(initialRollout));
+
   const consumer = await startConsuming({
     config,
     kafka,
@@ -155,15 +193,13 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
     assigned: () => consumer.assigned(),
     churnVersion: () => versionsOf(models.current).churn,
   });
-
-  const reloadModels = createModelReload({
-    config,
-    models,
-    metrics,
+  assigned = () => consumer.assigned();
+  const rolloutFollower = followRollout({
+    store: rollout,
+    intervalMs: config.rollout.checkIntervalMs,
+    apply: (next) => reloadModels(wantedOf(next)),
     log,
-    assigned: () => consumer.assigned(),
-    rescorePartition: (partition, names) =>
-      withPartitions([partition], () => rescoreForModelChange(passDeps, partition, config.timers.batch, names)),
+    applied: initialRollout?.revision ?? null,
   });
   const onHangup = () => {
     listeners.reload();
@@ -181,6 +217,7 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
     opsHttp: listeners.ops,
     async stop() {
       process.off('SIGHUP', onHangup);
+      await rolloutFollower.stop();
       lagLoop.stop();
       await timerLoop.stop();
       await consumer.stop();

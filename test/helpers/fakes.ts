@@ -20,6 +20,7 @@ import { SchemaIdGrace } from '../../src/app/scorer/decode.js';
 import type { WaitingFor } from '../../src/app/scorer/failures.js';
 import type { PassDeps } from '../../src/app/scorer/passes.js';
 import type {
+  ComparisonStore,
   CustomerRead,
   CustomerWrite,
   DeadLetterValue,
@@ -47,6 +48,7 @@ import type { RiskChangeRecord } from '../../src/core/events/risk-change.js';
 import { DEFAULT_VALIDATION } from '../../src/core/events/validate.js';
 import { DEFAULT_FEATURE_SPEC } from '../../src/core/features/spec.js';
 import { emptyLabelStats, type LabelStats } from '../../src/core/monitoring/calibration.js';
+import { addPair, emptyPairStats, type PairStats, type ResolvedPair } from '../../src/core/monitoring/comparison.js';
 import type { LtvPair } from '../../src/core/monitoring/ltv-calibration.js';
 import type { ResolvedLabel, ResolvedLtvLabel, StoredCustomer } from '../../src/core/state/stored-customer.js';
 import {
@@ -379,6 +381,28 @@ export class FakeTimerIndex implements TimerIndex {
   }
 }
 
+export class FakeComparisonStore implements ComparisonStore {
+  readonly pairs: ResolvedPair[] = [];
+  private readonly log: CallLog;
+
+  constructor(log: CallLog) {
+    this.log = log;
+  }
+
+  async addPairs(pairs: readonly ResolvedPair[]): Promise<void> {
+    this.log.add('comparisons.addPairs', 'ok', pairs.length);
+    this.pairs.push(...pairs);
+  }
+
+  async pairStats(champion: string, challenger: string): Promise<PairStats> {
+    const stats = emptyPairStats();
+    for (const p of this.pairs)
+      if (p.champion === champion && p.challenger === challenger)
+        addPair(stats, p.championProbability, p.challengerProbability, p.churned);
+    return stats;
+  }
+}
+
 export class FakeModelHealthStore implements ModelHealthStore {
   readonly faults = new Faults<'addLabels' | 'addLtvLabels' | 'labelStats' | 'ltvLabels'>('redis');
   readonly labels: ResolvedLabel[] = [];
@@ -671,6 +695,7 @@ export interface World {
   readonly state: FakeStateStore;
   readonly timers: FakeTimerIndex;
   readonly health: FakeModelHealthStore;
+  readonly comparisons: FakeComparisonStore;
   readonly watermarks: FakeWatermarkStore;
   readonly publisher: FakePublisher;
   readonly decoder: FakeDecoder;
@@ -692,6 +717,7 @@ export function createWorld(options: { clock?: Clock['kind']; maxDeadLetterBytes
     state: new FakeStateStore(log),
     timers: new FakeTimerIndex(log),
     health: new FakeModelHealthStore(log),
+    comparisons: new FakeComparisonStore(log),
     watermarks: new FakeWatermarkStore(log),
     publisher: new FakePublisher(log),
     decoder,
@@ -716,6 +742,7 @@ export function passDeps(world: World, context: () => ScoringContext = () => CON
     state: world.state,
     timers: world.timers,
     health: world.health,
+    comparisons: world.comparisons,
     publisher: world.publisher,
     riskRecord,
     context,

@@ -12,6 +12,7 @@ import {
   realisedChurnRate,
   reliability,
 } from '../../core/monitoring/calibration.js';
+import { type AucComparison, judge, type Verdict } from '../../core/monitoring/comparison.js';
 import {
   intervalCoverage,
   type LtvDecileRow,
@@ -106,6 +107,57 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['kind', 'version'],
       registers: [registry],
     }),
+    modelRole: new Gauge({
+      name: 'churnstream_model_role',
+      help: "Champion and challenger versions of each kind (churn, ltv); the value is the role's share of customers it decides (a challenger in shadow: 0).",
+      labelNames: ['kind', 'role', 'version'],
+      registers: [registry],
+    }),
+    /** Installs the champion/challenger comparison gauges (DeLong on paired labels), read at scrape time. */
+    modelComparison: (
+      read: () => Promise<ReadonlyMap<string, AucComparison & { champion: string; challenger: string }>>,
+    ) => {
+      const gauge = (name: string, help: string, value: (c: AucComparison) => number) =>
+        new Gauge({
+          name,
+          help,
+          labelNames: ['champion', 'challenger'],
+          registers: [registry],
+          async collect() {
+            this.reset();
+            for (const c of (await read()).values()) {
+              const v = value(c);
+              if (Number.isFinite(v)) this.set({ champion: c.champion, challenger: c.challenger }, v);
+            }
+          },
+        });
+      gauge(
+        'churnstream_model_auc_difference',
+        'Challenger AUC minus champion AUC on the same resolved labels.',
+        (c) => c.difference,
+      );
+      gauge(
+        'churnstream_model_auc_difference_low',
+        'Lower end of the 95% interval of the AUC difference (paired DeLong).',
+        (c) => c.low,
+      );
+      gauge(
+        'churnstream_model_auc_difference_high',
+        'Upper end of the 95% interval of the AUC difference (paired DeLong).',
+        (c) => c.high,
+      );
+      gauge(
+        'churnstream_model_comparison_labels',
+        'Resolved labels scored by both champion and challenger.',
+        (c) => c.positives + c.negatives,
+      );
+      const verdicts: Verdict[] = ['challenger_better', 'champion_better', 'equivalent', 'insufficient'];
+      gauge(
+        'churnstream_model_comparison_verdict',
+        `What the evidence supports: ${verdicts.map((v, i) => `${i} ${v}`).join(', ')}.`,
+        (c) => verdicts.indexOf(judge(c).verdict),
+      );
+    },
     rulesFallback: new Gauge({
       name: 'churnstream_rules_fallback',
       help: '1 when a kind (churn, ltv) is scored by the rules fallback because no model of it is loaded.',

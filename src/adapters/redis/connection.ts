@@ -3,10 +3,12 @@
 // ioredis type reaches the app layer. One Redis endpoint or a Redis Cluster: the stores are
 // the same (they group by slot where a cluster needs it, client.ts and scripts.ts).
 import type { Cluster, Redis } from 'ioredis';
+import { RedisComparisonStore } from './comparison-store.js';
 import { openRedis } from './connect.js';
 import { type ClusterTarget, openCluster } from './connect-cluster.js';
 import { redisKeys } from './keys.js';
 import { RedisModelHealthStore } from './model-health-store.js';
+import { RedisRolloutStore } from './rollout-store.js';
 import { defineScripts, type ScriptedRedis } from './scripts.js';
 import { RedisStateStore } from './state-store.js';
 import { RedisTimerIndex } from './timer-index.js';
@@ -37,6 +39,8 @@ export class RedisConnection {
       timers: new RedisTimerIndex(this.redis, keys),
       health: new RedisModelHealthStore(this.redis, keys),
       watermarks: new RedisWatermarkStore(this.redis, keys),
+      comparisons: new RedisComparisonStore(this.redis, keys),
+      rollout: new RedisRolloutStore(this.redis, keys),
     };
   }
 

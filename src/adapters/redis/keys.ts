@@ -21,6 +21,12 @@ export interface RedisKeys {
   labels(modelVersion: string): string;
   /** The latest resolved LTV labels of one model version (list of JSON, bounded length). */
   ltvLabels(modelVersion: string): string;
+  /** Joint score histogram of labels resolved with a champion's and a challenger's score (hash). */
+  pairs(champion: string, challenger: string): string;
+  /** The rollout in force: champion, challenger, experiment weight (hash; written by `models` commands). */
+  rollout(): string;
+  /** The rollout's log: who changed it, when and why (list of JSON, newest first). */
+  rolloutLog(): string;
 }
 
 export function redisKeys(namespace: string): RedisKeys {
@@ -31,5 +37,8 @@ export function redisKeys(namespace: string): RedisKeys {
     watermark: (partition) => `${prefix}:watermark:{p${partition}}`,
     labels: (modelVersion) => `${prefix}:labels:{${modelVersion}}`,
     ltvLabels: (modelVersion) => `${prefix}:ltv-labels:{${modelVersion}}`,
+    pairs: (champion, challenger) => `${prefix}:pairs:{${champion}|${challenger}}`,
+    rollout: () => `${prefix}:{rollout}`,
+    rolloutLog: () => `${prefix}:{rollout}:log`,
   };
 }

@@ -10,6 +10,7 @@ import type { DeadLetterFactory } from './dead-letters.js';
 import type { CustomerEvents } from './decode.js';
 import { ConflictsPersist } from './failures.js';
 import type {
+  ComparisonStore,
   CustomerWrite,
   ModelHealthStore,
   OutgoingRecord,
@@ -29,6 +30,7 @@ export interface StepDeps {
   readonly state: StateStore;
   readonly timers: TimerIndex;
   readonly health: ModelHealthStore;
+  readonly comparisons: ComparisonStore;
   readonly publisher: RecordPublisher;
   readonly riskRecord: (change: CustomerStep['riskChanges'][number]) => OutgoingRecord;
   readonly context: () => ScoringContext;
@@ -147,6 +149,6 @@ async function attemptChunk(
     }
   });
   await deps.timers.schedule(refreshed);
-  await reportApplied(applied, deps.health, deps.observer);
+  await reportApplied(applied, deps, deps.observer);
   return { conflicted, internalErrors };
 }

@@ -58,7 +58,7 @@ async function rescoreCustomers(
     } else deps.observer.stateConflict();
   });
   await deps.timers.schedule(timers);
-  await reportApplied(applied, deps.health, deps.observer);
+  await reportApplied(applied, deps, deps.observer);
   return steps.length;
 }
 
@@ -78,12 +78,15 @@ export async function runDueTimers(deps: PassDeps, partition: number, limit: num
 /**
  * After a model swap: rescore every timed customer of a partition with the new models
  * (trigger "model_change"), publishing the tiers that change. `versions` names them.
+ * `only` restricts it to some customers (a weight change: those whose variant moved),
+ * decided from the id alone, before any read.
  */
 export async function rescoreForModelChange(
   deps: PassDeps,
   partition: number,
   pageSize: number,
   versions: string,
+  only?: (customerId: string) => boolean,
 ): Promise<number> {
   const asOf = deps.clock.now(partition);
   if (!Number.isFinite(asOf)) return 0;
@@ -92,7 +95,8 @@ export async function rescoreForModelChange(
   do {
     const page = await deps.timers.page(partition, cursor, pageSize);
     cursor = page.cursor;
-    rescored += await rescoreCustomers(deps, partition, page.customers, (customerId, stored, ctx) =>
+    const customers = only === undefined ? page.customers : page.customers.filter(only);
+    rescored += await rescoreCustomers(deps, partition, customers, (customerId, stored, ctx) =>
       processModelChange(customerId, stored, asOf, versions, ctx),
     );
   } while (cursor !== '0');

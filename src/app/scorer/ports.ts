@@ -6,7 +6,9 @@ import type { CustomerRead, CustomerWrite, LoadedCustomer, WriteOutcome } from '
 import type { TimerEntry } from '../../adapters/redis/timer-index.js';
 import type { DecodedOrderEvent } from '../../adapters/registry/order-event-decoder.js';
 import type { RiskChangeRecord } from '../../core/events/risk-change.js';
+import type { Rollout, RolloutLogEntry } from '../../core/experiments/rollout.js';
 import type { LabelStats } from '../../core/monitoring/calibration.js';
+import type { PairStats, ResolvedPair } from '../../core/monitoring/comparison.js';
 import type { LtvPair } from '../../core/monitoring/ltv-calibration.js';
 import type { ResolvedLabel, ResolvedLtvLabel } from '../../core/state/stored-customer.js';
 
@@ -36,6 +38,19 @@ export interface ModelHealthStore {
   addLtvLabels(labels: readonly ResolvedLtvLabel[]): Promise<void>;
   labelStats(modelVersion: string): Promise<LabelStats>;
   ltvLabels(modelVersion: string): Promise<LtvPair[]>;
+}
+
+/** Labels resolved with a champion's and a challenger's score, per pair of versions (shared). */
+export interface ComparisonStore {
+  addPairs(pairs: readonly ResolvedPair[]): Promise<void>;
+  pairStats(champion: string, challenger: string): Promise<PairStats>;
+}
+
+/** The rollout every process follows, and its log; a change names the revision it was computed from. */
+export interface RolloutStore {
+  read(): Promise<Rollout | null>;
+  change(entry: RolloutLogEntry, expectedRevision: number): Promise<boolean>;
+  log(limit?: number): Promise<RolloutLogEntry[]>;
 }
 
 /** Event-time watermark per partition (replays resume where the last owner left off). */

@@ -36,6 +36,16 @@ export interface RiskChangeRecord {
   ltv_model_version: string;
   feature_spec_version: string;
   is_rules_fallback: boolean;
+  /** The experiment running when this change was decided, or null (no experiment). */
+  experiment: string | null;
+  /** The customer's variant in it (whose model decided: champion or challenger), or null. */
+  variant: string | null;
+}
+
+/** The experiment arm a change was decided in. */
+export interface ExperimentArm {
+  readonly experiment: string;
+  readonly variant: string;
 }
 
 export interface RiskChangeCause {
@@ -61,6 +71,7 @@ export function riskChangeRecord(
   churn: ChurnResult,
   ltv: LtvResult,
   featureSpecVersion: string,
+  arm: ExperimentArm | null = null,
 ): RiskChangeRecord {
   return {
     event_id: riskChangeId(cause, churn.risk_level),
@@ -84,5 +95,7 @@ export function riskChangeRecord(
     ltv_model_version: ltv.model_version,
     feature_spec_version: featureSpecVersion,
     is_rules_fallback: churn.is_rules_fallback,
+    experiment: arm?.experiment ?? null,
+    variant: arm?.variant ?? null,
   };
 }

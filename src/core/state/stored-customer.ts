@@ -10,6 +10,8 @@ export interface OpenPrediction {
   /** Event time the prediction was made; its label window is (at, at + horizon]. */
   readonly at: number;
   readonly modelVersion: string;
+  /** The challenger's probability for the same features at the same time (shadow), if one ran. */
+  readonly challenger?: { readonly probability: number; readonly modelVersion: string } | null;
 }
 
 /** An open LTV prediction: resolved with the customer's net spend when its window closes. */
@@ -20,6 +22,13 @@ export interface OpenLtvPrediction {
   /** Event time the prediction was made; its window is (at, at + LTV horizon]. */
   readonly at: number;
   readonly modelVersion: string;
+  /** The challenger LTV model's prediction for the same window (shadow), if one ran. */
+  readonly challenger?: {
+    readonly value: number;
+    readonly low: number;
+    readonly high: number;
+    readonly modelVersion: string;
+  } | null;
 }
 
 /** An LTV prediction with its realised value: net spend inside its window. */

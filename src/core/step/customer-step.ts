@@ -13,6 +13,7 @@ import { blockedUntil, type HysteresisPolicy, nextTier, type TierState } from '.
 import { churnResult, type LtvScore, ltvResult } from '../decisions/results.js';
 import type { OrderEvent } from '../events/order-event.js';
 import { type RiskChangeRecord, type RiskChangeTrigger, riskChangeRecord } from '../events/risk-change.js';
+import type { Experiment, Variant } from '../experiments/assignment.js';
 import { featuresAt } from '../features/extract.js';
 import { nextChangeTime } from '../features/next-change.js';
 import type { FeatureSpec } from '../features/spec.js';
@@ -24,6 +25,7 @@ import {
   scoreChurn,
   scoreLtv,
 } from '../models/scoring.js';
+import type { ResolvedPair } from '../monitoring/comparison.js';
 import {
   type CustomerState,
   cloneState,
@@ -40,6 +42,16 @@ import type {
   StoredCustomer,
 } from '../state/stored-customer.js';
 import { nextRelevantChange, timeSensitivity } from './relevant-change.js';
+import {
+  type ChallengerModels,
+  decidingModels,
+  openChurnPrediction,
+  openLtvPrediction,
+  resolveChurn,
+  resolveLtvPrediction,
+  shadowsLtv,
+  variantFor,
+} from './shadow.js';
 
 export interface SourcedEvent {
   readonly event: OrderEvent;
@@ -63,6 +75,10 @@ export interface ScoringContext {
    * the next change of any feature (false: many more rescorings, the same risk changes).
    */
   readonly modelAwareTimers: boolean;
+  /** A challenger scored beside the champion on every rescoring (shadow), or none. */
+  readonly challenger?: ChallengerModels | null;
+  /** Which customers the challenger decides (their tier and risk changes); none: shadow only. */
+  readonly experiment?: Experiment | null;
 }
 
 /** The context for the models in force; label horizons come from the models' configs. */
@@ -70,7 +86,7 @@ export function scoringContextFor(
   churn: ChurnModel | null,
   ltv: LtvModel | null,
   spec: FeatureSpec,
-  options: Pick<ScoringContext, 'hysteresis' | 'maxStalenessMs' | 'modelAwareTimers'>,
+  options: Pick<ScoringContext, 'hysteresis' | 'maxStalenessMs' | 'modelAwareTimers' | 'challenger' | 'experiment'>,
 ): ScoringContext {
   return { churn, ltv, spec, ...options, labelHorizonMs: labelHorizonMs(churn), ltvHorizonMs: ltvLabelHorizonMs(ltv) };
 }
@@ -96,6 +112,8 @@ export interface CustomerStep {
   readonly resolved: ResolvedLabel[];
   readonly ltvPrediction: OpenLtvPrediction | null;
   readonly resolvedLtv: ResolvedLtvLabel[];
+  /** Resolved labels with both the champion's and the challenger's score (shadow comparison). */
+  readonly resolvedPairs: ResolvedPair[];
 }
 
 /** Work state while a step runs; copied into the immutable result at the end. */
@@ -110,6 +128,9 @@ interface Draft {
   resolved: ResolvedLabel[];
   ltvPrediction: OpenLtvPrediction | null;
   resolvedLtv: ResolvedLtvLabel[];
+  resolvedPairs: ResolvedPair[];
+  /** The customer's variant: whose scores decide the tier. */
+  readonly variant: Variant;
   /** Churn probability of the latest scoring (what a blocked downgrade waits on). */
   probability: number;
   /** Features of the latest scoring and their time, so scheduling does not read them again. */
@@ -126,10 +147,10 @@ function resolveLabel(draft: Draft, asOf: number, ordered: boolean, ctx: Scoring
   if (open === null) return;
   const closes = open.at + ctx.labelHorizonMs;
   if (ordered && asOf > open.at && asOf <= closes) {
-    draft.resolved.push({ modelVersion: open.modelVersion, probability: open.probability, churned: false });
+    resolveChurn(open, false, draft.resolved, draft.resolvedPairs);
     draft.prediction = null;
   } else if (asOf >= closes) {
-    draft.resolved.push({ modelVersion: open.modelVersion, probability: open.probability, churned: true });
+    resolveChurn(open, true, draft.resolved, draft.resolvedPairs);
     draft.prediction = null;
   }
 }
@@ -139,13 +160,7 @@ function resolveLtv(draft: Draft, asOf: number, ctx: ScoringContext): void {
   const open = draft.ltvPrediction;
   if (open === null || asOf < open.at + ctx.ltvHorizonMs) return;
   const realised = netSpendMillsBetween(draft.state, open.at, open.at + ctx.ltvHorizonMs) / 1000;
-  draft.resolvedLtv.push({
-    modelVersion: open.modelVersion,
-    predicted: open.value,
-    low: open.low,
-    high: open.high,
-    realised,
-  });
+  resolveLtvPrediction(open, realised, draft.resolvedLtv);
   draft.ltvPrediction = null;
 }
 
@@ -156,17 +171,30 @@ export interface Assessment {
   readonly ltv: ReturnType<typeof ltvResult>;
 }
 
-/** Full assessment from features (an LTV score already computed for them may be passed). */
-function assessFeatures(features: Float64Array, ctx: ScoringContext, ltvScore: LtvScore | null = null): Assessment {
-  const churn = churnResult(scoreChurn(ctx.churn, features, true));
-  const windowDays = ctx.spec.retention.windowDays;
-  const ltv = ltvResult(ltvScore ?? scoreLtv(ctx.ltv, features, churn.churn_probability, windowDays));
+/** Full assessment from features by the given models (an LTV score already computed for them may be passed). */
+function assessFeatures(
+  features: Float64Array,
+  models: { readonly churn: ChurnModel | null; readonly ltv: LtvModel | null },
+  windowDays: number,
+  ltvScore: LtvScore | null = null,
+): Assessment {
+  const churn = churnResult(scoreChurn(models.churn, features, true));
+  const ltv = ltvResult(ltvScore ?? scoreLtv(models.ltv, features, churn.churn_probability, windowDays));
   return { features, churn, ltv };
 }
 
-/** A customer's assessment as of `asOf`, as a risk change would carry it (the query API's view). */
-export function assessCustomer(state: CustomerState, asOf: number, ctx: ScoringContext): Assessment {
-  return assessFeatures(featuresAt(state, asOf, ctx.spec), ctx);
+/**
+ * A customer's assessment as of `asOf`, as a risk change would carry it (the query API's
+ * view): by the models of the customer's variant, or by the given variant's models.
+ */
+export function assessCustomer(
+  state: CustomerState,
+  asOf: number,
+  ctx: ScoringContext,
+  customerId = '',
+  variant: Variant = variantFor(ctx, customerId),
+): Assessment {
+  return assessFeatures(featuresAt(state, asOf, ctx.spec), decidingModels(ctx, variant), ctx.spec.retention.windowDays);
 }
 
 function rescore(
@@ -179,29 +207,39 @@ function rescore(
 ): void {
   const features = featuresAt(draft.state, asOf, ctx.spec);
   const quick = scoreChurn(ctx.churn, features, false);
-  draft.probability = quick.probability;
+  // The challenger sees the same features at the same moment; its result is kept apart.
+  const shadow = ctx.challenger == null ? null : scoreChurn(ctx.challenger.churn, features, false);
+  const deciding = draft.variant === 'challenger' && shadow !== null ? shadow : quick;
+  draft.probability = deciding.probability;
   draft.features = { at: asOf, values: features };
+  // Drift is measured against the champion's training reference.
   if (trigger !== 'timer' && trigger !== 'model_change')
     draft.scored.push({ features, probability: quick.probability });
   resolveLabel(draft, asOf, trigger === 'order', ctx);
-  if (draft.prediction === null)
-    draft.prediction = { probability: quick.probability, at: asOf, modelVersion: quick.modelVersion };
+  if (draft.prediction === null) draft.prediction = openChurnPrediction(quick, shadow, asOf);
   resolveLtv(draft, asOf, ctx);
   const windowDays = ctx.spec.retention.windowDays;
+  const models = decidingModels(ctx, draft.variant);
   // Same features and churn probability give the same LTV score: computed at most once here.
   let ltvScore: LtvScore | null = null;
   if (draft.ltvPrediction === null) {
-    ltvScore = scoreLtv(ctx.ltv, features, quick.probability, windowDays);
-    const { value, low, high, modelVersion } = ltvScore;
-    draft.ltvPrediction = { value, low, high, at: asOf, modelVersion };
+    const champion = scoreLtv(ctx.ltv, features, quick.probability, windowDays);
+    const challenger =
+      shadow !== null && ctx.challenger != null && shadowsLtv(ctx)
+        ? scoreLtv(ctx.challenger.ltv, features, shadow.probability, windowDays)
+        : null;
+    draft.ltvPrediction = openLtvPrediction(champion, challenger, asOf);
+    // Reusable for a risk change only when it is the deciding models' own score.
+    ltvScore = models.churn === ctx.churn && models.ltv === ctx.ltv ? champion : null;
   }
-  const next = nextTier(draft.tier, quick.probability, asOf, ctx.hysteresis);
+  const next = nextTier(draft.tier, deciding.probability, asOf, ctx.hysteresis);
   if (next === null) return;
   // A transition is published: now compute what it carries (reasons, LTV).
-  const { churn, ltv } = assessFeatures(features, ctx, ltvScore);
+  const { churn, ltv } = assessFeatures(features, models, windowDays, ltvScore);
   const previous = draft.tier === null ? null : { level: draft.tier.level, probability: draft.tier.probability };
+  const arm = ctx.experiment == null ? null : { experiment: ctx.experiment.name, variant: draft.variant };
   draft.riskChanges.push(
-    riskChangeRecord({ customerId, asOf, trigger, cause, previous }, churn, ltv, ctx.spec.version),
+    riskChangeRecord({ customerId, asOf, trigger, cause, previous }, churn, ltv, ctx.spec.version, arm),
   );
   draft.tier = next;
 }
@@ -216,7 +254,9 @@ function schedule(draft: Draft, asOf: number, ctx: ScoringContext): void {
   // A customer with no retained orders has nothing left that time can change in a way
   // the models care about beyond recency; they are archived and no longer timed.
   if (draft.state.orders.length > 0) {
-    const sensitivity = ctx.modelAwareTimers && ctx.churn !== null ? timeSensitivity(ctx.churn) : null;
+    // The deciding model's splits: a challenger-decided customer moves tier on its thresholds.
+    const deciding = decidingModels(ctx, draft.variant).churn;
+    const sensitivity = ctx.modelAwareTimers && deciding !== null ? timeSensitivity(deciding) : null;
     due =
       sensitivity === null
         ? nextChangeTime(draft.state, asOf, ctx.spec, ctx.maxStalenessMs).at
@@ -255,7 +295,7 @@ const noOutcomes = (): Record<FoldOutcome, number> => ({
 });
 
 // The stored state is copied: a step never changes its input.
-const start = (stored: StoredCustomer | null): Draft => ({
+const start = (stored: StoredCustomer | null, variant: Variant): Draft => ({
   state: stored === null ? emptyState() : cloneState(stored.state),
   tier: stored?.tier ?? null,
   nextDue: stored?.nextDue ?? Number.NaN,
@@ -266,6 +306,8 @@ const start = (stored: StoredCustomer | null): Draft => ({
   resolved: [],
   ltvPrediction: stored?.ltvPrediction ?? null,
   resolvedLtv: [],
+  resolvedPairs: [],
+  variant,
   probability: Number.NaN,
   features: null,
 });
@@ -276,7 +318,7 @@ export function processEvents(
   events: readonly SourcedEvent[],
   ctx: ScoringContext,
 ): CustomerStep {
-  const draft = start(stored);
+  const draft = start(stored, variantFor(ctx, customerId));
   const refused: RefusedEvent[] = [];
   const outcomes = noOutcomes();
   for (const { event, offset } of events) {
@@ -308,7 +350,7 @@ export function processTimers(
   now: number,
   ctx: ScoringContext,
 ): CustomerStep {
-  const draft = start(stored);
+  const draft = start(stored, variantFor(ctx, customerId));
   fireDueTimers(customerId, draft, now, false, ctx);
   return { ...draft, refused: [], outcomes: noOutcomes() };
 }
@@ -325,7 +367,7 @@ export function processModelChange(
   modelVersions: string,
   ctx: ScoringContext,
 ): CustomerStep {
-  const draft = start(stored);
+  const draft = start(stored, variantFor(ctx, customerId));
   fireDueTimers(customerId, draft, asOf, false, ctx);
   const when = Math.max(asOf, draft.state.maxEventTime);
   rescore(customerId, draft, when, 'model_change', `model:${modelVersions}`, ctx);

@@ -1,0 +1,72 @@
+// The rollout: which model versions are champion and challenger, and the challenger's share
+// of customers. Every scorer process follows the same rollout (kept in Redis, changed by the
+// `models` commands); each change is a new revision with a log entry saying who, when, why.
+// Pure: the transitions below compute the next rollout, the caller stores it.
+
+export interface ModelPair {
+  /** null: the newest version in the models directory (or the pinned one). */
+  readonly churn: string | null;
+  readonly ltv: string | null;
+}
+
+export interface Rollout {
+  /** +1 per change; a writer that read an older revision loses (no lost update). */
+  readonly revision: number;
+  readonly champion: ModelPair;
+  /** null: no challenger runs. */
+  readonly challenger: ModelPair | null;
+  /** Share of customers the challenger decides, 0..1 (0: shadow only). */
+  readonly weight: number;
+}
+
+export type RolloutAction = 'promote' | 'rollback' | 'weight' | 'challenger';
+
+export interface RolloutLogEntry {
+  readonly revision: number;
+  /** ISO time of the change. */
+  readonly at: string;
+  readonly by: string;
+  readonly action: RolloutAction;
+  readonly why: string;
+  readonly before: Rollout;
+  readonly after: Rollout;
+}
+
+export class RolloutRefused extends Error {
+  override readonly name = 'RolloutRefused';
+}
+
+/** The challenger becomes the champion and the champion stays beside it in shadow (weight 0). */
+export function promote(current: Rollout): Rollout {
+  if (current.challenger === null) throw new RolloutRefused('no challenger to promote');
+  const champion: ModelPair = {
+    churn: current.challenger.churn ?? current.champion.churn,
+    ltv: current.challenger.ltv ?? current.champion.ltv,
+  };
+  return { revision: current.revision + 1, champion, challenger: current.champion, weight: 0 };
+}
+
+/** Back to the rollout before the latest promotion (`log` newest first). */
+export function rollback(current: Rollout, log: readonly RolloutLogEntry[]): Rollout {
+  const promotion = log.find((entry) => entry.action === 'promote');
+  if (promotion === undefined) throw new RolloutRefused('no promotion in the rollout log to roll back');
+  return { ...promotion.before, revision: current.revision + 1 };
+}
+
+export function withWeight(current: Rollout, weight: number): Rollout {
+  if (!(weight >= 0 && weight <= 1)) throw new RolloutRefused(`weight ${weight} is not between 0 and 1`);
+  if (current.challenger === null && weight > 0) throw new RolloutRefused('no challenger to give customers to');
+  return { ...current, revision: current.revision + 1, weight };
+}
+
+export function withChallenger(current: Rollout, challenger: ModelPair | null): Rollout {
+  return { ...current, revision: current.revision + 1, challenger, weight: challenger === null ? 0 : current.weight };
+}
+
+/** Whether two rollouts run the same models (a weight change alone moves only some customers). */
+export const sameModels = (a: Rollout, b: Rollout): boolean =>
+  a.champion.churn === b.champion.churn &&
+  a.champion.ltv === b.champion.ltv &&
+  (a.challenger?.churn ?? null) === (b.challenger?.churn ?? null) &&
+  (a.challenger?.ltv ?? null) === (b.challenger?.ltv ?? null) &&
+  (a.challenger === null) === (b.challenger === null);

@@ -1,0 +1,192 @@
+// Champion against challenger on the same resolved labels: both were scored on the same
+// features at the same moment, so each label is a pair of scores. The pairs are kept as a
+// joint histogram per label (PAIR_BINS x PAIR_BINS cells, mergeable counts like the label
+// statistics), and DeLong's test for two correlated AUCs runs on it exactly: with scores
+// binned, every structural component of DeLong's estimator depends on a customer only
+// through the cell they fell in, so the variance of the AUC difference is a sum over cells.
+// Pairing matters: the two models rank the same customers, their AUCs are correlated, and
+// an unpaired interval would be several times wider.
+
+export const PAIR_BINS = 50;
+/** Two-sided 95% normal quantile. */
+const Z95 = 1.959963984540054;
+
+export interface ResolvedPair {
+  readonly champion: string;
+  readonly challenger: string;
+  readonly championProbability: number;
+  readonly challengerProbability: number;
+  readonly churned: boolean;
+}
+
+/** Counts per cell (champion bin * bins + challenger bin), for churned and retained labels. */
+export interface PairStats {
+  readonly bins: number;
+  readonly positives: number[];
+  readonly negatives: number[];
+}
+
+export const emptyPairStats = (bins = PAIR_BINS): PairStats => ({
+  bins,
+  positives: new Array(bins * bins).fill(0),
+  negatives: new Array(bins * bins).fill(0),
+});
+
+export const pairBin = (probability: number, bins = PAIR_BINS): number =>
+  Math.min(bins - 1, Math.max(0, Math.floor(probability * bins)));
+
+export function addPair(stats: PairStats, champion: number, challenger: number, churned: boolean): void {
+  const cell = pairBin(champion, stats.bins) * stats.bins + pairBin(challenger, stats.bins);
+  const target = churned ? stats.positives : stats.negatives;
+  target[cell] = (target[cell] ?? 0) + 1;
+}
+
+/** Resolved pairs summed per (champion, challenger) versions: what a unit adds to the shared statistics. */
+export function pairStatsByVersions(
+  pairs: readonly ResolvedPair[],
+): Map<string, { champion: string; challenger: string; stats: PairStats }> {
+  const byKey = new Map<string, { champion: string; challenger: string; stats: PairStats }>();
+  for (const pair of pairs) {
+    const key = `${pair.champion}\u0000${pair.challenger}`;
+    let entry = byKey.get(key);
+    if (entry === undefined) {
+      entry = { champion: pair.champion, challenger: pair.challenger, stats: emptyPairStats() };
+      byKey.set(key, entry);
+    }
+    addPair(entry.stats, pair.championProbability, pair.challengerProbability, pair.churned);
+  }
+  return byKey;
+}
+
+export interface AucComparison {
+  readonly positives: number;
+  readonly negatives: number;
+  readonly championAuc: number;
+  readonly challengerAuc: number;
+  /** Challenger minus champion. */
+  readonly difference: number;
+  readonly standardError: number;
+  /** 95% confidence interval of the difference (DeLong, paired). */
+  readonly low: number;
+  readonly high: number;
+}
+
+/** Per bin of one model: the structural components for positives (v10) and negatives (v01). */
+function components(pos: readonly number[], neg: readonly number[], m: number, n: number) {
+  const v10: number[] = [];
+  const v01: number[] = [];
+  let negativesBelow = 0;
+  for (let bin = 0; bin < pos.length; bin += 1) {
+    v10.push((negativesBelow + (neg[bin] ?? 0) / 2) / n);
+    negativesBelow += neg[bin] ?? 0;
+  }
+  let positivesAbove = 0;
+  for (let bin = pos.length - 1; bin >= 0; bin -= 1) {
+    v01[bin] = (positivesAbove + (pos[bin] ?? 0) / 2) / m;
+    positivesAbove += pos[bin] ?? 0;
+  }
+  return { v10, v01 };
+}
+
+/** Marginal counts per bin of the champion (rows) or the challenger (columns). */
+function marginal(cells: readonly number[], bins: number, rows: boolean): number[] {
+  const out = new Array<number>(bins).fill(0);
+  cells.forEach((count, cell) => {
+    const bin = rows ? Math.floor(cell / bins) : cell % bins;
+    out[bin] = (out[bin] ?? 0) + count;
+  });
+  return out;
+}
+
+/** DeLong's comparison of the two AUCs; NaN figures until both labels have two members each. */
+export function compareAuc(stats: PairStats): AucComparison {
+  const { bins } = stats;
+  const m = stats.positives.reduce((s, v) => s + v, 0);
+  const n = stats.negatives.reduce((s, v) => s + v, 0);
+  if (m < 2 || n < 2) {
+    const nan = Number.NaN;
+    return {
+      positives: m,
+      negatives: n,
+      championAuc: nan,
+      challengerAuc: nan,
+      difference: nan,
+      standardError: nan,
+      low: nan,
+      high: nan,
+    };
+  }
+  const a = components(marginal(stats.positives, bins, true), marginal(stats.negatives, bins, true), m, n);
+  const b = components(marginal(stats.positives, bins, false), marginal(stats.negatives, bins, false), m, n);
+  let aucA = 0;
+  let aucB = 0;
+  stats.positives.forEach((count, cell) => {
+    aucA += count * (a.v10[Math.floor(cell / bins)] ?? 0);
+    aucB += count * (b.v10[cell % bins] ?? 0);
+  });
+  aucA /= m;
+  aucB /= m;
+  // Variance of (component A - component B) over positives and over negatives.
+  let s10 = 0;
+  let s01 = 0;
+  stats.positives.forEach((count, cell) => {
+    if (count === 0) return;
+    const d = (a.v10[Math.floor(cell / bins)] ?? 0) - aucA - ((b.v10[cell % bins] ?? 0) - aucB);
+    s10 += count * d * d;
+  });
+  stats.negatives.forEach((count, cell) => {
+    if (count === 0) return;
+    const d = (a.v01[Math.floor(cell / bins)] ?? 0) - aucA - ((b.v01[cell % bins] ?? 0) - aucB);
+    s01 += count * d * d;
+  });
+  const variance = s10 / (m - 1) / m + s01 / (n - 1) / n;
+  const standardError = Math.sqrt(Math.max(0, variance));
+  const difference = aucB - aucA;
+  return {
+    positives: m,
+    negatives: n,
+    championAuc: aucA,
+    challengerAuc: aucB,
+    difference,
+    standardError,
+    low: difference - Z95 * standardError,
+    high: difference + Z95 * standardError,
+  };
+}
+
+export type Verdict = 'challenger_better' | 'champion_better' | 'equivalent' | 'insufficient';
+
+export interface EvidencePolicy {
+  /** Fewer resolved labels of either class than this: no verdict, whatever the interval. */
+  readonly minPerClass: number;
+  /** An interval inside ±margin is "equivalent": the difference is too small to matter. */
+  readonly margin: number;
+}
+
+export const DEFAULT_EVIDENCE: EvidencePolicy = { minPerClass: 50, margin: 0.01 };
+
+/**
+ * What the comparison supports. Sufficient evidence: enough labels of each class and an
+ * interval that excludes 0 (one model ranks better) or lies within ±margin (equivalent).
+ * Otherwise `moreLabels` estimates how many more resolved labels would narrow the interval
+ * enough, as the standard error shrinks with the square root of the count.
+ */
+export function judge(
+  comparison: AucComparison,
+  policy: EvidencePolicy = DEFAULT_EVIDENCE,
+): { verdict: Verdict; moreLabels: number | null } {
+  const { positives, negatives, low, high, difference, standardError } = comparison;
+  const total = positives + negatives;
+  if (positives < policy.minPerClass || negatives < policy.minPerClass || !Number.isFinite(standardError)) {
+    const short = Math.max(policy.minPerClass - positives, policy.minPerClass - negatives, 0);
+    const share = total === 0 ? 0.5 : Math.min(positives, negatives) / total;
+    return { verdict: 'insufficient', moreLabels: Math.ceil(short / Math.max(share, 0.01)) };
+  }
+  if (low > 0) return { verdict: 'challenger_better', moreLabels: null };
+  if (high < 0) return { verdict: 'champion_better', moreLabels: null };
+  if (low >= -policy.margin && high <= policy.margin) return { verdict: 'equivalent', moreLabels: null };
+  // Half-width needed: below |difference| to exclude 0, or below the margin to show equivalence.
+  const target = Math.max(Math.abs(difference), policy.margin);
+  const halfWidth = Z95 * standardError;
+  return { verdict: 'insufficient', moreLabels: Math.ceil(total * ((halfWidth / target) ** 2 - 1)) };
+}

@@ -1,0 +1,108 @@
+// The challenger in the step: in shadow it changes nothing that is published, resolves a
+// label per version plus the pair from the same windows; with the experiment's weight at 1
+// the challenger decides, and every risk change names its version, experiment and variant.
+import { describe, expect, it } from 'vitest';
+import { ModelRegistry } from '../../../../src/app/model-registry.js';
+import { DEFAULT_HYSTERESIS } from '../../../../src/core/decisions/hysteresis.js';
+import type { OrderEvent } from '../../../../src/core/events/order-event.js';
+import type { StoredCustomer } from '../../../../src/core/state/stored-customer.js';
+import {
+  type CustomerStep,
+  processEvents,
+  processTimers,
+  type ScoringContext,
+  scoringContextFor,
+} from '../../../../src/core/step/customer-step.js';
+import { DAY_MS } from '../../../../src/core/time.js';
+
+const fixtures = new URL('../../../fixtures/models/', import.meta.url).pathname;
+const registry = new ModelRegistry(fixtures);
+const t1 = registry.loadDefaults({ churn: 't1' }).churn;
+const t2 = registry.loadDefaults({ churn: 't2' }).churn;
+const T = Date.UTC(2025, 0, 1);
+const options = { hysteresis: DEFAULT_HYSTERESIS, maxStalenessMs: 30 * DAY_MS, modelAwareTimers: true };
+if (t1 === null || t2 === null) throw new Error('fixture models t1 and t2 must load');
+const context = (extra: Partial<ScoringContext> = {}): ScoringContext => ({
+  ...scoringContextFor(t1, null, t1.spec, options),
+  ...extra,
+});
+const shadow = () => context({ challenger: { churn: t2, ltv: null } });
+
+/** Customer `id` orders every `gap` days `n` times, then goes silent for a year (timers fire). */
+function run(id: string, ctx: ScoringContext, gap: number, n: number): CustomerStep[] {
+  const events = Array.from({ length: n }, (_, i) => {
+    const event: OrderEvent = {
+      customerId: id,
+      orderId: `${id}-o${i}`,
+      eventTime: T + i * gap * DAY_MS,
+      type: 'order',
+      amount: 15 + ((i * 7) % 40),
+      currency: 'GBP',
+      itemCount: 1 + (i % 3),
+      originalOrderId: null,
+    };
+    return { event, offset: String(i + 1) };
+  });
+  const first = processEvents(id, null, events, ctx);
+  const stored: StoredCustomer = {
+    state: first.state,
+    tier: first.tier,
+    nextDue: first.nextDue,
+    prediction: first.prediction,
+    ltvPrediction: first.ltvPrediction,
+  };
+  return [first, processTimers(id, stored, T + (n * gap + 365) * DAY_MS, ctx)];
+}
+
+const customers = Array.from({ length: 12 }, (_, i) => ({ id: `C${i}`, gap: 5 + i * 9, n: 2 + (i % 5) }));
+const all = (ctx: ScoringContext) => customers.flatMap(({ id, gap, n }) => run(id, ctx, gap, n));
+
+describe('challenger in shadow', () => {
+  it('publishes exactly what the champion alone publishes', () => {
+    const alone = all(context()).flatMap((s) => s.riskChanges);
+    expect(alone.length).toBeGreaterThan(10);
+    expect(all(shadow()).flatMap((s) => s.riskChanges)).toEqual(alone);
+  });
+
+  it('resolves each label for both versions, and the pair, from the same windows', () => {
+    const steps = all(shadow());
+    const labels = steps.flatMap((s) => s.resolved);
+    const pairs = steps.flatMap((s) => s.resolvedPairs);
+    const champion = labels.filter((l) => l.modelVersion === 't1');
+    const challenger = labels.filter((l) => l.modelVersion === 't2');
+    expect(champion.length).toBeGreaterThan(10);
+    expect(challenger.map((l) => l.churned)).toEqual(champion.map((l) => l.churned));
+    expect(pairs.map((p) => [p.championProbability, p.challengerProbability, p.churned])).toEqual(
+      champion.map((l, i) => [l.probability, challenger[i]?.probability, l.churned]),
+    );
+    // The champion's labels are those of a champion-only run.
+    expect(champion).toEqual(all(context()).flatMap((s) => s.resolved));
+    expect(pairs.some((p) => p.championProbability !== p.challengerProbability)).toBe(true);
+  });
+});
+
+describe('challenger deciding (experiment)', () => {
+  const experiment = (challengerWeight: number) => ({ name: 'exp-1', salt: 's', challengerWeight });
+
+  it('at weight 1 publishes what the challenger as champion would, marked with experiment and variant', () => {
+    const challenged = all(context({ challenger: { churn: t2, ltv: null }, experiment: experiment(1) })).flatMap(
+      (s) => s.riskChanges,
+    );
+    const asChampion = all({ ...context(), churn: t2 }).flatMap((s) => s.riskChanges);
+    expect(challenged.map(({ experiment: e, variant, ...rest }) => rest)).toEqual(
+      asChampion.map(({ experiment: e, variant, ...rest }) => rest),
+    );
+    expect(challenged.every((r) => r.experiment === 'exp-1' && r.variant === 'challenger')).toBe(true);
+    expect(challenged.every((r) => r.churn_model_version === 't2')).toBe(true);
+  });
+
+  it('at weight 0 the champion decides and the events still name the experiment', () => {
+    const changes = all(context({ challenger: { churn: t2, ltv: null }, experiment: experiment(0) })).flatMap(
+      (s) => s.riskChanges,
+    );
+    expect(changes.every((r) => r.variant === 'champion' && r.churn_model_version === 't1')).toBe(true);
+    expect(changes.map(({ experiment: e, variant, ...rest }) => rest)).toEqual(
+      all(context()).flatMap((s) => s.riskChanges.map(({ experiment: e2, variant: v2, ...rest }) => rest)),
+    );
+  });
+});
