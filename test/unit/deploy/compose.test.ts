@@ -13,6 +13,8 @@ interface Service {
   environment?: Record<string, string | number>;
   healthcheck?: unknown;
   command?: string[];
+  profiles?: string[];
+  depends_on?: Record<string, unknown>;
 }
 
 const compose = parse(readFileSync(new URL('../../../docker-compose.yml', import.meta.url), 'utf8')) as {
@@ -29,7 +31,8 @@ const hostPorts = (name: string) => published(name).map((parts) => Number(parts.
 
 describe('docker-compose.yml', () => {
   it('has the stack services and the app', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(
+    const always = Object.keys(compose.services).filter((name) => service(name).profiles === undefined);
+    expect(always.sort()).toEqual(
       ['app', 'grafana', 'kafka', 'kafka-init', 'prometheus', 'redis', 'schema-registry'].sort(),
     );
     expect(service('app').build).toBe('.');
@@ -73,6 +76,19 @@ describe('docker-compose.yml', () => {
     expect(defaults.redisUrl).toBe(`redis://${stackEnv['STACK_HOST']}:${stackEnv['REDIS_PORT']}`);
     const init = (service('kafka-init').command ?? []).join('\n');
     for (const topic of Object.values(defaults.topics)) expect(init).toContain(topic);
+  });
+
+  it('has the Redis Cluster as a profile: six redis:7 nodes, a one-shot create, an app on it', () => {
+    const inProfile = Object.keys(compose.services).filter((name) => service(name).profiles?.includes('redis-cluster'));
+    const nodes = inProfile.filter((name) => name.startsWith('redis-node-'));
+    expect(nodes).toHaveLength(6);
+    for (const name of nodes) expect(service(name).image).toBe('redis:7');
+    expect(service('redis-cluster-init').command?.join('\n')).toContain('--cluster-replicas 1 --cluster-yes');
+    expect(Object.keys(service('redis-cluster-init').depends_on ?? {}).sort()).toEqual(nodes.sort());
+    const environment = service('app-cluster').environment ?? {};
+    const config = loadConfig(Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, String(v)])));
+    expect(config.redisCluster?.nodes.map((n) => n.host)).toEqual(['redis-node-1', 'redis-node-2', 'redis-node-3']);
+    expect(config.groupId).not.toBe(loadConfig({}).groupId);
   });
 
   it('has a healthcheck on every long-running dependency', () => {
