@@ -4,6 +4,7 @@
 import { Command, Option } from 'commander';
 import { packageVersion } from '../../adapters/files/package-root.js';
 import { deadLettersCommand } from '../commands/dead-letters.js';
+import { modelsCommand } from '../commands/models.js';
 import { ScoreInputError, scoreCsv } from '../commands/score.js';
 import { loadConfig } from '../config.js';
 import { runDemo } from '../demo.js';
@@ -164,6 +165,7 @@ program
 
 program.addCommand(datasetCommand());
 program.addCommand(deadLettersCommand());
+program.addCommand(modelsCommand());
 
 /**
  * A command line commander refuses (unknown option or command, missing argument, bad
