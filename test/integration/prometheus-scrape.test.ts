@@ -30,7 +30,12 @@ const rules = parse(
   groups: { rules: { alert: string; expr: string }[] }[];
 };
 // Rules whose selector is empty in a healthy system: check the metric behind them instead.
-const healthyEmpty: Record<string, string> = { NoChurnModelLoaded: 'churnstream_model_info{kind="churn"}' };
+// The challenger rules have no series while no challenger runs: the role gauge says none does.
+const healthyEmpty: Record<string, string> = {
+  NoChurnModelLoaded: 'churnstream_model_info{kind="churn"}',
+  ChallengerComparisonDecided: 'churnstream_model_role{kind="churn", role="champion"}',
+  ChallengerWorseWhileDeciding: 'churnstream_model_role{kind="churn", role="champion"}',
+};
 
 const history = generateDemoHistory({ seed: 21, customers: 150, start: Date.UTC(2024, 0, 1), days: 420 });
 /** One record of garbage per wave: not Avro (first byte is no magic byte). */
