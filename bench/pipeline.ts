@@ -18,6 +18,8 @@
 //        [--scorer-cpu-prof DIR]   (CPU profile of the fixed-load scorer process)
 //        [--scorer-node-flags="--v8-flag ..."]   (flags for the fixed-load scorer process; "=" since they start with a dash)
 //        [--scorer-from compiled|source]   (the fixed-load scorer: the built package, or src/ through tsx)
+//        [--challenger VERSION]   (scenario "challenger": live backlogs alternately without and with this
+//         challenger churn version in shadow, models from test/fixtures/challenger; --write: bench/results/challenger.md)
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
@@ -39,7 +41,7 @@ import { dropRun, usedMemory } from './stack.js';
 tuneGarbageCollection();
 
 const USAGE =
-  'npx tsx bench/pipeline.ts [--customers N] [--events-per-customer N] [--rate R,R] [--seconds S] [--warmup-seconds S] [--scenarios ceiling,live,replay,load] [--repeat N] [--write] [--scorer-cpu-prof DIR] [--scorer-node-flags="--flag ..."] [--scorer-from compiled|source]';
+  'npx tsx bench/pipeline.ts [--customers N] [--events-per-customer N] [--rate R,R] [--seconds S] [--warmup-seconds S] [--scenarios ceiling,live,replay,load] [--repeat N] [--write] [--scorer-cpu-prof DIR] [--scorer-node-flags="--flag ..."] [--scorer-from compiled|source] [--challenger VERSION]';
 const args = benchArgs(
   {
     customers: { type: 'string', default: '10000' },
@@ -52,6 +54,7 @@ const args = benchArgs(
     'scorer-cpu-prof': { type: 'string', default: '' },
     'scorer-node-flags': { type: 'string', default: '' },
     'scorer-from': { type: 'string', default: 'compiled' },
+    challenger: { type: 'string', default: 'v1-shuffled' },
     write: { type: 'boolean', default: false },
   },
   USAGE,
@@ -65,16 +68,17 @@ const liveRuns = numberOption('repeat', args.repeat, { integer: true, min: 1 }, 
 const scenarios = new Set(
   args.scenarios
     .split(',')
-    .map((name) => choiceOption('scenarios', name, ['ceiling', 'live', 'replay', 'load'], USAGE)),
+    .map((name) => choiceOption('scenarios', name, ['ceiling', 'live', 'replay', 'load', 'challenger'], USAGE)),
 );
 /** Where the fixed-load scorer process writes a CPU profile (--scorer-cpu-prof DIR); empty: none. */
 const scorerProfileDir = args['scorer-cpu-prof'];
 /** Extra Node/V8 flags for the fixed-load scorer process (--scorer-node-flags="--flag --flag"), for tuning experiments. */
 const scorerNodeFlags = args['scorer-node-flags'].split(' ').filter((flag) => flag !== '');
+const verdict = (met: boolean) => (met ? '**met**' : '**not met**');
 const command = `npx tsx bench/pipeline.ts ${process.argv.slice(2).join(' ')}`.trim();
 
-function configFor(name: string, clock: 'wall' | 'watermark' = 'wall'): Config {
-  return loadConfig({ ...process.env, ...isolatedEnv(name, { CHURNSTREAM_CLOCK: clock }) });
+function configFor(name: string, clock: 'wall' | 'watermark' = 'wall', env: Record<string, string> = {}): Config {
+  return loadConfig({ ...process.env, ...isolatedEnv(name, { CHURNSTREAM_CLOCK: clock, ...env }) });
 }
 
 /** Deterministic traffic: each customer's orders spread over the last `spanDays`, in time order overall. */
@@ -190,8 +194,9 @@ async function drain(
   label: string,
   events: readonly OrderEvent[],
   clock: 'wall' | 'watermark',
+  env: Record<string, string> = {},
 ): Promise<void> {
-  const config = configFor(name, clock);
+  const config = configFor(name, clock, env);
   await produce(config, kafka, events);
   const redis = new Redis(config.redisUrl);
   const memoryBefore = await usedMemory(redis);
@@ -377,6 +382,66 @@ if (scenarios.has('replay')) {
   await drain('replay', 'scorer, 180-day history replay (timers evaluated on the way)', traffic('R', 180), 'watermark');
 }
 
+if (scenarios.has('challenger')) {
+  // Same models dir for both arms; runs alternate so machine noise hits both alike.
+  const models = new URL('../test/fixtures/challenger/', import.meta.url).pathname;
+  const base = {
+    CHURNSTREAM_MODELS_DIR: models,
+    CHURNSTREAM_CHURN_MODEL_VERSION: 'v1',
+    CHURNSTREAM_LTV_MODEL_VERSION: 'v1',
+  };
+  for (let run = 1; run <= liveRuns; run += 1) {
+    await drain(`champ${run}`, `champion only, live backlog, run ${run}`, traffic(`CO${run}-`, 1 / 24), 'wall', base);
+    await drain(
+      `chal${run}`,
+      `champion + challenger ${args.challenger} in shadow, live backlog, run ${run}`,
+      traffic(`CC${run}-`, 1 / 24),
+      'wall',
+      {
+        ...base,
+        CHURNSTREAM_CHALLENGER_CHURN_MODEL: args.challenger,
+      },
+    );
+  }
+  const median = (filter: string) => {
+    const rates = rows
+      .filter((r) => r.scenario.startsWith(filter))
+      .map((r) => r.sustained ?? Number.NaN)
+      .sort((a, b) => a - b);
+    return rates[Math.floor(rates.length / 2)] ?? Number.NaN;
+  };
+  const alone = median('champion only');
+  const shadow = median('champion + challenger');
+  const challengerReport = `# Challenger in shadow: throughput (issue 19)
+
+Command: \`${command}\`
+(stack from \`scripts/stack.sh up\` on the same machine; models test/fixtures/challenger: champion v1,
+challenger ${args.challenger}; ${customers} customers x ${perCustomer} orders per run, live backlog, wall clock;
+runs alternate between the two arms).
+
+| run | events | sustained events/s | notes |
+|---|---|---|---|
+${rows
+  .filter((r) => r.scenario.startsWith('champion'))
+  .map((r) => `| ${r.scenario} | ${r.events} | ${Math.round(r.sustained ?? Number.NaN)} | ${r.extra} |`)
+  .join('\n')}
+
+Median sustained: champion only ${Math.round(alone)}/s, with the challenger in shadow ${Math.round(shadow)}/s:
+ratio ${(shadow / alone).toFixed(2)} (goal at least 0.6: ${verdict(shadow / alone >= 0.6)}).
+Each rescoring scores the challenger too (without reasons: they are computed only for a published
+risk change, by the deciding model), so the added cost is one tree ensemble evaluation per rescoring,
+plus the paired labels' increments in Redis.
+
+Machine:
+\`\`\`
+${machineSummary()}
+\`\`\`
+`;
+  console.log(challengerReport);
+  if (args.write) writeFileSync(new URL('./results/challenger.md', import.meta.url), challengerReport);
+  if (scenarios.size === 1) process.exit(0);
+}
+
 const ceiling = rows.find((r) => r.scenario.startsWith('bare'));
 const liveRates = rows
   .filter((r) => r.scenario.includes('live backlog'))
@@ -385,7 +450,6 @@ const liveRates = rows
 const liveRate = liveRates[Math.floor(liveRates.length / 2)] ?? Number.NaN;
 const p99Runs = [...(loadP99.get(5000) ?? [])].sort((a, b) => a - b);
 const p99At5000 = p99Runs[Math.floor(p99Runs.length / 2)] ?? Number.NaN;
-const verdict = (met: boolean) => (met ? '**met**' : '**not met**');
 const table = rows
   .map((r) => {
     const perSecond = r.events / r.seconds;
