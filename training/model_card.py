@@ -21,6 +21,10 @@ def load(root: str, version: str) -> tuple[dict, dict, dict]:
     return churn, ltv, config
 
 
+def config_ltv_months(ltv: dict) -> int:
+    return round(ltv["label_horizon_days"] / 30.4375)
+
+
 def pct(value: float) -> str:
     return f"{100 * value:.1f}%"
 
@@ -40,9 +44,12 @@ def churn_table(metrics: dict) -> str:
 def ltv_table(metrics: dict) -> str:
     rows = ["| model | MAE | RMSE | R² | normalized Gini | decile MAPE | 80% interval coverage | mean predicted / actual |",
             "|---|---|---|---|---|---|---|---|"]
-    names = {"model": "two-part: (1 − p_churn) × Gamma GLM", "bgnbd_gg": "BG/NBD × Gamma-Gamma",
+    names = {"model": "hurdle: (1 − P(no spend)) × Gamma GLM", "bgnbd_gg": "BG/NBD × Gamma-Gamma",
+             "extrapolated_from_shorter": "the same, fitted on shorter windows only (extrapolated to this horizon)",
              "positive_only_glm": "Gamma GLM, customers who spent (conditional part)"}
     for key, label in names.items():
+        if key not in metrics:
+            continue
         m = metrics[key]
         coverage = "n/a" if key == "bgnbd_gg" else pct(m["interval_coverage"])
         rows.append(f"| {label} | {m['mae']:.1f} | {m['rmse']:.1f} | {m['r2']:.3f} | {m['normalized_gini']:.3f} | "
@@ -50,7 +57,48 @@ def ltv_table(metrics: dict) -> str:
     return "\n".join(rows)
 
 
-def section(name: str, title: str, churn: dict, ltv: dict, config: dict) -> str:
+DESIGNS = {
+    "out_of_time": "out of time: the holdout is the last cutoff with a closed {target}-day window, trained only on windows "
+                   "closed before it",
+    "customer_split": "customer split at a single origin: the data do not leave room for a {target}-day gap before a "
+                      "holdout, so 30% of the customers (by a hash of the id) at cutoff {origin} are held out and the "
+                      "others train (their windows overlap the holdout's in calendar time)",
+    "extrapolated": "customer split at a single origin, at {horizon} days: no {target}-day window closes in these data, "
+                    "so the model's horizon term is extrapolated from windows of up to {horizon} days; the holdout is 30% "
+                    "of the customers at cutoff {origin}, scored at {horizon} days",
+}
+
+
+def ltv_section(ltv: dict) -> str:
+    e = ltv["evaluation"]
+    design = DESIGNS[e["design"]].format(target=e["target_horizon_days"], origin=e["origin"], horizon=e["horizon"])
+    shorter = ltv["metrics"].get("extrapolated_from_shorter")
+    check = "" if shorter is None else (
+        f"\nFitted on the {', '.join(map(str, shorter['horizons']))}-day windows alone and extrapolated to "
+        f"{e['target_horizon_days']} days, the same model reaches R² {shorter['r2']:.3f} and Gini "
+        f"{shorter['normalized_gini']:.3f} on this holdout (direct: {ltv['metrics']['model']['r2']:.3f} / "
+        f"{ltv['metrics']['model']['normalized_gini']:.3f}): how far the horizon extrapolation can be trusted.\n")
+    zero = ltv["metrics"]["zero_part"]
+    parity = ltv["typescript_parity"]
+    return f"""- Evaluation ({e['design']}): {design}. Holdout rows: {e['holdout_rows']}; training windows: {e['training_windows']}
+  (horizons {', '.join(map(str, e['horizons_used']))} days pooled, log(h / {e['target_horizon_days']}) as an input).
+- Zero part: predicted share without spend {pct(zero['predicted_zero_share'])}, actual {pct(zero['actual_zero_share'])}.
+- TypeScript parity (the churn holdout's rows): mean within {parity['max_relative_diff_mean']:.0e}, interval within
+  {parity['max_relative_diff_interval']:.0e} (relative).
+
+{ltv_table(ltv['metrics'])}
+
+BG/NBD × Gamma-Gamma: {ltv['metrics']['bgnbd_gg'].get('rows_substituted', 0)} holdout rows substituted (the closed form
+overflows where the fit sees no dropout: P(alive) × the purchase rate of the alive instead; one-time buyers when
+Gamma-Gamma's q ≤ 1 makes their expectation infinite: the repeat buyers' mean instead).
+{check}
+Gamma GLM: alpha {ltv['alpha']} (best deviance on a fifth of the training customers), dispersion φ = {ltv['dispersion']:.3f};
+horizon exponents: spend of those who spend ∝ h^{ltv['horizon_coef']['positive_part']:.2f}. {ltv['zero_spend_handling']}.
+"""
+
+
+def section(name: str, title: str, churn: dict, ltv: dict, config: dict, images: str = "model-card/{name}/") -> str:
+    images = images.format(name=name)
     m = churn["metrics"]
     parity = churn["typescript_parity"]
     folds = ", ".join(f"train ≤ {f['train_until']} → validate {f['validation']}" for f in churn["validation_folds"])
@@ -79,16 +127,12 @@ def section(name: str, title: str, churn: dict, ltv: dict, config: dict) -> str:
 The BG/NBD threshold is the F1-optimal one on the holdout itself, which flatters that baseline;
 {m['bgnbd'].get('rows_imputed', 0)} holdout rows where `lifetimes` returned NaN got the median of the other one-time buyers.
 
-![calibration](model-card/{name}/calibration.png) ![gain](model-card/{name}/gain.png)
+![calibration]({images}calibration.png) ![gain]({images}gain.png)
 
-### LTV (net spend in the next {ltv['label_horizon_days']} days), holdout
+### LTV (net spend in the next {ltv['label_horizon_days']} days: `predicted_ltv`, `prediction_window_months` {config_ltv_months(ltv)}), holdout
 
-{ltv_table(ltv['metrics'])}
-
-Gamma GLM: alpha {ltv['alpha']} (best validation deviance), dispersion φ = {ltv['dispersion']:.3f}. Zero spend:
-{ltv['zero_spend_handling']}.
-
-![LTV deciles](model-card/{name}/ltv_deciles.png)
+{ltv_section(ltv)}
+![LTV deciles]({images}ltv_deciles.png)
 """
 
 
@@ -96,8 +140,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--version", required=True)
     parser.add_argument("--run", action="append", required=True, help="name=models_root")
+    parser.add_argument("--single", action="store_true", help="one run's section alone, plots beside the card")
     args = parser.parse_args()
     runs = dict(item.split("=", 1) for item in args.run)
+    if args.single:  # one run's card, next to its plots (churnstream train)
+        (name, root), = runs.items()
+        churn, ltv, config = load(root, args.version)
+        print(f"# Model card: {name} {args.version}\n\nGenerated by `churnstream train` (training/model_card.py) from "
+              f"the artifacts' metadata (`churn/{args.version}/metadata.json`, `ltv/{args.version}/metadata.json`). Risk levels "
+              "and reason codes: docs/SCORING.md; what each figure means: docs/MODEL_CARD.md.\n"
+              + section(name, f"{name} {args.version}", churn, ltv, config, images=""))
+        return
     titles = {"uci": "UCI Online Retail (shipped models)", "cdnow": "CDNOW (evaluation only)"}
     loaded = {name: load(root, args.version) for name, root in runs.items()}
     uci = loaded.get("uci")
@@ -125,9 +178,11 @@ individuals with legal or similar effect.
   the holdout and shipped as `feature-spec.json` next to each model.
 - Eligible customers: at least one (not cancelled) order in the 180 days before the cutoff.
 - Churn label: no order in the 90 days after the cutoff. LTV label: net spend (orders minus refunds) in the
-  90 days after the cutoff. **Horizon:** the data allow 90 days, not 12 months, for an out-of-time holdout:
-  UCI Online Retail covers 12 months in all, so a 12-month label would leave nothing to train on before a
-  holdout. The shipped LTV model therefore predicts 3-month value (`window_months: 3`).
+  365 days after the cutoff (`prediction_window_months: 12`). Windows of 91, 183 and 274 days are labels too,
+  pooled with the horizon as an input (`training/ltv.py`). **Horizon:** UCI Online Retail covers 12 months in
+  all, so no 365-day window closes in it: the shipped LTV model's 12-month value extrapolates its horizon
+  term from windows of up to 274 days. CDNOW (18 months) holds 365-day windows; there the same method,
+  fitted without them, is checked against the realised 12-month spend (CDNOW section below).
 - UCI specifics: invoices are orders; `C` invoices are returns attributed to the customer's latest earlier
   invoice with the same stock code; lines without a customer id are skipped (counted by the loader).
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Reproduces the shipped models and the model card from the real data sets:
-# datasets (TypeScript feature code) -> training and evaluation (LightGBM, scikit-learn,
-# lifetimes) -> models/churn/<v>, models/ltv/<v> -> docs/MODEL_CARD.md and plots.
+# Reproduces the shipped models and the model card from the real data sets with the same
+# command a user trains on their own history with (`churnstream train`): datasets (TypeScript
+# feature code) -> training and evaluation (LightGBM, scikit-learn, lifetimes) ->
+# models/churn/<v>, models/ltv/<v> -> per-run cards and plots -> docs/MODEL_CARD.md.
 #
 #   bash training/run.sh [version]        (default v1; data from ../shared/data or $CHURNSTREAM_DATA)
 set -euo pipefail
@@ -23,14 +24,12 @@ bash "$ROOT/training/setup.sh"
 mkdir -p "$OUT"
 
 cli() { node --import tsx "$ROOT/src/app/cli/main.ts" "$@"; }
-cli dataset --source uci --input "$DATA/uci-online-retail/online_retail.csv.gz" --out "$OUT/uci.csv" \
-  --spec-out "$OUT/uci-spec.json" --spec-version "uci-$VERSION" --first 2011-01-01 --every-days 30
-cli dataset --source cdnow --input "$DATA/cdnow/CDNOW_master.txt" --out "$OUT/cdnow.csv" \
-  --spec-out "$OUT/cdnow-spec.json" --spec-version "cdnow-$VERSION" --first 1997-04-01 --every-days 30
-
-"$PY" training/train.py --dataset "$OUT/uci.csv" --spec "$OUT/uci-spec.json" --name uci --version "$VERSION" \
-  --out models --report docs/model-card/uci
-"$PY" training/train.py --dataset "$OUT/cdnow.csv" --spec "$OUT/cdnow-spec.json" --name cdnow --version "$VERSION" \
-  --out "$OUT/models" --report docs/model-card/cdnow
+# `churnstream train` per data set: table, models, plots and the run's card. UCI's models are the
+# shipped ones (models/); CDNOW's are for evaluation only (training/out/models).
+cli train --source uci --input "$DATA/uci-online-retail/online_retail.csv.gz" --first 2011-01-01 --every-days 30 \
+  --name uci --model-version "$VERSION" --model-dir models --report docs/model-card/uci --work-dir "$OUT/uci" --force --no-progress
+cli train --source cdnow --input "$DATA/cdnow/CDNOW_master.txt" --first 1997-04-01 --every-days 30 \
+  --name cdnow --model-version "$VERSION" --model-dir "$OUT/models" --report docs/model-card/cdnow --work-dir "$OUT/cdnow" \
+  --force --no-progress
 "$PY" training/model_card.py --version "$VERSION" --run "uci=models" --run "cdnow=$OUT/models" > docs/MODEL_CARD.md
 echo "models/churn/$VERSION, models/ltv/$VERSION and docs/MODEL_CARD.md written"

@@ -27,27 +27,22 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import sklearn
-from lifetimes import BetaGeoFitter, GammaGammaFitter
+from lifetimes import BetaGeoFitter
 from scipy import stats
 from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import GammaRegressor
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from feature_names import ROOT, feature_names  # noqa: E402
-from glm_artifact import GlmPreprocessing, export_glm, pearson_dispersion  # noqa: E402
-from metrics import best_f1_threshold, churn_metrics, expected_calibration_error, ltv_metrics, reliability_table  # noqa: E402
+from glm_artifact import export_glm  # noqa: E402
+from refuse import refuse  # noqa: E402
+from ltv import INTERVAL, LTV_FEATURES, export_zero_part, train_ltv  # noqa: E402
+from metrics import best_f1_threshold, churn_metrics, expected_calibration_error, reliability_table  # noqa: E402
 import plots  # noqa: E402
 
 SEED_PARAMS = {"num_leaves": 31, "learning_rate": 0.05, "max_depth": 6, "min_child_samples": 50}
 GRID = [SEED_PARAMS, {**SEED_PARAMS, "num_leaves": 15}, {**SEED_PARAMS, "min_child_samples": 100},
         {**SEED_PARAMS, "num_leaves": 15, "feature_fraction": 0.7, "bagging_fraction": 0.8, "bagging_freq": 1}]
 FIXED = {"objective": "binary", "verbose": -1, "deterministic": True, "num_threads": 2, "seed": 17}
-LTV_FEATURES = ["recency_days", "frequency_orders", "monetary_spend", "tenure_days", "avg_order_value",
-                "inter_order_mean_days", "overdue_ratio", "spend_trend", "frequency_trend", "refund_rate",
-                "avg_basket_size", "active_period_share", "lifetime_orders", "lifetime_spend", "orders_last_90d"]
-LTV_LOG1P = ["frequency_orders", "monetary_spend", "avg_order_value", "lifetime_orders", "lifetime_spend",
-             "avg_basket_size", "orders_last_90d", "tenure_days", "recency_days", "inter_order_mean_days"]
-INTERVAL = 0.8
 
 
 def split_plan(cutoffs: list[date], horizon_days: int) -> dict:
@@ -60,7 +55,7 @@ def split_plan(cutoffs: list[date], horizon_days: int) -> dict:
         if train:
             folds.append({"train": train, "val": val})
     if not folds:
-        raise SystemExit("not enough cutoffs for an out-of-time validation fold with the label gap")
+        refuse("not enough cutoffs for an out-of-time validation fold with the label gap")
     return {"holdout": holdout, "final_train": final_train, "folds": folds}
 
 
@@ -167,59 +162,19 @@ def apply_calibration(calibration: dict, p: np.ndarray) -> np.ndarray:
     return np.interp(p, calibration["x"], calibration["y"])
 
 
-def mixture_interval(mean: np.ndarray, phi: float, p_zero: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Central INTERVAL of: 0 with probability p_zero, else Gamma(shape 1/phi, scale mean*phi)."""
-    tail = (1 - INTERVAL) / 2
-
-    def quantile(q: float) -> np.ndarray:
-        inner = np.clip((q - p_zero) / np.maximum(1 - p_zero, 1e-12), 0, 1)
-        value = stats.gamma.ppf(inner, 1 / phi, scale=mean * phi)
-        return np.where(q <= p_zero, 0.0, value)
-
-    return quantile(tail), quantile(1 - tail)
-
-
-def fit_ltv(df: pd.DataFrame, spend: str, plan: dict) -> dict:
-    train = df[df["cutoff"].isin(plan["final_train"]) & (df[spend] > 0)]
-    val_cut = plan["folds"][-1]
-    fold_train = df[df["cutoff"].isin(val_cut["train"]) & (df[spend] > 0)]
-    fold_val = df[(df["cutoff"] == val_cut["val"]) & (df[spend] > 0)]
-    best_alpha, best_dev = None, np.inf
-    for alpha in (0.001, 0.01, 0.1, 1.0):
-        prep = GlmPreprocessing.fit(fold_train[LTV_FEATURES].to_numpy(), LTV_FEATURES, LTV_LOG1P)
-        model = GammaRegressor(alpha=alpha, solver="newton-cholesky", max_iter=500).fit(
-            prep.transform(fold_train[LTV_FEATURES].to_numpy()), fold_train[spend])
-        mu = model.predict(prep.transform(fold_val[LTV_FEATURES].to_numpy()))
-        y = fold_val[spend].to_numpy()
-        deviance = float(np.mean(2 * (np.log(mu / y) + y / mu - 1)))
-        if deviance < best_dev:
-            best_alpha, best_dev = alpha, deviance
-    prep = GlmPreprocessing.fit(train[LTV_FEATURES].to_numpy(), LTV_FEATURES, LTV_LOG1P)
-    z = prep.transform(train[LTV_FEATURES].to_numpy())
-    model = GammaRegressor(alpha=best_alpha, solver="newton-cholesky", max_iter=500).fit(z, train[spend])
-    phi = pearson_dispersion(train[spend].to_numpy(), model.predict(z), len(LTV_FEATURES) + 1)
-    return {"model": model, "prep": prep, "phi": phi, "alpha": best_alpha, "val_deviance": best_dev}
-
-
-def bgnbd_baseline(holdout: pd.DataFrame, horizon_days: int) -> tuple[np.ndarray, np.ndarray]:
-    """P(no purchase in the horizon) and expected spend in it, from BG/NBD + Gamma-Gamma fitted at the cutoff."""
+def bgnbd_churn(holdout: pd.DataFrame, horizon_days: int) -> tuple[np.ndarray, int]:
+    """P(no purchase in the horizon) from BG/NBD fitted at the cutoff."""
     f, r, t = holdout["bgnbd_frequency"], holdout["bgnbd_recency"], holdout["bgnbd_age"]
     bgf = BetaGeoFitter(penalizer_coef=0.01).fit(f, r, t)
     alive = bgf.conditional_probability_alive(f, r, t)
     rr, alpha = bgf.params_["r"], bgf.params_["alpha"]
     none_if_alive = ((alpha + t) / (alpha + t + horizon_days)) ** (rr + f)
-    p_churn = (1 - alive) + alive * none_if_alive
-    purchases = np.asarray(bgf.conditional_expected_number_of_purchases_up_to_time(horizon_days, f, r, t), dtype=float)
-    # lifetimes' hypergeometric term can fail (NaN) for very young one-time buyers when the
-    # fitted a, b are near 0: those get the median expectation of the other one-time buyers.
-    failed = np.isnan(purchases) | np.isnan(np.asarray(p_churn, dtype=float))
-    purchases[failed] = np.nanmedian(purchases[(f.to_numpy() == 0) & ~failed])
-    p_churn = np.where(failed, np.nanmedian(np.asarray(p_churn)[(f.to_numpy() == 0) & ~failed]), p_churn)
-    repeat = holdout[(f > 0) & (holdout["gg_monetary"] > 0)]
-    ggf = GammaGammaFitter(penalizer_coef=0.01).fit(repeat["bgnbd_frequency"], repeat["gg_monetary"])
-    value = np.asarray(ggf.conditional_expected_average_profit(f, holdout["gg_monetary"].where(f > 0, 0)), dtype=float)
-    value[~np.isfinite(value)] = np.nanmean(value[np.isfinite(value)])
-    return np.asarray(p_churn, dtype=float), purchases * value, int(failed.sum())
+    p_churn = np.asarray((1 - alive) + alive * none_if_alive, dtype=float)
+    # lifetimes' terms can fail (NaN) for very young one-time buyers when the fitted a, b are
+    # near 0: those get the median of the other one-time buyers.
+    failed = np.isnan(p_churn)
+    p_churn = np.where(failed, np.nanmedian(p_churn[(f.to_numpy() == 0) & ~failed]), p_churn)
+    return p_churn, int(failed.sum())
 
 
 def reference_distributions(df: pd.DataFrame, features: list[str], scores: np.ndarray) -> dict:
@@ -248,6 +203,18 @@ def typescript_parity(model_path: pathlib.Path, frame: pd.DataFrame, features: l
             "max_abs_diff": float(np.max(np.abs(ours - expected_raw)))}
 
 
+def typescript_ltv_parity(ltv_dir: pathlib.Path, frame: pd.DataFrame, expected: tuple[np.ndarray, ...]) -> dict:
+    """The TypeScript runtime's LTV (mean and interval) for the same rows, against the trainer's."""
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = pathlib.Path(tmp) / "rows.csv"
+        frame[LTV_FEATURES].to_csv(rows, index=False, float_format="%.17g", na_rep="")
+        out = subprocess.run(["node", "--import", "tsx", "src/app/cli/main.ts", "score", "--ltv-model", str(ltv_dir),
+                              "--input", str(rows)], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    ours = np.array([[float(v) for v in line.split(",")] for line in out.split()])
+    relative = [float(np.max(np.abs(ours[:, k] - e) / np.maximum(np.abs(e), 1e-9))) for k, e in enumerate(expected)]
+    return {"rows": int(len(ours)), "max_relative_diff_mean": relative[0], "max_relative_diff_interval": max(relative[1:])}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", required=True)
@@ -256,15 +223,18 @@ def main() -> None:
     parser.add_argument("--version", required=True)
     parser.add_argument("--out", required=True, help="models root: writes <out>/churn/<version>, <out>/ltv/<version>")
     parser.add_argument("--report", help="folder for plots")
-    parser.add_argument("--horizon-days", type=int, default=90)
+    parser.add_argument("--churn-days", type=int, default=90, help="churn label horizon (a churn_<days>d column)")
+    parser.add_argument("--ltv-days", type=int, default=365, help="LTV horizon the model predicts (12 months)")
     args = parser.parse_args()
 
     features = feature_names()
     spec = json.loads(pathlib.Path(args.spec).read_text())
     df = pd.read_csv(args.dataset, dtype={"customer_id": str})
     df["cutoff"] = pd.to_datetime(df["cutoff"]).dt.date
-    label, spend = f"churn_{args.horizon_days}d", f"future_spend_{args.horizon_days}d"
-    plan = split_plan(sorted(df["cutoff"].unique()), args.horizon_days)
+    label = f"churn_{args.churn_days}d"
+    if label not in df.columns:
+        refuse(f"the dataset has no {label} column (built with another --churn-days?)")
+    plan = split_plan(sorted(df["cutoff"].unique()), args.churn_days)
     holdout = df[df["cutoff"] == plan["holdout"]].reset_index(drop=True)
     print(f"[{args.name}] rows {len(df)}, holdout {plan['holdout']} ({len(holdout)} rows), "
           f"final training cutoffs {plan['final_train'][0]}..{plan['final_train'][-1]}")
@@ -274,7 +244,7 @@ def main() -> None:
     raw = booster.predict(holdout[features], raw_score=True)
     p = apply_calibration(churn["calibration"], booster.predict(holdout[features]))
     y = holdout[label].to_numpy()
-    bg_churn, bg_spend, bg_failed = bgnbd_baseline(holdout, args.horizon_days)
+    bg_churn, bg_failed = bgnbd_churn(holdout, args.churn_days)
     rules_threshold = 0.5
     metrics = {
         "model": churn_metrics(y, p, churn["threshold"]),
@@ -285,16 +255,8 @@ def main() -> None:
     metrics["bgnbd"]["threshold_note"] = "F1-optimal on the holdout itself: flatters the baseline"
     metrics["model"]["reliability"] = reliability_table(y, p)
 
-    ltv = fit_ltv(df, spend, plan)
-    mu = ltv["model"].predict(ltv["prep"].transform(holdout[LTV_FEATURES].to_numpy()))
-    ltv_pred = (1 - p) * mu
-    low, high = mixture_interval(mu, ltv["phi"], p)
-    actual = holdout[spend].to_numpy()
-    ltv_results = {
-        "model": ltv_metrics(actual, ltv_pred, low, high),
-        "bgnbd_gg": ltv_metrics(actual, bg_spend, np.zeros_like(bg_spend), np.full_like(bg_spend, np.inf)),
-        "positive_only_glm": ltv_metrics(actual[actual > 0], mu[actual > 0], *mixture_interval(mu[actual > 0], ltv["phi"], np.zeros((actual > 0).sum()))),
-    }
+    ltv = train_ltv(df, args.ltv_days)
+    hurdle = ltv["model"]
 
     out = pathlib.Path(args.out)
     churn_dir, ltv_dir = out / "churn" / args.version, out / "ltv" / args.version
@@ -309,21 +271,26 @@ def main() -> None:
     common = {"feature_spec_version": spec["version"]}
     (churn_dir / "config.json").write_text(json.dumps({
         "kind": "churn", "version": args.version, "model_file": "model.txt", "feature_names": features, **common,
-        "threshold": churn["threshold"], "calibration": churn["calibration"], "prediction_window_days": args.horizon_days,
+        "threshold": churn["threshold"], "calibration": churn["calibration"], "prediction_window_days": args.churn_days,
     }, indent=2) + "\n")
-    (ltv_dir / "model.json").write_text(json.dumps(export_glm(ltv["model"], ltv["prep"], ltv["phi"], INTERVAL, args.version), indent=2) + "\n")
-    train_ltv = (1 - train_scores) * ltv["model"].predict(ltv["prep"].transform(train_rows[LTV_FEATURES].to_numpy()))
+    glm = export_glm(hurdle.glm, hurdle.prep, hurdle.phi, INTERVAL, args.version)
+    glm["horizon_coef"] = glm["coef"].pop()  # the log(h / H) input is 0 at the model's horizon
+    (ltv_dir / "model.json").write_text(json.dumps(glm, indent=2) + "\n")
+    train_ltv_values = hurdle.predict(train_rows[LTV_FEATURES].to_numpy(dtype=float), 0.0)[0]
     (ltv_dir / "config.json").write_text(json.dumps({
         "kind": "ltv", "version": args.version, "model_file": "model.json", "feature_names": LTV_FEATURES, **common,
-        "window_months": round(args.horizon_days / 30.4375), "two_part": True,
-        "segment_cutoffs": {"medium": float(np.quantile(train_ltv, 0.5)), "high": float(np.quantile(train_ltv, 0.9))},
+        "window_months": round(args.ltv_days / 30.4375), "window_days": args.ltv_days, "two_part": True,
+        "zero_model": export_zero_part(hurdle),
+        "segment_cutoffs": {"medium": float(np.quantile(train_ltv_values, 0.5)),
+                            "high": float(np.quantile(train_ltv_values, 0.9))},
     }, indent=2) + "\n")
     for folder in (churn_dir, ltv_dir):
         shutil.copy(args.spec, folder / "feature-spec.json")
     data = {"dataset": args.name, "rows": int(len(df)), "cutoffs": [str(c) for c in sorted(df["cutoff"].unique())],
             "holdout_cutoff": str(plan["holdout"]), "final_training_cutoffs": [str(c) for c in plan["final_train"]],
             "validation_folds": [{"train_until": str(f["train"][-1]), "validation": str(f["val"])} for f in plan["folds"]],
-            "label_horizon_days": args.horizon_days}
+            "label_horizon_days": args.churn_days}
+    ltv_parity = typescript_ltv_parity(ltv_dir, holdout, hurdle.predict(holdout[LTV_FEATURES].to_numpy(dtype=float), 0.0))
     (churn_dir / "metadata.json").write_text(json.dumps({
         **data, "lightgbm_version": lgb.__version__, "params": churn["params"], "iterations": churn["iterations"],
         "grid": churn["grid"], "calibration_selection": churn["calibration_selection"],
@@ -331,12 +298,14 @@ def main() -> None:
         "validation_ece_after_calibration": churn["val_ece_after"], "threshold_objective": "max F1 on validation",
         "metrics": metrics, "typescript_parity": parity}, indent=2) + "\n")
     (ltv_dir / "metadata.json").write_text(json.dumps({
-        **data, "sklearn_version": sklearn.__version__, "alpha": ltv["alpha"], "dispersion": ltv["phi"],
-        "zero_spend_handling": "two-part: GLM fitted on customers with positive future spend; "
-                               "predicted_ltv = (1 - churn probability) * GLM mean",
-        "metrics": ltv_results}, indent=2) + "\n")
+        "dataset": args.name, "rows": int(len(df)), "label_horizon_days": args.ltv_days, "evaluation": ltv["design"],
+        "sklearn_version": sklearn.__version__, "alpha": hurdle.alpha, "dispersion": hurdle.phi,
+        "horizon_coef": {"positive_part": glm["horizon_coef"], "zero_part": export_zero_part(hurdle)["horizon_coef"]},
+        "zero_spend_handling": "hurdle: logistic P(no spend in the window) and a Gamma GLM of spend when positive; "
+                               "predicted_ltv = (1 - P(no spend)) * GLM mean",
+        "metrics": ltv["metrics"], "typescript_parity": ltv_parity}, indent=2) + "\n")
     (churn_dir / "reference.json").write_text(json.dumps(reference_distributions(train_rows, features, train_scores)) + "\n")
-    (ltv_dir / "reference.json").write_text(json.dumps(reference_distributions(train_rows, LTV_FEATURES, train_ltv)) + "\n")
+    (ltv_dir / "reference.json").write_text(json.dumps(reference_distributions(train_rows, LTV_FEATURES, train_ltv_values)) + "\n")
 
     if args.report:
         report = pathlib.Path(args.report)
@@ -344,10 +313,11 @@ def main() -> None:
         plots.calibration_curve(y, p, holdout["rules_churn_probability"].to_numpy(), report / "calibration.png", args.name)
         plots.gain_chart(y, {"LightGBM": p, "rules": holdout["rules_churn_probability"].to_numpy(), "BG/NBD": bg_churn},
                          report / "gain.png", args.name)
-        plots.ltv_deciles(ltv_results["model"]["deciles"], report / "ltv_deciles.png", args.name)
+        plots.ltv_deciles(ltv["metrics"]["model"]["deciles"], report / "ltv_deciles.png", args.name)
     summary = {k: {m: round(v, 4) for m, v in metrics[k].items() if isinstance(v, float)} for k in metrics}
-    print(json.dumps({"churn": summary, "ltv": {k: {m: round(v, 3) for m, v in r.items() if isinstance(v, float)}
-                                                for k, r in ltv_results.items()}, "parity": parity}, indent=1))
+    print(json.dumps({"churn": summary, "ltv_design": ltv["design"],
+                      "ltv": {k: {m: round(v, 3) for m, v in r.items() if isinstance(v, float)}
+                              for k, r in ltv["metrics"].items()}, "parity": parity, "ltv_parity": ltv_parity}, indent=1))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import { produceEvents, produceRaw, scorerConfig } from '../helpers/scorer.js';
 const config = scorerConfig('dataset-kafka');
 const history = generateDemoHistory({ seed: 11, customers: 120, start: Date.UTC(2023, 0, 1), days: 480 });
 const dir = mkdtempSync(join(tmpdir(), 'dataset-kafka-'));
-const common = { specVersion: 'fitted-test', everyDays: 30, churnDays: 90, ltvDays: 90, progress: false };
+const common = { specVersion: 'fitted-test', everyDays: 30, churnDays: 90, ltvDays: [90], progress: false };
 const kafka = createKafka(config.kafka);
 
 beforeAll(async () => {

@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { buildDatasetFile, type DatasetSource } from '../commands/dataset.js';
 import { loadConfig } from '../config.js';
-import { positiveInt } from './options.js';
+import { positiveInt, positiveIntList } from './options.js';
 
 const DATASET_SOURCES: readonly DatasetSource[] = ['uci', 'cdnow', 'csv', 'kafka'];
 
@@ -24,7 +24,20 @@ export function datasetCommand(): Command {
     .option('--first <YYYY-MM-DD>', 'first cutoff (default: 90 days after the first event)')
     .option('--every-days <n>', 'days between cutoffs', positiveInt('--every-days'), 30)
     .option('--churn-days <n>', 'churn label horizon', positiveInt('--churn-days'), 90)
-    .option('--ltv-days <n>', 'future-spend label horizon', positiveInt('--ltv-days'), 90)
+    .option(
+      '--ltv-days <n,...>',
+      'future-spend label horizons, one column each (empty where the window outlasts the data)',
+      positiveIntList('--ltv-days'),
+      [90, 180, 270, 365],
+    )
+    .option(
+      '--observation-window <days>',
+      "the features' window (multiple of 30)",
+      positiveInt('--observation-window'),
+      180,
+    )
+    .option('--start-date <YYYY-MM-DD>', 'leave out events before this day')
+    .option('--end-date <YYYY-MM-DD>', 'leave out events after this day')
     .option('--fit-until <YYYY-MM-DD>', 'fit fuzzy breakpoints on cutoffs up to this date (default: all but the last)')
     .option(
       '--columns <column=field,...>',
@@ -41,7 +54,10 @@ export function datasetCommand(): Command {
         first?: string;
         everyDays: number;
         churnDays: number;
-        ltvDays: number;
+        ltvDays: number[];
+        observationWindow: number;
+        startDate?: string;
+        endDate?: string;
         fitUntil?: string;
         columns?: string;
         progress: boolean;
@@ -49,6 +65,7 @@ export function datasetCommand(): Command {
         const summary = await buildDatasetFile(
           {
             ...options,
+            observationDays: options.observationWindow,
             config: options.source === 'kafka' ? loadConfig() : undefined,
             progress: options.progress && process.stderr.isTTY,
           },

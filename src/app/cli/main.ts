@@ -6,6 +6,7 @@ import { packageVersion } from '../../adapters/files/package-root.js';
 import { deadLettersCommand } from '../commands/dead-letters.js';
 import { modelsCommand } from '../commands/models.js';
 import { ScoreInputError, scoreCsv } from '../commands/score.js';
+import { scoreLtvCsv } from '../commands/score-ltv.js';
 import { loadConfig } from '../config.js';
 import { runDemo } from '../demo.js';
 import { apiBase } from '../demo-query.js';
@@ -16,6 +17,7 @@ import { provision } from '../setup.js';
 import { USER_ERROR_EXIT_CODE, UserError } from '../user-error.js';
 import { datasetCommand } from './dataset-command.js';
 import { positiveInt } from './options.js';
+import { trainCommand } from './train-command.js';
 
 /** Files the demo can replay (the dataset command also reads the orders topic). */
 const FILE_SOURCES = ['uci', 'cdnow', 'csv'] as const;
@@ -145,25 +147,31 @@ program
 
 program
   .command('score')
-  .description('score a CSV of feature rows with a LightGBM text model (one output line per row)')
-  .requiredOption('--model <model.txt>', 'LightGBM text model')
+  .description('score a CSV of feature rows with a LightGBM text model or an LTV artifact (one output line per row)')
+  .option('--model <model.txt>', 'LightGBM text model')
+  .option('--ltv-model <dir>', 'an LTV artifact folder (models/ltv/<version>): prints predicted_ltv,low,high')
   .requiredOption('--input <rows.csv>', 'CSV with a header of feature names; empty = missing')
   .option('--raw', 'raw scores instead of transformed predictions', false)
   .option('--contrib', "per-feature contributions in LightGBM's pred_contrib layout", false)
-  .action(async (options: { model: string; input: string; raw: boolean; contrib: boolean }) => {
+  .action(async (options: { model?: string; ltvModel?: string; input: string; raw: boolean; contrib: boolean }) => {
     const lines: string[] = [];
     const flush = () => {
       if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
       lines.length = 0;
     };
-    await scoreCsv(options, (line) => {
+    const write = (line: string) => {
       lines.push(line);
       if (lines.length >= 1024) flush();
-    });
+    };
+    if ((options.model === undefined) === (options.ltvModel === undefined))
+      throw new ScoreInputError('give exactly one of --model and --ltv-model');
+    if (options.ltvModel !== undefined) await scoreLtvCsv({ ltvModel: options.ltvModel, input: options.input }, write);
+    else await scoreCsv({ ...options, model: options.model ?? '' }, write);
     flush();
   });
 
 program.addCommand(datasetCommand());
+program.addCommand(trainCommand());
 program.addCommand(deadLettersCommand());
 program.addCommand(modelsCommand());
 

@@ -13,7 +13,8 @@ export interface TableRow {
   readonly cutoff: number;
   readonly raw: Float64Array;
   readonly churned: number;
-  readonly futureSpend: number;
+  /** Per LTV horizon; NaN where the window was still open when the data end. */
+  readonly futureSpend: readonly number[];
   readonly rfm: readonly [frequency: number, recency: number, age: number, monetary: number];
 }
 
@@ -26,7 +27,7 @@ export function encodeRow(row: DatasetRow): string {
     row.cutoff,
     row.customerId,
     row.labels.churned,
-    row.labels.futureSpend,
+    row.labels.futureSpend.map(encodeNumber),
     frequency,
     recency,
     age,
@@ -40,7 +41,7 @@ export function decodeRow(line: string): TableRow {
     number,
     string,
     number,
-    number,
+    (number | string)[],
     number,
     number,
     number,
@@ -51,7 +52,7 @@ export function decodeRow(line: string): TableRow {
     cutoff,
     customerId,
     churned,
-    futureSpend,
+    futureSpend: futureSpend.map(decodeNumber),
     rfm: [frequency, recency, age, monetary],
     raw: Float64Array.from(raw, decodeNumber),
   };
@@ -62,13 +63,13 @@ export function compareRows(a: { cutoff: number; customerId: string }, b: { cuto
   return a.cutoff - b.cutoff || (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0);
 }
 
-export function tableHeader(churnDays: number, ltvDays: number): string[] {
+export function tableHeader(churnDays: number, ltvDays: readonly number[]): string[] {
   return [
     'customer_id',
     'cutoff',
     ...FEATURE_NAMES,
     `churn_${churnDays}d`,
-    `future_spend_${ltvDays}d`,
+    ...ltvDays.map((days) => `future_spend_${days}d`),
     'rules_churn_probability',
     'bgnbd_frequency',
     'bgnbd_recency',
@@ -89,7 +90,7 @@ export function tableRecord(row: TableRow, spec: FeatureSpec): string[] {
     isoDay(row.cutoff),
     ...Array.from(features, cell),
     String(row.churned),
-    String(row.futureSpend),
+    ...row.futureSpend.map(cell),
     String(rulesChurnScore(features).probability),
     ...row.rfm.map(String),
   ];

@@ -17,7 +17,7 @@ import { SpillDirectory } from '../../adapters/files/datasets/spill.js';
 import { customerRows, cutoffsBetween } from '../../core/dataset/build.js';
 import { AXIS_INDEXES, fitFeatureSpecFromAxes } from '../../core/dataset/fit-spec.js';
 import { groupByCustomer } from '../../core/features/batch.js';
-import { DEFAULT_FEATURE_SPEC } from '../../core/features/spec.js';
+import { DEFAULT_FEATURE_SPEC, type FeatureSpec } from '../../core/features/spec.js';
 import { DAY_MS } from '../../core/time.js';
 import type { Config } from '../config.js';
 import { DatasetError, type DatasetSource, feedOf } from './dataset-sources.js';
@@ -37,7 +37,13 @@ export interface DatasetCommandOptions {
   readonly first?: string | undefined;
   readonly everyDays: number;
   readonly churnDays: number;
-  readonly ltvDays: number;
+  /** LTV label horizons (one column each); a window still open at the data's end is left empty. */
+  readonly ltvDays: readonly number[];
+  /** The features' observation window (days, a multiple of 30; default 180). */
+  readonly observationDays?: number | undefined;
+  /** Events before / after these days (YYYY-MM-DD, inclusive) are left out. */
+  readonly startDate?: string | undefined;
+  readonly endDate?: string | undefined;
   readonly fitUntil?: string | undefined;
   /** For --source csv: `column=field,...` (docs/DATASETS.md). */
   readonly columns?: string | undefined;
@@ -74,6 +80,21 @@ function dateOption(name: string, text: string): number {
   return t;
 }
 
+/** The default spec with another observation window (the trend's "recent" half follows it). */
+function baseSpec(windowDays: number): FeatureSpec {
+  const period = DEFAULT_FEATURE_SPEC.periodDays;
+  if (!Number.isInteger(windowDays) || windowDays < 2 * period || windowDays % period !== 0)
+    throw new DatasetError(
+      `--observation-window ${windowDays}: must be a whole number of ${period}-day periods, at least ${2 * period} days`,
+    );
+  if (windowDays === DEFAULT_FEATURE_SPEC.retention.windowDays) return DEFAULT_FEATURE_SPEC;
+  return {
+    ...DEFAULT_FEATURE_SPEC,
+    retention: { ...DEFAULT_FEATURE_SPEC.retention, windowDays },
+    recentDays: windowDays / 2,
+  };
+}
+
 function progressBar(enabled: boolean, total: number) {
   if (!enabled) return undefined;
   const bar = new cliProgress.SingleBar(
@@ -91,6 +112,12 @@ export async function buildDatasetFile(
   const first = options.first === undefined ? null : dateOption('--first', options.first);
   const fitUntilOption = options.fitUntil === undefined ? null : dateOption('--fit-until', options.fitUntil);
   const columns = options.columns === undefined ? {} : parseMapping(options.columns);
+  const base = baseSpec(options.observationDays ?? DEFAULT_FEATURE_SPEC.retention.windowDays);
+  const from =
+    options.startDate === undefined ? Number.NEGATIVE_INFINITY : dateOption('--start-date', options.startDate);
+  const until =
+    options.endDate === undefined ? Number.POSITIVE_INFINITY : dateOption('--end-date', options.endDate) + DAY_MS - 1;
+  if (from > until) throw new DatasetError(`--start-date ${options.startDate} is after --end-date ${options.endDate}`);
   const feed = feedOf({ source: options.source, input: options.input, columns, config: options.config });
   // A topic's size is not known before it is read: 64 buckets keep ~10M events in hand.
   const bucketBytes = options.bucketBytes ?? BYTES_PER_BUCKET;
@@ -103,7 +130,12 @@ export async function buildDatasetFile(
     // 1. Spill the events by customer; the data's time range on the way.
     let dataStart = Number.POSITIVE_INFINITY;
     let dataEnd = Number.NEGATIVE_INFINITY;
+    let outside = 0;
     await feed.run((event) => {
+      if (event.eventTime < from || event.eventTime > until) {
+        outside += 1;
+        return;
+      }
       spill.addEvent(event);
       dataStart = Math.min(dataStart, event.eventTime);
       dataEnd = Math.max(dataEnd, event.eventTime);
@@ -111,18 +143,15 @@ export async function buildDatasetFile(
     const report = feed.report;
     spill.sealEvents();
     log(formatReport(report));
+    if (outside > 0) log(`${outside} events outside --start-date..--end-date left out`);
     if (!Number.isFinite(dataStart))
       throw new DatasetError(`${report.source}: no events loaded, nothing to build (see the report above)`);
     const firstCutoff = first ?? Math.floor(dataStart / DAY_MS) * DAY_MS + 90 * DAY_MS;
-    const cutoffs = cutoffsBetween(
-      firstCutoff,
-      dataEnd,
-      options.everyDays,
-      Math.max(options.churnDays, options.ltvDays),
-    );
+    // Rows need a closed churn window; an LTV window still open is an empty cell.
+    const cutoffs = cutoffsBetween(firstCutoff, dataEnd, options.everyDays, options.churnDays);
     if (cutoffs.length === 0)
       throw new DatasetError(
-        `no cutoff from ${isoDay(firstCutoff)} leaves a full label horizon (${Math.max(options.churnDays, options.ltvDays)} days) before the data ends on ${isoDay(dataEnd)}`,
+        `no cutoff from ${isoDay(firstCutoff)} leaves a full churn horizon (${options.churnDays} days) before the data end on ${isoDay(dataEnd)}`,
       );
     const fitUntil = fitUntilOption ?? cutoffs.at(-2) ?? cutoffs[0] ?? firstCutoff;
 
@@ -138,7 +167,8 @@ export async function buildDatasetFile(
           cutoffs,
           churnHorizonDays: options.churnDays,
           ltvHorizonDays: options.ltvDays,
-          spec: DEFAULT_FEATURE_SPEC,
+          dataEnd,
+          spec: base,
         });
         if (own.length > 0) customers += 1;
         made.push(...own);
@@ -156,11 +186,7 @@ export async function buildDatasetFile(
     bar?.stop();
 
     // 3. The spec, one axis in memory at a time.
-    const spec = await fitFeatureSpecFromAxes(
-      (axis) => spill.axisValues(axis),
-      DEFAULT_FEATURE_SPEC,
-      options.specVersion,
-    );
+    const spec = await fitFeatureSpecFromAxes((axis) => spill.axisValues(axis), base, options.specVersion);
     writeFileSync(
       options.specOut,
       `${JSON.stringify({ ...spec, fitted_on_cutoffs_until: isoDay(fitUntil) }, null, 2)}\n`,

@@ -17,7 +17,9 @@ import { type Labels, labelsAfter } from './labels.js';
 export interface DatasetOptions {
   readonly cutoffs: readonly number[];
   readonly churnHorizonDays: number;
-  readonly ltvHorizonDays: number;
+  /** LTV label horizons; a label whose window ends after `dataEnd` is NaN (not known yet). */
+  readonly ltvHorizonDays: readonly number[];
+  readonly dataEnd?: number;
   readonly spec: FeatureSpec;
 }
 
@@ -50,7 +52,7 @@ export function customerRows(customerId: string, events: readonly OrderEvent[], 
       customerId,
       cutoff,
       raw,
-      labels: labelsAfter(sorted, cutoff, options.churnHorizonDays, options.ltvHorizonDays),
+      labels: labelsAfter(sorted, cutoff, options.churnHorizonDays, options.ltvHorizonDays, options.dataEnd),
       rfm,
     });
   });

@@ -33,10 +33,24 @@ export const ltvConfigSchema = z.object({
   model_file: z.string().min(1).default('model.json'),
   feature_names: z.array(z.string().min(1)).min(1),
   feature_spec_version: z.string().min(1),
+  /** The window in months, as risk-change events carry it (prediction_window_months). */
   window_months: z.number().int().positive().default(12),
+  /** The window in days the model was trained for; labels resolve after it (default window_months * 30). */
+  window_days: z.number().int().positive().optional(),
   segment_cutoffs: z.object({ medium: z.number(), high: z.number() }).refine((c) => c.medium <= c.high),
-  /** Two-part model: predicted_ltv = (1 - churn probability) * GLM mean of the active. */
+  /**
+   * Two-part model: predicted_ltv = (1 - P(no spend in the window)) * GLM mean of those who spend.
+   * P(no spend) comes from `zero_model` (training/ltv.py, a logistic regression on the GLM's
+   * preprocessed inputs) or, in artifacts without one, from the churn probability (right only
+   * when the LTV window is the churn window).
+   */
   two_part: z.boolean().default(true),
+  zero_model: z
+    .object({
+      coef: z.array(z.number().refine(Number.isFinite, 'must be finite')),
+      intercept: z.number().refine(Number.isFinite, 'must be finite'),
+    })
+    .optional(),
 });
 
 export type ChurnConfig = z.infer<typeof churnConfigSchema>;

@@ -55,6 +55,10 @@ export function prepareChurnModel(
 
 export function prepareLtvModel(config: LtvConfig, glm: GammaGlm, spec: FeatureSpec, where: string): LtvModel {
   checkSpec(config.feature_spec_version, spec, where);
+  if (config.zero_model !== undefined && config.zero_model.coef.length !== glm.coef.length)
+    throw new ArtifactError(
+      `${where}: zero_model has ${config.zero_model.coef.length} coefficients, the GLM ${glm.coef.length}`,
+    );
   return {
     config,
     spec,
@@ -125,8 +129,9 @@ export function scoreLtv(
       isRulesFallback: true,
     };
   }
-  const mean = glmMean(model.glm, pick(features, model.inputIndex), scratchOf(model.glm, model.glm.coef.length));
-  const zero = model.config.two_part ? churnProbability : 0;
+  const z = scratchOf(model.glm, model.glm.coef.length);
+  const mean = glmMean(model.glm, pick(features, model.inputIndex), z); // leaves the preprocessed input in z
+  const zero = zeroProbability(model.config, z, churnProbability);
   const interval = zeroInflatedInterval(model.glm, mean, zero);
   return {
     value: mean * (1 - zero),
@@ -143,5 +148,15 @@ export function scoreLtv(
 export const labelHorizonMs = (churn: ChurnModel | null): number =>
   (churn?.config.prediction_window_days ?? 90) * DAY_MS;
 
-/** Label window of LTV predictions: the model's window in 30-day months (12 without a model). */
-export const ltvLabelHorizonMs = (ltv: LtvModel | null): number => (ltv?.config.window_months ?? 12) * 30 * DAY_MS;
+/** P(no spend in the window): the hurdle's zero part on the preprocessed input z, or (older artifacts) the churn probability. */
+function zeroProbability(config: LtvConfig, z: Float64Array, churnProbability: number): number {
+  if (!config.two_part) return 0;
+  if (config.zero_model === undefined) return churnProbability;
+  let eta = config.zero_model.intercept;
+  for (let j = 0; j < z.length; j += 1) eta += (config.zero_model.coef[j] ?? 0) * (z[j] ?? 0);
+  return 1 / (1 + Math.exp(-eta));
+}
+
+/** Label window of LTV predictions: the model's window in days (else 30-day months; 12 without a model). */
+export const ltvLabelHorizonMs = (ltv: LtvModel | null): number =>
+  (ltv?.config.window_days ?? (ltv?.config.window_months ?? 12) * 30) * DAY_MS;

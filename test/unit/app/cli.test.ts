@@ -24,8 +24,18 @@ describe('churnstream usage errors', { timeout: SPAWN_TIMEOUT_MS }, () => {
     ],
     [
       'a missing required option',
+      ['dataset', '--source', 'csv', '--input', 'rows.csv'],
+      /required option '--out <file.csv>' not specified/,
+    ],
+    [
+      'neither or both of two exclusive options',
       ['score', '--input', 'rows.csv'],
-      /required option '--model <model.txt>' not specified/,
+      /give exactly one of --model and --ltv-model/,
+    ],
+    [
+      'a train without a model version',
+      ['train', '--source', 'csv', '--model-dir', 'm'],
+      /required option '--model-version <name>' not specified/,
     ],
     ['an unknown command', ['bogus'], /unknown command 'bogus'/],
     ['an unknown option of a nested command', ['dead-letters', 'list', '--bogus'], /unknown option '--bogus'/],

@@ -1,6 +1,6 @@
 // Loading, validating and swapping model artifacts in the models/<kind>/<version>
 // layout, and scoring with them (fixtures: training/golden/make_registry_fixtures.py).
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -11,7 +11,7 @@ import { RULES_VERSION } from '../../../src/core/decisions/rules.js';
 import { featuresAt } from '../../../src/core/features/extract.js';
 import { FEATURE_NAMES } from '../../../src/core/features/names.js';
 import { DEFAULT_FEATURE_SPEC } from '../../../src/core/features/spec.js';
-import { scoreChurn, scoreLtv } from '../../../src/core/models/scoring.js';
+import { ltvLabelHorizonMs, scoreChurn, scoreLtv } from '../../../src/core/models/scoring.js';
 import { emptyState, foldEvent } from '../../../src/core/state/customer-state.js';
 import { DAY_MS } from '../../../src/core/time.js';
 
@@ -143,6 +143,35 @@ describe('model registry', () => {
       'FREQUENCY_ORDERS_HIGH',
       'AVG_ORDER_VALUE_HIGH',
     ]);
+  });
+
+  it("takes P(no spend) from the LTV artifact's zero part when it has one, not from the churn probability", () => {
+    const root = mkdtempSync(join(tmpdir(), 'models-'));
+    cpSync(fixtures, root, { recursive: true });
+    const configPath = join(root, 'ltv', 't1', 'config.json');
+    const withZero = (coef: number[]) =>
+      writeFileSync(
+        configPath,
+        JSON.stringify({
+          ...JSON.parse(readFileSync(join(fixtures, 'ltv', 't1', 'config.json'), 'utf8')),
+          window_days: 365,
+          zero_model: { coef, intercept: Math.log(0.25 / 0.75) },
+        }),
+      );
+    const features = customerFeatures();
+    const before = scoreLtv(new ModelRegistry(fixtures).loadDefaults({ churn: 't1' }).ltv, features, 0.4, 180);
+    // All coefficients 0: P(no spend) = sigmoid(intercept) = 0.25, whatever the churn probability.
+    withZero([0, 0, 0, 0]);
+    const ltv = new ModelRegistry(root).loadDefaults({ churn: 't1' }).ltv;
+    const mean = before.value / (1 - 0.4); // the GLM mean, the same model
+    for (const churn of [0.01, 0.4, 0.99])
+      expect(scoreLtv(ltv, features, churn, 180).value).toBeCloseTo(mean * 0.75, 6);
+    expect(ltvLabelHorizonMs(ltv)).toBe(365 * DAY_MS);
+    // A zero part that does not match the GLM's inputs is refused, naming the folder.
+    withZero([0, 0, 0]);
+    expect(() => new ModelRegistry(root).loadDefaults({ churn: 't1' })).toThrow(
+      /ltv\/t1: zero_model has 3 coefficients, the GLM 4/,
+    );
   });
 
   it('falls back to rules, clearly marked, when no model is loaded', () => {

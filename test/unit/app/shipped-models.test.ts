@@ -69,7 +69,10 @@ describe('shipped models', () => {
     expect(result.risk_factors.length).toBeGreaterThan(0);
     expect(result.is_rules_fallback).toBe(false);
     const ltv = ltvResult(scoreLtv(models.ltv, customer([20, 20, 20]), loyal.probability, 180));
-    expect(ltv.prediction_window_months).toBe(3);
+    expect(ltv.prediction_window_months).toBe(12);
+    expect(models.ltv?.config.window_days).toBe(365);
     expect(ltv.predicted_ltv).toBeGreaterThan(0);
+    // The 12-month hurdle model has its own P(no spend): the 90-day churn probability does not enter.
+    expect(scoreLtv(models.ltv, customer([20, 20, 20]), 0.9, 180).value).toBe(ltv.predicted_ltv);
   });
 });

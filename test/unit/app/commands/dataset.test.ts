@@ -56,7 +56,7 @@ async function build(dir: string, input: string, tag: string, bucketBytes?: numb
       specVersion: 'fitted-test',
       everyDays: 30,
       churnDays: 90,
-      ltvDays: 90,
+      ltvDays: [90],
       progress: false,
       bucketBytes,
     },
@@ -81,7 +81,7 @@ describe('churnstream dataset', () => {
     const dataEnd = times.reduce((a, b) => Math.max(a, b));
     const cutoffs = cutoffsBetween(Math.floor(dataStart / DAY_MS) * DAY_MS + 90 * DAY_MS, dataEnd, 30, 90);
     const rows = [...groupByCustomer(history)].flatMap(([id, events]) =>
-      customerRows(id, events, { cutoffs, churnHorizonDays: 90, ltvHorizonDays: 90, spec: DEFAULT_FEATURE_SPEC }),
+      customerRows(id, events, { cutoffs, churnHorizonDays: 90, ltvHorizonDays: [90], spec: DEFAULT_FEATURE_SPEC }),
     );
     const fitUntil = cutoffs.at(-2) ?? 0;
     const spec = fitFeatureSpec(
@@ -95,7 +95,7 @@ describe('churnstream dataset', () => {
     });
 
     const records = parse(one.table, { columns: true }) as Record<string, string>[];
-    expect(Object.keys(records[0] ?? {})).toEqual(tableHeader(90, 90));
+    expect(Object.keys(records[0] ?? {})).toEqual(tableHeader(90, [90]));
     expect(records).toHaveLength(rows.length);
     expect(one.summary.rows).toBe(rows.length);
     expect(one.summary.customers).toBe(new Set(rows.map((r) => r.customerId)).size);
@@ -105,7 +105,7 @@ describe('churnstream dataset', () => {
       expect(record['customer_id']).toBe(row?.customerId);
       expect(record['cutoff']).toBe(new Date(row?.cutoff ?? 0).toISOString().slice(0, 10));
       expect(Number(record['churn_90d'])).toBe(row?.labels.churned);
-      expect(Number(record['future_spend_90d'])).toBe(row?.labels.futureSpend);
+      expect(Number(record['future_spend_90d'])).toBe(row?.labels.futureSpend[0]);
       expect(Number(record['gg_monetary'])).toBe(row?.rfm.monetary);
     });
   }, 60_000);
@@ -160,7 +160,7 @@ describe('churnstream dataset', () => {
           first: '2024-13-45',
           everyDays: 30,
           churnDays: 90,
-          ltvDays: 90,
+          ltvDays: [90],
           progress: false,
         },
         () => {},
@@ -185,7 +185,7 @@ describe('churnstream dataset', () => {
       specVersion: 'fitted-test',
       everyDays: 30,
       churnDays: 90,
-      ltvDays: 90,
+      ltvDays: [90],
       progress: false,
     };
     await buildDatasetFile({ ...options, columns: 'items=item_count' }, (line) => reports.push(line));
@@ -198,6 +198,51 @@ describe('churnstream dataset', () => {
     );
     await expect(buildDatasetFile({ ...options, columns: 'missing=item_count' }, () => {})).rejects.toBeInstanceOf(
       UserError,
+    );
+  });
+
+  it('--start-date/--end-date give the table of the history cut to those days; --observation-window sets the spec; open LTV windows stay empty', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dataset-'));
+    const input = writeCsv(dir, 'orders.csv', history);
+    const from = START + 40 * DAY_MS;
+    const until = START + 400 * DAY_MS; // --end-date is inclusive: events up to the day's last ms
+    const cut = history.filter((e) => e.eventTime >= from && e.eventTime < until + DAY_MS);
+    const common = {
+      source: 'csv' as const,
+      specVersion: 'fitted-test',
+      everyDays: 30,
+      churnDays: 90,
+      ltvDays: [90, 365],
+      observationDays: 120,
+      progress: false,
+    };
+    const lines: string[] = [];
+    const ranged = { ...common, input, out: join(dir, 'ranged.csv'), specOut: join(dir, 'ranged.json') };
+    const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+    await buildDatasetFile({ ...ranged, startDate: day(from), endDate: day(until) }, (l) => lines.push(l));
+    expect(lines.join('\n')).toContain(
+      `${history.length - cut.length} events outside --start-date..--end-date left out`,
+    );
+    const reference = {
+      ...common,
+      input: writeCsv(dir, 'cut.csv', cut),
+      out: join(dir, 'ref.csv'),
+      specOut: join(dir, 'ref.json'),
+    };
+    await buildDatasetFile(reference, () => {});
+    expect(readFileSync(ranged.out, 'utf8')).toBe(readFileSync(reference.out, 'utf8'));
+    const spec = JSON.parse(readFileSync(ranged.specOut, 'utf8'));
+    expect(spec.retention.windowDays).toBe(120);
+    expect(spec.recentDays).toBe(60);
+    // With under a year of data no 365-day window closes: that column is empty, the 90-day one never.
+    const records = parse(readFileSync(ranged.out, 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(records.length).toBeGreaterThan(0);
+    expect(records.every((r) => r['future_spend_365d'] === '' && r['future_spend_90d'] !== '')).toBe(true);
+    await expect(buildDatasetFile({ ...ranged, startDate: day(until), endDate: day(from) }, () => {})).rejects.toThrow(
+      'is after --end-date',
+    );
+    await expect(buildDatasetFile({ ...ranged, observationDays: 100 }, () => {})).rejects.toThrow(
+      '--observation-window 100: must be a whole number of 30-day periods',
     );
   });
 });

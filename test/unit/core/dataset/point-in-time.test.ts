@@ -15,7 +15,7 @@ import { historyArb, sameVector, T0 } from '../../../helpers/histories.js';
 const options = (cutoffs: number[]) => ({
   cutoffs,
   churnHorizonDays: 90,
-  ltvHorizonDays: 90,
+  ltvHorizonDays: [90],
   spec: DEFAULT_FEATURE_SPEC,
 });
 const order = (id: string, day: number, amount: number): OrderEvent => ({
@@ -60,8 +60,8 @@ describe('dataset builder: point in time', () => {
         const keepPastOrdersOnlyIfRefundedLater = sorted.filter(
           (e) => e.eventTime > cutoff || sorted.some((r) => r.originalOrderId === e.orderId && r.eventTime > cutoff),
         );
-        expect(labelsAfter(keepPastOrdersOnlyIfRefundedLater, cutoff, 90, 90)).toEqual(
-          labelsAfter(sorted, cutoff, 90, 90),
+        expect(labelsAfter(keepPastOrdersOnlyIfRefundedLater, cutoff, 90, [90, 365])).toEqual(
+          labelsAfter(sorted, cutoff, 90, [90, 365]),
         );
       }),
       { numRuns: 200 },
@@ -71,10 +71,24 @@ describe('dataset builder: point in time', () => {
   it('computes churn and future spend by hand', () => {
     const history = [order('a', 0, 10), order('b', 100, 20), order('c', 150, 30), order('d', 191, 99)];
     const cutoff = T0 + 100 * DAY_MS; // b is exactly at the cutoff: a feature, not a label
-    expect(labelsAfter(history, cutoff, 90, 90)).toEqual({ churned: 0, futureSpend: 30 });
-    expect(labelsAfter(history, T0 + 151 * DAY_MS, 30, 30)).toEqual({ churned: 1, futureSpend: 0 });
+    expect(labelsAfter(history, cutoff, 90, [90])).toEqual({ churned: 0, futureSpend: [30] });
+    expect(labelsAfter(history, T0 + 151 * DAY_MS, 30, [30])).toEqual({ churned: 1, futureSpend: [0] });
     const refunded = [...history, { ...order('r', 160, 5), type: 'refund' as const, originalOrderId: 'c' }];
-    expect(labelsAfter(refunded, cutoff, 90, 90).futureSpend).toBe(25);
+    expect(labelsAfter(refunded, cutoff, 90, [90]).futureSpend).toEqual([25]);
+  });
+
+  it('keeps one future-spend label per horizon, empty (NaN) where the window outlasts the data', () => {
+    const history = [order('a', 0, 10), order('b', 120, 20), order('c', 250, 40), order('d', 400, 80)];
+    const cutoff = T0 + 100 * DAY_MS;
+    const dataEnd = T0 + 400 * DAY_MS;
+    // Windows end on day 190, 370, 400 (the data's last instant: closed) and 465 (open).
+    expect(labelsAfter(history, cutoff, 90, [90, 270, 300, 365], dataEnd)).toEqual({
+      churned: 0,
+      futureSpend: [20, 60, 140, Number.NaN],
+    });
+    // A refund counts in every window it falls in, and only there.
+    const refunded = [...history, { ...order('r', 200, 15), type: 'refund' as const, originalOrderId: 'b' }];
+    expect(labelsAfter(refunded, cutoff, 90, [90, 270]).futureSpend).toEqual([20, 45]);
   });
 
   it('keeps only customers active in the observation window, and only full label horizons', () => {
