@@ -46,6 +46,7 @@ def churn_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict:
         "precision": tp / max(float(predicted.sum()), 1.0),
         "recall": tp / max(float((y == 1).sum()), 1.0),
         "lift_top10": lift_at(y, p, 0.1),
+        "observed_rate_top10": float(y[np.argsort(-p, kind="stable")[:max(int(round(len(y) * 0.1)), 1)]].mean()),
         "brier": float(np.mean((p - y) ** 2)),
         "ece": expected_calibration_error(y, p),
         "predicted_rate": float(p.mean()),
