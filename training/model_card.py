@@ -156,6 +156,10 @@ def main() -> None:
         return
     titles = {"uci": "UCI Online Retail (shipped models)", "cdnow": "CDNOW (evaluation only)"}
     loaded = {name: load(root, args.version) for name, root in runs.items()}
+    def figures(metric: str, form: str) -> str:
+        return ", ".join(f"{form.format(run[0]['metrics']['model'][metric])} on {titles.get(name, name).split(' (')[0]}"
+                         for name, run in loaded.items())
+
     uci = loaded.get("uci")
     verdict = ""
     if uci is not None:
@@ -210,12 +214,12 @@ in `docs/SCORING.md`; they do not depend on the model version.
   the data, so early cutoffs see younger customers than serving will.
 - Seasonality: the UCI holdout (late summer into the Christmas season) has a lower churn rate than the
   training cutoffs, and twelve months hold no earlier season to learn it from: calibration fitted on the
-  validation folds over-predicts there (out-of-time ECE 0.11 on UCI, 0.03 on CDNOW, where it holds). The
+  validation folds over-predicts there (out-of-time ECE {figures('ece', '{:.2f}')}). The
   ranking is kept (AUC unchanged by calibration). In production the stream's own calibration monitoring
   (resolved labels, per model version) is the check, and a retrained version goes through shadow and
   A/B before it decides tiers (docs/OPERATIONS.md, "Rolling out a model").
 - `critical` (≥ 0.90) is reached by no holdout customer: on neither data set does any group the model can
-  single out churn at 90% (the riskiest tenth: 63% on UCI, 85% on CDNOW), so a calibrated model should
+  single out churn at 90% (the riskiest tenth: {figures('observed_rate_top10', '{:.0%}')}), so a calibrated model should
   not say 0.9; on data where such a group exists the tier fills.
 - UCI includes wholesalers with very large baskets; LTV errors are dominated by them (RMSE ≫ MAE).
 - CDNOW has no refunds and dates only (no time of day).
