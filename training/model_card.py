@@ -41,6 +41,12 @@ def churn_table(metrics: dict) -> str:
     return "\n".join(rows)
 
 
+def reliability(rows: list[dict]) -> str:
+    lines = ["| score bin | customers | mean predicted | observed churn |", "|---|---|---|---|"]
+    lines += [f"| {r['bin']} | {r['n']} | {pct(r['mean_predicted'])} | {pct(r['observed'])} |" for r in rows]
+    return "\n".join(lines)
+
+
 def ltv_table(metrics: dict) -> str:
     rows = ["| model | MAE | RMSE | R² | normalized Gini | decile MAPE | 80% interval coverage | mean predicted / actual |",
             "|---|---|---|---|---|---|---|---|"]
@@ -126,6 +132,10 @@ def section(name: str, title: str, churn: dict, ltv: dict, config: dict, images:
 ### Churn (no purchase in the next {churn['label_horizon_days']} days), holdout
 
 {churn_table(m)}
+
+Reliability of the calibrated model on the holdout (out of time):
+
+{reliability(m['model']['reliability'])}
 
 The BG/NBD threshold is the F1-optimal one on the holdout itself, which flatters that baseline;
 {m['bgnbd'].get('rows_imputed', 0)} holdout rows where `lifetimes` returned NaN got the median of the other one-time buyers.
