@@ -41,6 +41,7 @@ export const configSchema = z.object({
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .optional(),
   REDIS_CLUSTER_NODES: csv.optional(),
+  REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(5).default(0),
   CHURNSTREAM_ORDERS_TOPIC: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name: letters, digits, . _ - (at most 249)')
@@ -124,6 +125,8 @@ export interface Config {
   readonly redisUrl: string;
   /** REDIS_CLUSTER_NODES parsed: the scorer uses the cluster and not redisUrl; null: redisUrl. */
   readonly redisCluster: ClusterTarget | null;
+  /** State and timer writes wait for this many replicas (WAIT) before they count; 0: asynchronous. */
+  readonly redisWaitReplicas: number;
   /** CA bundle for a Redis TLS server certificate not signed by a public CA. */
   readonly redisTlsCaFile: string | null;
   /** Key namespace: deployments (or test runs) sharing a Redis keep apart. */
@@ -222,6 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : { username: raw.SCHEMA_REGISTRY_USERNAME, password: raw.SCHEMA_REGISTRY_PASSWORD ?? '' },
     redisUrl: raw.REDIS_URL ?? 'redis://127.0.0.1:16379',
     redisCluster: raw.REDIS_CLUSTER_NODES === undefined ? null : parseClusterNodes(raw.REDIS_CLUSTER_NODES),
+    redisWaitReplicas: raw.REDIS_WAIT_REPLICAS,
     redisTlsCaFile: raw.REDIS_TLS_CA_FILE ?? null,
     redisNamespace: raw.CHURNSTREAM_REDIS_NAMESPACE,
     topics: Object.freeze({

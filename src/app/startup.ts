@@ -64,13 +64,14 @@ export async function connectDependencies(
     () => provision(config, onRegistryRequest),
   );
   const { redisCluster } = config;
+  const options = { waitReplicas: config.redisWaitReplicas };
   const redis =
     redisCluster === null
       ? await within(timeoutMs, 'cannot connect to Redis (REDIS_URL)', () =>
-          RedisConnection.open(config.redisUrl, config.redisTlsCaFile),
+          RedisConnection.open(config.redisUrl, config.redisTlsCaFile, options),
         )
       : await within(timeoutMs, 'cannot connect to Redis Cluster (REDIS_CLUSTER_NODES)', () =>
-          RedisConnection.openCluster(redisCluster, config.redisTlsCaFile),
+          RedisConnection.openCluster(redisCluster, config.redisTlsCaFile, options),
         );
   return { cluster, provisioned, redis };
 }

@@ -35,5 +35,45 @@ export async function sendAll(redis: ScriptedRedis, calls: readonly BatchCall[])
     });
   }
   const client = redis as unknown as Record<BatchMethod, (...args: unknown[]) => Promise<unknown>>;
-  return Promise.all(calls.map(([method, ...args]) => client[method].apply(redis, args)));
+  try {
+    return await Promise.all(calls.map(([method, ...args]) => client[method].apply(redis, args)));
+  } catch (error) {
+    refreshSlotsOnRedirect(redis as ScriptedCluster, error);
+    throw error;
+  }
+}
+
+/**
+ * ioredis follows a MOVED inside an auto-pipeline only when every command of it got the same
+ * answer; after a failover the commands of many slots all come back MOVED and fail, and the
+ * slot map is not refreshed, so the retry would hit the old node again. Refresh it here.
+ */
+function refreshSlotsOnRedirect(cluster: ScriptedCluster, error: unknown): void {
+  const message = error instanceof Error ? error.message : '';
+  if (/^(MOVED|ASK|CLUSTERDOWN|TRYAGAIN)\b|WAIT cannot be used with replica/.test(message)) cluster.refreshSlotsCache();
+}
+
+/** How long WAIT waits for replicas before the write counts as failed (and is retried). */
+const WAIT_TIMEOUT_MS = 2000;
+
+/**
+ * Returns once `replicas` replicas acknowledged every write this client made before (WAIT on
+ * each primary's connection); fails otherwise, so the caller retries before its input offsets
+ * are committed. 0: returns at once (asynchronous replication, docs/OPERATIONS.md).
+ */
+export async function waitForReplicas(redis: ScriptedRedis, replicas: number): Promise<void> {
+  if (replicas === 0) return;
+  const primaries = redis.isCluster ? (redis as ScriptedCluster).nodes('master') : [redis as ScriptedSingle];
+  const acked = await Promise.all(primaries.map((primary) => primary.wait(replicas, WAIT_TIMEOUT_MS))).catch(
+    (error: unknown) => {
+      // A primary that was handed over answers as a replica until the slot map is refreshed.
+      if (redis.isCluster) refreshSlotsOnRedirect(redis as ScriptedCluster, error);
+      throw error;
+    },
+  );
+  const short = acked.filter((count) => count < replicas).length;
+  if (short > 0)
+    throw new Error(
+      `${short} primary(ies) had fewer than ${replicas} replica(s) acknowledge within ${WAIT_TIMEOUT_MS} ms`,
+    );
 }

@@ -71,6 +71,9 @@ export function connectCluster(target: ClusterTarget, tlsCaFile: string | null):
       retryDelayOnClusterDown: 300,
       retryDelayOnTryAgain: 200,
       slotsRefreshTimeout: 2000,
+      // Also re-read the slot map periodically: a failover is noticed even by a client
+      // whose commands all went to nodes that still answer.
+      slotsRefreshInterval: 5000,
       clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
       // TLS certificates name hosts: keep the seed's name rather than a resolved address.
       dnsLookup: (address, callback) => callback(null, address),

@@ -14,29 +14,43 @@ import { RedisStateStore } from './state-store.js';
 import { RedisTimerIndex } from './timer-index.js';
 import { RedisWatermarkStore } from './watermark-store.js';
 
+export interface ConnectionOptions {
+  /**
+   * State and timer writes return only once this many replicas hold them (WAIT), so a
+   * failover cannot lose a write whose input offsets were committed. 0: asynchronous.
+   */
+  readonly waitReplicas?: number;
+}
+
 export class RedisConnection {
   private readonly redis: ScriptedRedis;
+  private readonly replicas: number;
 
-  private constructor(redis: Redis | Cluster) {
+  private constructor(redis: Redis | Cluster, options: ConnectionOptions) {
     this.redis = defineScripts(redis);
+    this.replicas = options.waitReplicas ?? 0;
   }
 
   /** Connects, or fails with the server's reason (see connect.ts). */
-  static async open(url: string, tlsCaFile: string | null): Promise<RedisConnection> {
-    return new RedisConnection(await openRedis(url, tlsCaFile));
+  static async open(url: string, tlsCaFile: string | null, options: ConnectionOptions = {}): Promise<RedisConnection> {
+    return new RedisConnection(await openRedis(url, tlsCaFile), options);
   }
 
   /** Connects to a Redis Cluster (slots loaded), or fails with a node's reason (connect-cluster.ts). */
-  static async openCluster(target: ClusterTarget, tlsCaFile: string | null): Promise<RedisConnection> {
-    return new RedisConnection(await openCluster(target, tlsCaFile));
+  static async openCluster(
+    target: ClusterTarget,
+    tlsCaFile: string | null,
+    options: ConnectionOptions = {},
+  ): Promise<RedisConnection> {
+    return new RedisConnection(await openCluster(target, tlsCaFile), options);
   }
 
   /** The scorer's stores under one key namespace. */
   stores(namespace: string, stateTtlSeconds: number) {
     const keys = redisKeys(namespace);
     return {
-      state: new RedisStateStore(this.redis, keys, stateTtlSeconds),
-      timers: new RedisTimerIndex(this.redis, keys),
+      state: new RedisStateStore(this.redis, keys, stateTtlSeconds, this.replicas),
+      timers: new RedisTimerIndex(this.redis, keys, this.replicas),
       health: new RedisModelHealthStore(this.redis, keys),
       watermarks: new RedisWatermarkStore(this.redis, keys),
       comparisons: new RedisComparisonStore(this.redis, keys),

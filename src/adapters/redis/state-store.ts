@@ -5,7 +5,7 @@ import type { TierState } from '../../core/decisions/hysteresis.js';
 import { decodeState, encodeState } from '../../core/state/codec.js';
 import type { OpenLtvPrediction, OpenPrediction, StoredCustomer } from '../../core/state/stored-customer.js';
 import { calling } from '../dependency-error.js';
-import { sendAll } from './client.js';
+import { sendAll, waitForReplicas } from './client.js';
 import type { RedisKeys } from './keys.js';
 import { type ApplyStateOutcome, applyStates, type ScriptedRedis } from './scripts.js';
 
@@ -48,11 +48,14 @@ export class RedisStateStore {
   private readonly redis: ScriptedRedis;
   private readonly keys: RedisKeys;
   private readonly ttlSeconds: number;
+  /** Replicas that must hold a write before it returns (REDIS_WAIT_REPLICAS; 0: none). */
+  private readonly replicas: number;
 
-  constructor(redis: ScriptedRedis, keys: RedisKeys, ttlSeconds: number) {
+  constructor(redis: ScriptedRedis, keys: RedisKeys, ttlSeconds: number, replicas = 0) {
     this.redis = redis;
     this.keys = keys;
     this.ttlSeconds = ttlSeconds;
+    this.replicas = replicas;
   }
 
   /** Each customer's state, with its last applied offset of the given partition (null: none wanted). */
@@ -80,8 +83,8 @@ export class RedisStateStore {
   /** Writes each customer atomically with the version and offset fences; outcomes in order. */
   write(writes: readonly CustomerWrite[]): Promise<WriteOutcome[]> {
     const updatedAt = Date.now();
-    return calling('redis', () =>
-      applyStates(
+    return calling('redis', async () => {
+      const outcomes = await applyStates(
         this.redis,
         writes.map((w) => {
           const meta: Meta = {
@@ -101,8 +104,10 @@ export class RedisStateStore {
             ttlSeconds: this.ttlSeconds,
           };
         }),
-      ),
-    );
+      );
+      await waitForReplicas(this.redis, this.replicas);
+      return outcomes;
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 // Due times of customers' next rescoring, one sorted set per input partition (member =
 // customer id, score = due time in ms), so timers follow partition ownership.
 import { calling } from '../dependency-error.js';
-import { type BatchCall, type ScriptedRedis, sendAll } from './client.js';
+import { type BatchCall, type ScriptedRedis, sendAll, waitForReplicas } from './client.js';
 import type { RedisKeys } from './keys.js';
 
 export interface TimerEntry {
@@ -14,10 +14,13 @@ export interface TimerEntry {
 export class RedisTimerIndex {
   private readonly redis: ScriptedRedis;
   private readonly keys: RedisKeys;
+  /** Replicas that must hold a timer update before it returns (REDIS_WAIT_REPLICAS; 0: none). */
+  private readonly replicas: number;
 
-  constructor(redis: ScriptedRedis, keys: RedisKeys) {
+  constructor(redis: ScriptedRedis, keys: RedisKeys, replicas = 0) {
     this.redis = redis;
     this.keys = keys;
+    this.replicas = replicas;
   }
 
   /** One ZADD (and at most one ZREM) per shard, not a command per customer. */
@@ -40,6 +43,7 @@ export class RedisTimerIndex {
     }
     return calling('redis', async () => {
       await sendAll(this.redis, calls);
+      await waitForReplicas(this.redis, this.replicas);
     });
   }
 
