@@ -11,15 +11,14 @@ import { once } from 'node:events';
 import { createWriteStream, statSync, writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { stringify } from 'csv-stringify';
-import { CsvColumnsError, parseColumnMapping } from '../../adapters/files/datasets/csv-columns.js';
 import { formatReport } from '../../adapters/files/datasets/report.js';
 import { SpillDirectory } from '../../adapters/files/datasets/spill.js';
 import { customerRows, cutoffsBetween } from '../../core/dataset/build.js';
 import { AXIS_INDEXES, fitFeatureSpecFromAxes } from '../../core/dataset/fit-spec.js';
 import { groupByCustomer } from '../../core/features/batch.js';
-import { DEFAULT_FEATURE_SPEC, type FeatureSpec } from '../../core/features/spec.js';
 import { DAY_MS } from '../../core/time.js';
 import type { Config } from '../config.js';
+import { checkedOptions } from './dataset-options.js';
 import { DatasetError, type DatasetSource, feedOf } from './dataset-sources.js';
 import { compareRows, decodeRow, encodeRow, isoDay, tableHeader, tableRecord } from './dataset-table.js';
 
@@ -64,37 +63,6 @@ export interface DatasetSummary {
 /** Input bytes per bucket: a bucket's events and rows stay well under a few hundred MB. */
 const BYTES_PER_BUCKET = 6 * 1024 * 1024;
 
-function parseMapping(text: string) {
-  try {
-    return parseColumnMapping(text);
-  } catch (error) {
-    if (error instanceof CsvColumnsError) throw new DatasetError(error.message);
-    throw error;
-  }
-}
-
-function dateOption(name: string, text: string): number {
-  const t = Date.parse(`${text}T00:00:00Z`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(t))
-    throw new DatasetError(`${name} '${text}' is not a date (YYYY-MM-DD)`);
-  return t;
-}
-
-/** The default spec with another observation window (the trend's "recent" half follows it). */
-function baseSpec(windowDays: number): FeatureSpec {
-  const period = DEFAULT_FEATURE_SPEC.periodDays;
-  if (!Number.isInteger(windowDays) || windowDays < 2 * period || windowDays % period !== 0)
-    throw new DatasetError(
-      `--observation-window ${windowDays}: must be a whole number of ${period}-day periods, at least ${2 * period} days`,
-    );
-  if (windowDays === DEFAULT_FEATURE_SPEC.retention.windowDays) return DEFAULT_FEATURE_SPEC;
-  return {
-    ...DEFAULT_FEATURE_SPEC,
-    retention: { ...DEFAULT_FEATURE_SPEC.retention, windowDays },
-    recentDays: windowDays / 2,
-  };
-}
-
 function progressBar(enabled: boolean, total: number) {
   if (!enabled) return undefined;
   const bar = new cliProgress.SingleBar(
@@ -109,15 +77,7 @@ export async function buildDatasetFile(
   options: DatasetCommandOptions,
   log: (line: string) => void,
 ): Promise<DatasetSummary> {
-  const first = options.first === undefined ? null : dateOption('--first', options.first);
-  const fitUntilOption = options.fitUntil === undefined ? null : dateOption('--fit-until', options.fitUntil);
-  const columns = options.columns === undefined ? {} : parseMapping(options.columns);
-  const base = baseSpec(options.observationDays ?? DEFAULT_FEATURE_SPEC.retention.windowDays);
-  const from =
-    options.startDate === undefined ? Number.NEGATIVE_INFINITY : dateOption('--start-date', options.startDate);
-  const until =
-    options.endDate === undefined ? Number.POSITIVE_INFINITY : dateOption('--end-date', options.endDate) + DAY_MS - 1;
-  if (from > until) throw new DatasetError(`--start-date ${options.startDate} is after --end-date ${options.endDate}`);
+  const { first, fitUntil: fitUntilOption, columns, base, from, until } = checkedOptions(options);
   const feed = feedOf({ source: options.source, input: options.input, columns, config: options.config });
   // A topic's size is not known before it is read: 64 buckets keep ~10M events in hand.
   const bucketBytes = options.bucketBytes ?? BYTES_PER_BUCKET;
