@@ -124,6 +124,12 @@ def fit_calibration(method: str, p: np.ndarray, y: np.ndarray) -> dict:
     ends = np.r_[starts[1:], len(levels)]
     x = [float(ps[a:b].mean()) for a, b in zip(starts, ends)]
     v = [float(levels[a]) for a in starts]
+    # A block at level 0 (or 1) would make a flat stretch with the anchor: drop it, so the map rises
+    # from the anchor to the next block instead of tying every score below it at probability 0.
+    if len(v) > 1 and v[0] <= 0:
+        x, v = x[1:], v[1:]
+    if len(v) > 1 and v[-1] >= 1:
+        x, v = x[:-1], v[:-1]
     if x[0] > 0:
         x, v = [0.0, *x], [0.0, *v]
     if x[-1] < 1:

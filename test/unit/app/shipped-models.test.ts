@@ -1,10 +1,12 @@
 // The models a fresh clone ships (models/, from training/run.sh) load, validate and score.
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { activeSpec, ModelRegistry } from '../../../src/app/model-registry.js';
 import { churnResult, ltvResult } from '../../../src/core/decisions/results.js';
 import { featuresAt } from '../../../src/core/features/extract.js';
 import { FEATURE_NAMES } from '../../../src/core/features/names.js';
+import { calibrate } from '../../../src/core/models/artifacts.js';
 import { scoreChurn, scoreLtv } from '../../../src/core/models/scoring.js';
 import { emptyState, foldEvent } from '../../../src/core/state/customer-state.js';
 import { DAY_MS } from '../../../src/core/time.js';
@@ -74,5 +76,23 @@ describe('shipped models', () => {
     expect(ltv.predicted_ltv).toBeGreaterThan(0);
     // The 12-month hurdle model has its own P(no spend): the 90-day churn probability does not enter.
     expect(scoreLtv(models.ltv, customer([20, 20, 20]), 0.9, 180).value).toBe(ltv.predicted_ltv);
+  });
+
+  it("the churn model's calibration keeps the ranking: distinct raw probabilities stay distinct and in order (generated)", () => {
+    const calibration = models.churn?.config.calibration;
+    expect(calibration).toBeDefined();
+    if (calibration === undefined) return;
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 1e-9, max: 1, noNaN: true }),
+        (p, gap) => {
+          const q = Math.min(p + gap, 1);
+          fc.pre(q - p >= 1e-9);
+          expect(calibrate(calibration, q)).toBeGreaterThan(calibrate(calibration, p));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
