@@ -16,6 +16,7 @@ import {
   withWeight,
 } from '../../core/experiments/rollout.js';
 import { type Config, loadConfig } from '../config.js';
+import type { RolloutStore } from '../scorer/ports.js';
 import { UserError } from '../user-error.js';
 import { compareModels, formatComparison } from './models-compare.js';
 
@@ -37,7 +38,7 @@ const newest = (config: Config, kind: 'churn' | 'ltv'): string | null =>
   listVersions(config.models.dir ?? fromPackageRoot('models'), kind).at(-1) ?? null;
 
 /** The rollout in Redis, or the one the settings describe (revision 0) before any change. */
-export async function currentRollout(config: Config, stores: Pick<Stores, 'rollout'>): Promise<Rollout> {
+export async function currentRollout(config: Config, stores: { readonly rollout: RolloutStore }): Promise<Rollout> {
   const stored = await stores.rollout.read();
   if (stored !== null) return stored;
   const { challengerChurn, challengerLtv, weight } = config.rollout;
@@ -56,7 +57,7 @@ export async function currentRollout(config: Config, stores: Pick<Stores, 'rollo
 
 /** Applies one change to the rollout and logs it; refuses if another change landed meanwhile. */
 export async function changeRollout(
-  stores: Pick<Stores, 'rollout'>,
+  stores: { readonly rollout: RolloutStore },
   current: Rollout,
   next: Rollout,
   note: { readonly action: RolloutAction; readonly by: string; readonly why: string; readonly at: Date },

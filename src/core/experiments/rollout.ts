@@ -46,11 +46,20 @@ export function promote(current: Rollout): Rollout {
   return { revision: current.revision + 1, champion, challenger: current.champion, weight: 0 };
 }
 
-/** Back to the rollout before the latest promotion (`log` newest first). */
+/**
+ * Back to the rollout before the latest promotion (`log` newest first). A second rollback
+ * is refused, not a silent repeat: the latest promotion is already undone, and stepping
+ * further back through older promotions would surprise more than it helps (promote
+ * again, or name the versions with `challenger` and `promote`, to go elsewhere).
+ */
 export function rollback(current: Rollout, log: readonly RolloutLogEntry[]): Rollout {
-  const promotion = log.find((entry) => entry.action === 'promote');
-  if (promotion === undefined) throw new RolloutRefused('no promotion in the rollout log to roll back');
-  return { ...promotion.before, revision: current.revision + 1 };
+  const latest = log.find((entry) => entry.action === 'promote' || entry.action === 'rollback');
+  if (latest === undefined) throw new RolloutRefused('no promotion in the rollout log to roll back');
+  if (latest.action === 'rollback')
+    throw new RolloutRefused(
+      `the latest promotion was already rolled back (revision ${latest.revision}, by ${latest.by}); nothing left to undo: promote again to return to it`,
+    );
+  return { ...latest.before, revision: current.revision + 1 };
 }
 
 export function withWeight(current: Rollout, weight: number): Rollout {

@@ -56,6 +56,28 @@ describe('variant assignment', () => {
     expect(ids.filter((id) => variantMoved(after, before, id))).toEqual(moved);
   });
 
+  it('is weight-monotone for any salt, id and two weights: raising the weight only moves champion to challenger', () => {
+    fc.assert(
+      fc.property(
+        fc.string(),
+        fc.string({ minLength: 1 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (salt, id, a, b) => {
+          const [low, high] = a <= b ? [a, b] : [b, a];
+          const before = variantOf(experiment(low, salt), id);
+          const after = variantOf(experiment(high, salt), id);
+          if (before === 'challenger') expect(after).toBe('challenger');
+          // Moved exactly when the customer's position lies between the two weights.
+          const u = bucketOf(salt, id);
+          expect(variantMoved(experiment(low, salt), experiment(high, salt), id)).toBe(
+            low > 0 ? u >= low && u < high : u < high,
+          );
+        },
+      ),
+    );
+  });
+
   it('without an experiment, or at weight 0, the champion decides everyone', () => {
     expect(ids.every((id) => variantOf(null, id) === 'champion' && variantOf(experiment(0), id) === 'champion')).toBe(
       true,
