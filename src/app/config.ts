@@ -88,6 +88,12 @@ export const configSchema = z.object({
   CHURNSTREAM_STATE_TTL_DAYS: z.coerce.number().int().min(0).default(730),
   CHURNSTREAM_EVENT_FLOOR: z.iso.date().default('1990-01-01'),
   CHURNSTREAM_MAX_FUTURE_HOURS: z.coerce.number().min(0).default(24),
+  CHURNSTREAM_CURRENCIES: csv
+    .refine(
+      (codes) => codes.length > 0 && codes.every((c) => /^[A-Za-z]{3}$/.test(c)),
+      'must be 3-letter ISO 4217 codes, e.g. EUR,USD',
+    )
+    .optional(),
   CHURNSTREAM_HYSTERESIS_BAND: z.coerce.number().min(0).max(0.2).default(0.03),
   CHURNSTREAM_MIN_DWELL_DAYS: z.coerce.number().min(0).default(7),
 });
@@ -172,7 +178,13 @@ export interface Config {
     readonly maxStalenessMs: number;
   };
   readonly stateTtlSeconds: number;
-  readonly validation: { readonly floor: number; readonly maxFutureMs: number; readonly maxIdLength: number };
+  readonly validation: {
+    readonly floor: number;
+    readonly maxFutureMs: number;
+    readonly maxIdLength: number;
+    /** CHURNSTREAM_CURRENCIES upper-cased, or null: any currency. */
+    readonly currencies: readonly string[] | null;
+  };
   readonly hysteresis: { readonly band: number; readonly minDwellMs: number };
 }
 
@@ -267,6 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     validation: Object.freeze({
       floor: Date.parse(`${raw.CHURNSTREAM_EVENT_FLOOR}T00:00:00Z`),
       maxFutureMs: raw.CHURNSTREAM_MAX_FUTURE_HOURS * 3_600_000,
+      currencies: raw.CHURNSTREAM_CURRENCIES?.map((c) => c.toUpperCase()) ?? null,
       maxIdLength: 256,
     }),
     hysteresis: Object.freeze({

@@ -13,6 +13,7 @@ export const VALIDATION_ERROR_CLASSES = [
   'invalid_amount',
   'invalid_item_count',
   'invalid_currency',
+  'unsupported_currency',
   'event_time_in_future',
   'event_time_before_floor',
   'refund_without_order',
@@ -32,6 +33,12 @@ export interface ValidationRules {
   /** Earliest acceptable event time (ms since epoch). */
   readonly floor: number;
   readonly maxIdLength: number;
+  /**
+   * The currencies amounts may be in (upper-case ISO 4217), or null for any. The state sums
+   * amounts without converting them, so a deployment in one currency names it and an event in
+   * another is dead-lettered (to convert and replay) instead of being added as if it were the same.
+   */
+  readonly currencies?: readonly string[] | null;
 }
 
 export const DEFAULT_VALIDATION: ValidationRules = {
@@ -81,6 +88,13 @@ export function validateOrderEvent(
     return {
       errorClass: 'invalid_currency',
       reason: `currency ${describe(event.currency)} is not a 3-letter ISO 4217 code`,
+    };
+  }
+  const accepted = rules.currencies ?? null;
+  if (accepted !== null && !accepted.includes(event.currency.toUpperCase())) {
+    return {
+      errorClass: 'unsupported_currency',
+      reason: `currency ${event.currency} is not one of the accepted currencies (${accepted.join(', ')})`,
     };
   }
   if (!Number.isFinite(event.eventTime) || event.eventTime > now + rules.maxFutureMs) {

@@ -36,6 +36,15 @@ describe('loadConfig', () => {
     expect(attempt).toThrow(/SCHEMA_REGISTRY_URL/);
   });
 
+  it('reads the accepted currencies upper-cased, none by default; refuses a list that is not ISO codes', () => {
+    expect(loadConfig({}).validation.currencies).toBeNull();
+    expect(loadConfig({ CHURNSTREAM_CURRENCIES: 'eur, GBP' }).validation.currencies).toEqual(['EUR', 'GBP']);
+    for (const bad of ['euro', 'EUR,1$X', ','])
+      expect(() => loadConfig({ CHURNSTREAM_CURRENCIES: bad })).toThrow(
+        /CHURNSTREAM_CURRENCIES: must be 3-letter ISO 4217 codes/,
+      );
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ KAFKA_BROKERS: '' }).kafka.brokers).toEqual(['127.0.0.1:19092']);
   });
