@@ -10,6 +10,8 @@ import { churnConfigSchema, ltvConfigSchema, parseConfig, referenceSchema } from
 import { parseGammaGlm } from '../core/models/glm/model.js';
 import { parseLightGbmModel } from '../core/models/lightgbm/parse.js';
 import { type ChurnModel, type LtvModel, prepareChurnModel, prepareLtvModel } from '../core/models/scoring.js';
+import { recalibrated } from '../core/monitoring/recalibrated-model.js';
+import type { StreamCalibration } from '../core/monitoring/recalibration.js';
 import type { ChallengerModels } from '../core/step/shadow.js';
 import type { Logger } from './logger.js';
 import { UserError } from './user-error.js';
@@ -37,7 +39,15 @@ export interface WantedVersions {
   readonly churn?: string | undefined;
   readonly ltv?: string | undefined;
   readonly challenger?: { readonly churn?: string | undefined; readonly ltv?: string | undefined } | null;
+  /** Recalibrations from the stream (the rollout's), by churn version: applied whatever its role. */
+  readonly calibrations?: Readonly<Record<string, StreamCalibration>> | undefined;
 }
+
+/** The model with the stream's recalibration of its version on top, if there is one. */
+const withCalibration = (model: ChurnModel | null, calibrations: WantedVersions['calibrations']): ChurnModel | null => {
+  const calibration = model === null ? undefined : calibrations?.[model.config.version];
+  return model === null || calibration === undefined ? model : recalibrated(model, calibration);
+};
 
 /** Loads one artifact; any failure becomes a ModelFileError naming its folder. */
 function loading<T>(root: string, kind: ModelKind, version: string, load: () => T): T {
@@ -129,15 +139,18 @@ export class ModelRegistry {
         this.log?.warn({ folder }, `model folder ${folder} has no config.json: skipped, it is no ${kind} version`);
     const churnVersion = wanted.churn ?? this.versions('churn').at(-1);
     const ltvVersion = wanted.ltv ?? this.versions('ltv').at(-1);
-    const churn =
+    const churn = withCalibration(
       churnVersion === undefined
         ? null
-        : loading(this.root, 'churn', churnVersion, () => loadChurnModel(this.root, churnVersion));
+        : loading(this.root, 'churn', churnVersion, () => loadChurnModel(this.root, churnVersion)),
+      wanted.calibrations,
+    );
     const ltv =
       ltvVersion === undefined
         ? null
         : loading(this.root, 'ltv', ltvVersion, () => loadLtvModel(this.root, ltvVersion));
-    const challenger = wanted.challenger == null ? null : this.loadChallenger(wanted.challenger, churn, ltv);
+    const challenger =
+      wanted.challenger == null ? null : this.loadChallenger(wanted.challenger, churn, ltv, wanted.calibrations);
     const next = this.swap({ churn, ltv, challenger });
     if (churn !== null && churn.reference === null) {
       const file = join(this.root, 'churn', churn.config.version, 'reference.json');
@@ -155,9 +168,13 @@ export class ModelRegistry {
     wanted: NonNullable<WantedVersions['challenger']>,
     churn: ChurnModel | null,
     ltv: LtvModel | null,
+    calibrations: WantedVersions['calibrations'],
   ): ChallengerModels {
     try {
-      return this.challengerOf(wanted, churn, ltv);
+      const challenger = this.challengerOf(wanted, churn, ltv);
+      return wanted.churn === undefined
+        ? challenger
+        : { ...challenger, churn: withCalibration(challenger.churn, calibrations) };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       // One line naming the settings (or the rollout, which overrides them) to change.

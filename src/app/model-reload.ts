@@ -7,6 +7,7 @@
 import type { Metrics } from '../adapters/metrics/definitions.js';
 import { type Experiment, variantMoved } from '../core/experiments/assignment.js';
 import type { Rollout } from '../core/experiments/rollout.js';
+import { recalibratedVersion } from '../core/monitoring/recalibration.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { type ModelRegistry, versionsOf, type WantedVersions } from './model-registry.js';
@@ -39,6 +40,16 @@ export function describeModels(metrics: Metrics, models: ModelRegistry, experime
   }
 }
 
+/** Sets churnstream_model_recalibration_error from the recalibrations in force (held-out figures). */
+export function describeCalibrations(metrics: Metrics, calibrations: WantedModels['calibrations']): void {
+  metrics.modelRecalibration.reset();
+  for (const [version, calibration] of Object.entries(calibrations ?? {})) {
+    const model_version = recalibratedVersion(version, calibration.revision);
+    metrics.modelRecalibration.set({ model_version, stage: 'before' }, calibration.heldOut.before);
+    metrics.modelRecalibration.set({ model_version, stage: 'after' }, calibration.heldOut.after);
+  }
+}
+
 /** The versions and weight a rollout asks for (null: newest / the champion's). */
 export const wantedOf = (rollout: Rollout): WantedModels => ({
   churn: rollout.champion.churn ?? undefined,
@@ -48,6 +59,7 @@ export const wantedOf = (rollout: Rollout): WantedModels => ({
       ? null
       : { churn: rollout.challenger.churn ?? undefined, ltv: rollout.challenger.ltv ?? undefined },
   weight: rollout.weight,
+  calibrations: rollout.calibrations,
 });
 
 /** What the settings ask for, before any rollout was written. */
@@ -99,6 +111,7 @@ export function createModelReload(options: {
     const weight = models.current.challenger == null ? 0 : (wanted.weight ?? experimentBefore?.challengerWeight ?? 0);
     experiment.current = named === null ? null : { ...named, challengerWeight: weight };
     describeModels(metrics, models, experiment.current);
+    describeCalibrations(metrics, wanted.calibrations);
     const after = modelsLabel(models);
     const cause = experiment.current === null ? after : `${after}@${experiment.current.challengerWeight}`;
     const weightBefore = experimentBefore?.challengerWeight ?? 0;

@@ -8,7 +8,7 @@ import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/adapters/kafka/client.js';
 import { RedisConnection } from '../../src/adapters/redis/connection.js';
-import { changeRollout, currentRollout } from '../../src/app/commands/models.js';
+import { changeRollout, currentRollout } from '../../src/app/commands/models-rollout.js';
 import { createLogger } from '../../src/app/logger.js';
 import { type Service, startService } from '../../src/app/service.js';
 import { type Provisioned, provision } from '../../src/app/setup.js';

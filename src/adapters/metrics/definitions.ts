@@ -13,6 +13,7 @@ import {
   reliability,
 } from '../../core/monitoring/calibration.js';
 import { type AucComparison, judge, type Verdict } from '../../core/monitoring/comparison.js';
+import { topDecileLift } from '../../core/monitoring/lift.js';
 import {
   intervalCoverage,
   type LtvDecileRow,
@@ -200,6 +201,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
       registers: [registry],
     }),
+    modelRecalibration: new Gauge({
+      name: 'churnstream_model_recalibration_error',
+      help: 'A recalibrated churn version (model_version <version>+cal<revision>): calibration error on held-out labels when it was fitted, before (as the model scored) and after the map (stage).',
+      labelNames: ['model_version', 'stage'],
+      registers: [registry],
+    }),
     labelsResolved: counter('churnstream_labels_resolved_total', 'Churn predictions whose label the stream resolved.', [
       'model_version',
       'label',
@@ -215,6 +222,11 @@ export function createMetrics(registry: Registry = new Registry()) {
         expectedCalibrationError,
       );
       gauge('churnstream_model_brier_score', 'Brier score on resolved labels.', brierScore);
+      gauge(
+        'churnstream_model_top_decile_lift',
+        'Churn rate of the 10% highest-scored resolved predictions over the overall rate (from the 10 bins).',
+        topDecileLift,
+      );
       gauge('churnstream_realised_churn_rate', 'Share of resolved predictions that churned.', realisedChurnRate);
       gauge(
         'churnstream_predicted_churn_rate',

@@ -9,6 +9,8 @@ import {
   realisedChurnRate,
 } from '../../core/monitoring/calibration.js';
 import { type AucComparison, compareAuc, judge, type Verdict } from '../../core/monitoring/comparison.js';
+import { topDecileLift } from '../../core/monitoring/lift.js';
+import type { StreamCalibration } from '../../core/monitoring/recalibration.js';
 import type { ComparisonStore, ModelHealthStore } from '../scorer/ports.js';
 
 export interface VersionSummary {
@@ -19,6 +21,10 @@ export interface VersionSummary {
   readonly calibrationError: number;
   readonly brier: number;
   readonly churnRate: number;
+  /** Churn rate of the top 10% by score over the overall rate (binned: see core/monitoring/lift.ts). */
+  readonly topDecileLift: number;
+  /** The stream's recalibration this version is served with, if any. */
+  readonly recalibration: StreamCalibration | null;
 }
 
 export interface ComparisonReport {
@@ -29,7 +35,7 @@ export interface ComparisonReport {
   readonly moreLabels: number | null;
 }
 
-function summary(version: string, stats: LabelStats): VersionSummary {
+function summary(version: string, stats: LabelStats, recalibration: StreamCalibration | null): VersionSummary {
   const churned = stats.positives.reduce((s, v) => s + v, 0);
   return {
     version,
@@ -39,6 +45,8 @@ function summary(version: string, stats: LabelStats): VersionSummary {
     calibrationError: expectedCalibrationError(stats),
     brier: brierScore(stats),
     churnRate: realisedChurnRate(stats),
+    topDecileLift: topDecileLift(stats),
+    recalibration,
   };
 }
 
@@ -46,6 +54,8 @@ export async function compareModels(
   stores: { readonly health: ModelHealthStore; readonly comparisons: ComparisonStore },
   champion: string,
   challenger: string,
+  /** The recalibrations in force, by served version name. */
+  recalibrations: ReadonlyMap<string, StreamCalibration> = new Map(),
 ): Promise<ComparisonReport> {
   const [a, b, pairs] = await Promise.all([
     stores.health.labelStats(champion),
@@ -53,7 +63,13 @@ export async function compareModels(
     stores.comparisons.pairStats(champion, challenger),
   ]);
   const paired = compareAuc(pairs);
-  return { champion: summary(champion, a), challenger: summary(challenger, b), paired, ...judge(paired) };
+  const of = (version: string) => recalibrations.get(version) ?? null;
+  return {
+    champion: summary(champion, a, of(champion)),
+    challenger: summary(challenger, b, of(challenger)),
+    paired,
+    ...judge(paired),
+  };
 }
 
 const fixed = (x: number, digits = 4) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
@@ -69,13 +85,23 @@ const VERDICTS: Record<Verdict, string> = {
 export function formatComparison(report: ComparisonReport): string[] {
   const { paired } = report;
   const row = (role: string, s: VersionSummary) =>
-    `${role.padEnd(11)}${s.version.padEnd(14)}${String(s.labels).padStart(9)}${String(s.churned).padStart(9)}  ${fixed(s.auc)}  ${fixed(s.calibrationError)}  ${fixed(s.brier)}  ${fixed(s.churnRate, 3)}`;
+    `${role.padEnd(11)}${s.version.padEnd(14)}${String(s.labels).padStart(9)}${String(s.churned).padStart(9)}  ${fixed(s.auc)}  ${fixed(s.calibrationError)}  ${fixed(s.brier)}  ${fixed(s.churnRate, 3).padEnd(10)}  ${fixed(s.topDecileLift, 2)}`;
+  const recalibrated = (s: VersionSummary) => {
+    const r = s.recalibration;
+    return r === null
+      ? []
+      : [
+          `${s.version}: recalibrated (revision ${r.revision}) on ${r.fittedOn.labels} labels of ${r.fittedOn.version}; calibration error on held-out labels ${fixed(r.heldOut.before)} -> ${fixed(r.heldOut.after)} (${r.heldOut.folds}-fold), on its own labels since: ${fixed(s.calibrationError)}`,
+        ];
+  };
   const more =
     report.moreLabels === null ? '' : `; about ${report.moreLabels} more resolved labels needed (same rates)`;
   return [
-    `${'role'.padEnd(11)}${'version'.padEnd(14)}${'labels'.padStart(9)}${'churned'.padStart(9)}  AUC     ECE     Brier   churn rate`,
+    `${'role'.padEnd(11)}${'version'.padEnd(14)}${'labels'.padStart(9)}${'churned'.padStart(9)}  AUC     ECE     Brier   churn rate  top-10% lift`,
     row('champion', report.champion),
     row('challenger', report.challenger),
+    ...recalibrated(report.champion),
+    ...recalibrated(report.challenger),
     `paired labels ${paired.positives + paired.negatives} (churned ${paired.positives}): AUC champion ${fixed(paired.championAuc)}, challenger ${fixed(paired.challengerAuc)}`,
     `AUC difference (challenger - champion) ${signed(paired.difference)}, 95% CI [${signed(paired.low)}, ${signed(paired.high)}] (DeLong, paired)`,
     `verdict: ${VERDICTS[report.verdict]}${more}`,

@@ -1,11 +1,8 @@
-// `churnstream models compare|promote|rollback|weight|challenger|log`: the rollout every
+// `churnstream models compare|promote|rollback|weight|challenger|recalibrate|log`: the rollout every
 // scorer process follows (kept in Redis; processes pick a change up within
 // CHURNSTREAM_ROLLOUT_CHECK_INTERVAL_MS, no restart), each change logged with who, when, why.
 import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
-import { listVersions } from '../../adapters/files/model-store.js';
-import { fromPackageRoot } from '../../adapters/files/package-root.js';
-import { RedisConnection } from '../../adapters/redis/connection.js';
 import {
   promote,
   type Rollout,
@@ -15,67 +12,21 @@ import {
   withChallenger,
   withWeight,
 } from '../../core/experiments/rollout.js';
-import { type Config, loadConfig } from '../config.js';
-import type { RolloutStore } from '../scorer/ports.js';
+import { recalibratedVersion } from '../../core/monitoring/recalibration.js';
+import { loadConfig } from '../config.js';
 import { UserError } from '../user-error.js';
 import { compareModels, formatComparison } from './models-compare.js';
+import { recalibrateCommand } from './models-recalibrate.js';
+import { changeRollout, currentRollout, describe, type Stores, withStores } from './models-rollout.js';
 
-type Stores = ReturnType<RedisConnection['stores']>;
+/** The name a churn version is served (and its labels counted) under: recalibrated or not. */
+const served = (rollout: Rollout, version: string | null): string | null => {
+  const calibration = version === null ? undefined : rollout.calibrations?.[version];
+  return version === null || calibration === undefined ? version : recalibratedVersion(version, calibration.revision);
+};
 
-async function withStores<T>(config: Config, work: (stores: Stores) => Promise<T>): Promise<T> {
-  const redis =
-    config.redisCluster === null
-      ? await RedisConnection.open(config.redisUrl, config.redisTlsCaFile)
-      : await RedisConnection.openCluster(config.redisCluster, config.redisTlsCaFile);
-  try {
-    return await work(redis.stores(config.redisNamespace, config.stateTtlSeconds));
-  } finally {
-    await redis.close();
-  }
-}
-
-const newest = (config: Config, kind: 'churn' | 'ltv'): string | null =>
-  listVersions(config.models.dir ?? fromPackageRoot('models'), kind).at(-1) ?? null;
-
-/** The rollout in Redis, or the one the settings describe (revision 0) before any change. */
-export async function currentRollout(config: Config, stores: { readonly rollout: RolloutStore }): Promise<Rollout> {
-  const stored = await stores.rollout.read();
-  if (stored !== null) return stored;
-  const { challengerChurn, challengerLtv, weight } = config.rollout;
-  return {
-    revision: 0,
-    // Named, not "newest": a promotion must keep naming the same versions.
-    champion: {
-      churn: config.models.churnVersion ?? newest(config, 'churn'),
-      ltv: config.models.ltvVersion ?? newest(config, 'ltv'),
-    },
-    challenger:
-      challengerChurn === null && challengerLtv === null ? null : { churn: challengerChurn, ltv: challengerLtv },
-    weight,
-  };
-}
-
-/** Applies one change to the rollout and logs it; refuses if another change landed meanwhile. */
-export async function changeRollout(
-  stores: { readonly rollout: RolloutStore },
-  current: Rollout,
-  next: Rollout,
-  note: { readonly action: RolloutAction; readonly by: string; readonly why: string; readonly at: Date },
-): Promise<Rollout> {
-  const { action, by, why } = note;
-  const entry = { revision: next.revision, at: note.at.toISOString(), by, action, why, before: current, after: next };
-  if (!(await stores.rollout.change(entry, current.revision)))
-    throw new UserError(
-      `the rollout changed meanwhile (revision ${current.revision} is no longer current); run it again`,
-    );
-  return next;
-}
-
-const describe = (r: Rollout) =>
-  `revision ${r.revision}: champion ${r.champion.churn ?? 'newest'}/${r.champion.ltv ?? 'newest'}, ` +
-  (r.challenger === null
-    ? 'no challenger'
-    : `challenger ${r.challenger.churn ?? '(champion)'}/${r.challenger.ltv ?? '(champion)'} deciding ${Math.round(r.weight * 1000) / 10}% of customers`);
+const recalibrations = (rollout: Rollout) =>
+  new Map(Object.entries(rollout.calibrations ?? {}).map(([v, c]) => [recalibratedVersion(v, c.revision), c]));
 
 const weightArg = (value: string) => {
   const w = Number(value);
@@ -127,11 +78,11 @@ export function modelsCommand(): Command {
       const config = loadConfig();
       await withStores(config, async (stores) => {
         const rollout = await currentRollout(config, stores);
-        const champion = options.champion ?? rollout.champion.churn;
-        const challenger = options.challenger ?? rollout.challenger?.churn ?? null;
+        const champion = options.champion ?? served(rollout, rollout.champion.churn);
+        const challenger = options.challenger ?? served(rollout, rollout.challenger?.churn ?? null);
         if (champion === null || challenger === null)
           throw new UserError('name both versions (--champion, --challenger): the rollout does not pin them');
-        const report = await compareModels(stores, champion, challenger);
+        const report = await compareModels(stores, champion, challenger, recalibrations(rollout));
         console.log(options.json ? JSON.stringify(report) : formatComparison(report).join('\n'));
       });
     });
@@ -167,6 +118,7 @@ export function modelsCommand(): Command {
       'challenger',
     ).argument('<version>', 'churn version, or none'),
   );
+  models.addCommand(recalibrateCommand());
   models
     .command('log')
     .description('the rollout log: who changed what, when and why (newest first)')

@@ -2,6 +2,7 @@
 // of customers. Every scorer process follows the same rollout (kept in Redis, changed by the
 // `models` commands); each change is a new revision with a log entry saying who, when, why.
 // Pure: the transitions below compute the next rollout, the caller stores it.
+import type { StreamCalibration } from '../monitoring/recalibration.js';
 
 export interface ModelPair {
   /** null: the newest version in the models directory (or the pinned one). */
@@ -17,9 +18,14 @@ export interface Rollout {
   readonly challenger: ModelPair | null;
   /** Share of customers the challenger decides, 0..1 (0: shadow only). */
   readonly weight: number;
+  /**
+   * Recalibrations from the stream's labels, by churn version (absent in rollouts written
+   * before there were any): whichever role a version plays, it is served recalibrated.
+   */
+  readonly calibrations?: Readonly<Record<string, StreamCalibration>>;
 }
 
-export type RolloutAction = 'promote' | 'rollback' | 'weight' | 'challenger';
+export type RolloutAction = 'promote' | 'rollback' | 'weight' | 'challenger' | 'recalibrate';
 
 export interface RolloutLogEntry {
   readonly revision: number;
@@ -72,10 +78,18 @@ export function withChallenger(current: Rollout, challenger: ModelPair | null): 
   return { ...current, revision: current.revision + 1, challenger, weight: challenger === null ? 0 : current.weight };
 }
 
+/** A recalibration for a churn version (null: serve it as its artifact says). */
+export function withCalibration(current: Rollout, version: string, calibration: StreamCalibration | null): Rollout {
+  const { [version]: _replaced, ...others } = current.calibrations ?? {};
+  const calibrations = calibration === null ? others : { ...others, [version]: calibration };
+  return { ...current, revision: current.revision + 1, calibrations };
+}
+
 /** Whether two rollouts run the same models (a weight change alone moves only some customers). */
 export const sameModels = (a: Rollout, b: Rollout): boolean =>
   a.champion.churn === b.champion.churn &&
   a.champion.ltv === b.champion.ltv &&
   (a.challenger?.churn ?? null) === (b.challenger?.churn ?? null) &&
   (a.challenger?.ltv ?? null) === (b.challenger?.ltv ?? null) &&
-  (a.challenger === null) === (b.challenger === null);
+  (a.challenger === null) === (b.challenger === null) &&
+  JSON.stringify(a.calibrations ?? {}) === JSON.stringify(b.calibrations ?? {});

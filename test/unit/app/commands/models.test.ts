@@ -2,7 +2,7 @@
 // against the revision it was computed from (a change computed from an old revision is
 // refused, exit 2, nothing written) and logged with who/when/why.
 import { describe, expect, it } from 'vitest';
-import { changeRollout } from '../../../../src/app/commands/models.js';
+import { changeRollout } from '../../../../src/app/commands/models-rollout.js';
 import { UserError } from '../../../../src/app/user-error.js';
 import { promote, type Rollout, rollback, withWeight } from '../../../../src/core/experiments/rollout.js';
 import { FakeRolloutStore } from '../../../helpers/rollout-fakes.js';

@@ -1,0 +1,127 @@
+// `churnstream models recalibrate`: fits a Platt map on the logit to the labels the stream
+// resolved for a churn version (the binned statistics in Redis), checks it on held-out folds
+// and, only when it lowers the calibration error there, puts it in the rollout: every scorer
+// then serves the version recalibrated (as <version>+cal<revision>, its labels counted apart)
+// and rescores its customers, as for any change of models. --remove serves it as shipped again.
+import { userInfo } from 'node:os';
+import { Command, InvalidArgumentError } from 'commander';
+import { type Rollout, withCalibration } from '../../core/experiments/rollout.js';
+import { composePlatt, recalibratedVersion, type StreamCalibration } from '../../core/monitoring/recalibration.js';
+import {
+  checkRecalibration,
+  DEFAULT_RECALIBRATION,
+  type RecalibrationCheck,
+} from '../../core/monitoring/recalibration-check.js';
+import { loadConfig } from '../config.js';
+import type { ModelHealthStore } from '../scorer/ports.js';
+import { UserError } from '../user-error.js';
+import { changeRollout, currentRollout, describe, withStores } from './models-rollout.js';
+
+interface Options {
+  readonly version?: string;
+  readonly folds: number;
+  readonly seed: number;
+  readonly dryRun: boolean;
+  readonly remove: boolean;
+  readonly json: boolean;
+  readonly why: string;
+  readonly by: string;
+}
+
+const integer = (min: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`an integer of at least ${min}`);
+  return n;
+};
+
+const fixed = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : '-');
+
+const VERDICT: Record<RecalibrationCheck['decision'], string> = {
+  apply: 'lowers the calibration error on held-out labels: applied',
+  no_gain: 'does not lower the calibration error on held-out labels: not applied',
+  insufficient: `too few resolved labels (at least ${DEFAULT_RECALIBRATION.minLabels}, ${DEFAULT_RECALIBRATION.minPerClass} of each outcome): not applied`,
+  no_fit: 'no increasing map fits these labels (the scores do not rank them): not applied',
+};
+
+export function formatCheck(source: string, check: RecalibrationCheck, folds: number): string[] {
+  const map = check.map === null ? 'none' : `a=${check.map.a.toFixed(4)} b=${check.map.b.toFixed(4)}`;
+  return [
+    `labels of ${source}: ${check.labels} (churned ${check.churned}); map p' = sigmoid(a*logit(p) + b): ${map}`,
+    `calibration error on held-out labels (${folds}-fold): before ${fixed(check.heldOut.before)}, after ${fixed(check.heldOut.after)}`,
+    `calibration error on the labels fitted on:   before ${fixed(check.inSample.before)}, after ${fixed(check.inSample.after)}`,
+  ];
+}
+
+/** The calibration to store: this fit after the one in force (maps compose on the logit). */
+function nextCalibration(
+  previous: StreamCalibration | undefined,
+  check: RecalibrationCheck,
+  source: string,
+  counts: { positives: number[]; negatives: number[] },
+  folds: number,
+): StreamCalibration | null {
+  if (check.map === null) return null;
+  const map = previous === undefined ? check.map : composePlatt(previous, check.map);
+  return {
+    ...map,
+    revision: (previous?.revision ?? 0) + 1,
+    fittedOn: { version: source, labels: check.labels, churned: check.churned, ...counts },
+    heldOut: { ...check.heldOut, folds },
+  };
+}
+
+/** The next rollout with the version's new recalibration, or null when none is applied (reported on stdout). */
+export async function recalibrate(
+  options: Omit<Options, 'why' | 'by'>,
+  stores: { readonly health: Pick<ModelHealthStore, 'labelStats'> },
+  rollout: Rollout,
+): Promise<Rollout | null> {
+  const version = options.version ?? rollout.champion.churn;
+  if (version === null) throw new UserError('name the churn version (--version): the rollout does not pin one');
+  const previous = rollout.calibrations?.[version];
+  if (options.remove) {
+    if (previous === undefined) throw new UserError(`churn version ${version} is not recalibrated: nothing to remove`);
+    console.log(`removing the recalibration of ${version} (revision ${previous.revision})`);
+    return withCalibration(rollout, version, null);
+  }
+  // Labels of the version as served now: refitting a recalibrated one refines its map.
+  const source = previous === undefined ? version : recalibratedVersion(version, previous.revision);
+  const stats = await stores.health.labelStats(source);
+  const check = checkRecalibration(stats, { ...DEFAULT_RECALIBRATION, folds: options.folds, seed: options.seed });
+  const counts = { positives: [...stats.positives], negatives: [...stats.negatives] };
+  const calibration = nextCalibration(previous, check, source, counts, options.folds);
+  if (options.json) console.log(JSON.stringify({ version, source, check, calibration }));
+  else console.log([...formatCheck(source, check, options.folds), `verdict: ${VERDICT[check.decision]}`].join('\n'));
+  if (check.decision !== 'apply' || calibration === null || options.dryRun) return null;
+  return withCalibration(rollout, version, calibration);
+}
+
+export function recalibrateCommand(): Command {
+  return new Command('recalibrate')
+    .description(
+      "refit a churn version's calibration on the stream's resolved labels; applied only if it lowers the error on held-out labels",
+    )
+    .option('--version <version>', 'churn version (default: the champion)')
+    .option('--folds <k>', 'held-out folds', integer(2), DEFAULT_RECALIBRATION.folds)
+    .option('--seed <n>', 'seed of the random split into folds', integer(0), DEFAULT_RECALIBRATION.seed)
+    .option('--dry-run', 'fit and report, change nothing', false)
+    .option('--remove', 'serve the version as its artifact says again', false)
+    .option('--json', 'the report as one JSON object', false)
+    .requiredOption('--why <text>', 'why (kept in the rollout log)')
+    .option('--by <name>', 'who (kept in the rollout log)', userInfo().username)
+    .action(async (options: Options) => {
+      const config = loadConfig();
+      await withStores(config, async (stores) => {
+        const current = await currentRollout(config, stores);
+        const next = await recalibrate(options, stores, current);
+        if (next === null) return;
+        await changeRollout(stores, current, next, {
+          action: 'recalibrate',
+          by: options.by,
+          why: options.why,
+          at: new Date(),
+        });
+        if (!options.json) console.log(`before ${describe(current)}\nafter  ${describe(next)}`);
+      });
+    });
+}

@@ -1,0 +1,80 @@
+// `models recalibrate` on label statistics from a fake store: a miscalibrated version gets a
+// map (revision 1) fitted on its labels; a refit reads the recalibrated version's labels and
+// composes; too few labels or --dry-run change nothing; --remove drops it.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { recalibrate } from '../../../../src/app/commands/models-recalibrate.js';
+import type { Rollout } from '../../../../src/core/experiments/rollout.js';
+import { addLabel, emptyLabelStats, type LabelStats } from '../../../../src/core/monitoring/calibration.js';
+import { applyPlatt } from '../../../../src/core/monitoring/recalibration.js';
+
+const rollout: Rollout = { revision: 3, champion: { churn: 'v1', ltv: null }, challenger: null, weight: 0 };
+const options = { folds: 5, seed: 1, dryRun: false, remove: false, json: false };
+
+/** n labels whose true churn probability is the score shifted up on the logit (by `shift`). */
+function labels(n: number, shift: number): LabelStats {
+  const stats = emptyLabelStats();
+  for (let i = 0; i < n; i += 1) {
+    const p = (i % 97) / 97 + 0.004;
+    const truth = 1 / (1 + Math.exp(-(Math.log(p / (1 - p)) + shift)));
+    // Deterministic outcomes at the true rate: every k-th of a score's labels churns.
+    addLabel(stats, p, (i * 0.618033988749) % 1 < truth);
+  }
+  return stats;
+}
+
+const store = (byVersion: Record<string, LabelStats>) => {
+  const asked: string[] = [];
+  return {
+    asked,
+    health: {
+      labelStats: async (version: string) => {
+        asked.push(version);
+        return byVersion[version] ?? emptyLabelStats();
+      },
+    },
+  };
+};
+
+beforeEach(() => {
+  vi.spyOn(console, 'log').mockImplementation(() => undefined);
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('models recalibrate', () => {
+  it('fits a miscalibrated champion and puts revision 1 in the rollout, with the counts it was fitted on', async () => {
+    const stats = labels(5_000, 1.2);
+    const next = await recalibrate(options, store({ v1: stats }), rollout);
+    const calibration = next?.calibrations?.['v1'];
+    expect(next?.revision).toBe(4);
+    expect(calibration).toMatchObject({ revision: 1, fittedOn: { version: 'v1', labels: 5_000 } });
+    expect(calibration?.fittedOn.positives).toEqual(stats.positives);
+    expect(calibration?.heldOut.after).toBeLessThan(calibration?.heldOut.before as number);
+    // Shifted up by 1.2 on the logit: the map moves probabilities up.
+    expect(applyPlatt(calibration ?? { a: 1, b: 0 }, 0.3)).toBeGreaterThan(0.4);
+  });
+
+  it('a refit reads the recalibrated version’s labels and composes with the map in force', async () => {
+    const first = await recalibrate(options, store({ v1: labels(5_000, 1.2) }), rollout);
+    if (first === null) throw new Error('first fit applied');
+    const fake = store({ 'v1+cal1': labels(5_000, -0.6) });
+    const second = await recalibrate(options, fake, first);
+    expect(fake.asked).toEqual(['v1+cal1']);
+    expect(second?.calibrations?.['v1']).toMatchObject({ revision: 2, fittedOn: { version: 'v1+cal1' } });
+  });
+
+  it('too few labels, a calibrated version, or --dry-run: nothing changes', async () => {
+    expect(await recalibrate(options, store({ v1: labels(150, 1.2) }), rollout)).toBeNull();
+    expect(await recalibrate({ ...options, dryRun: true }, store({ v1: labels(5_000, 1.2) }), rollout)).toBeNull();
+    expect(await recalibrate(options, store({ v1: labels(20_000, 0) }), rollout)).toBeNull();
+  });
+
+  it('--remove serves the version as shipped again; refused when there is nothing to remove', async () => {
+    const first = await recalibrate(options, store({ v1: labels(5_000, 1.2) }), rollout);
+    if (first === null) throw new Error('first fit applied');
+    const removed = await recalibrate({ ...options, remove: true }, store({}), first);
+    expect(removed?.calibrations).toEqual({});
+    await expect(recalibrate({ ...options, remove: true }, store({}), rollout)).rejects.toThrow(/not recalibrated/);
+  });
+});
