@@ -3,7 +3,7 @@
 // fences (one script call per slot), timers, labels and watermarks land on their own
 // slots, and a failover in the middle of writes only ever surfaces as a DependencyError
 // (transient) while no acknowledged write is lost.
-import type { Cluster } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DependencyError } from '../../src/adapters/dependency-error.js';
 import { parseClusterNodes } from '../../src/adapters/redis/connect-cluster.js';
@@ -38,6 +38,13 @@ afterAll(async () => {
   await connection?.close();
   verify?.disconnect();
 });
+
+async function aclOn(port: number, ...args: string[]): Promise<void> {
+  const node = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
+  await node.connect();
+  await node.call('ACL', ...args);
+  node.disconnect();
+}
 
 const ids = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag}-${i}`);
 const writeOf = (customerId: string, expectedVersion: number, offset: number): CustomerWrite => ({
@@ -125,6 +132,27 @@ describe('stores on Redis Cluster', () => {
     }
     console.log(`failover during writes: ${failures.length} transient failures, victim ${victim.port}`);
   }, 120_000);
+
+  it('connects with an ACL user given in the seeds, and names the reason of a wrong password', async () => {
+    const user = `cs-${uniqueSuffix()}`;
+    // ACL SETUSER is per node and in memory only: every node gets the user, for this test.
+    const nodes = clusterNodes().filter((n) => !n.failed);
+    for (const node of nodes) await aclOn(node.port, 'SETUSER', user, 'on', '>acl-secret-1', '~cs:*', '+@all');
+    try {
+      const seeds = (password: string) =>
+        parseClusterNodes(clusterNodesEnv.split(',').map((seed) => `redis://${user}:${password}@${seed}`));
+      const secured = await RedisConnection.openCluster(seeds('acl-secret-1'), null);
+      const acl = secured.stores(namespace, 60);
+      expect((await acl.state.write([writeOf(`acl-${user}`, 0, 1)]))[0]?.kind).toBe('applied');
+      expect(await secured.ping()).toBe(true);
+      await secured.close();
+      await expect(RedisConnection.openCluster(seeds('wrong-password'), null)).rejects.toThrow(
+        /cannot connect to Redis Cluster at redis:\/\/127\.0\.0\.1:\d+,.*(WRONGPASS|invalid username-password)/,
+      );
+    } finally {
+      for (const node of nodes) await aclOn(node.port, 'DELUSER', user);
+    }
+  });
 
   it('refuses to open an unreachable cluster with the reason', async () => {
     await expect(RedisConnection.openCluster(parseClusterNodes(['127.0.0.1:1']), null)).rejects.toThrow(
