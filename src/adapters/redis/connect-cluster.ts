@@ -2,7 +2,7 @@
 // when the cluster needs TLS (rediss://) or an ACL user (redis://user:password@host:port),
 // the same forms as REDIS_URL. ioredis discovers the other nodes from CLUSTER SLOTS.
 import { readFileSync } from 'node:fs';
-import { Cluster } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { redactedUrl } from './connect.js';
 
 export interface ClusterTarget {
@@ -53,8 +53,17 @@ export function parseClusterNodes(entries: readonly string[]): ClusterTarget {
 export const describeCluster = (target: ClusterTarget): string =>
   `${target.tls ? 'rediss' : 'redis'}://${target.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
 
-export function connectCluster(target: ClusterTarget, tlsCaFile: string | null): Cluster {
+/** Per-node connection options: credentials and TLS as REDIS_URL gives them for one endpoint. */
+function nodeOptions(target: ClusterTarget, tlsCaFile: string | null): RedisOptions {
   const tls = target.tls ? (tlsCaFile === null ? {} : { ca: readFileSync(tlsCaFile, 'utf8') }) : null;
+  return {
+    ...(target.username === null ? {} : { username: target.username }),
+    ...(target.password === null ? {} : { password: target.password }),
+    ...(tls === null ? {} : { tls }),
+  };
+}
+
+export function connectCluster(target: ClusterTarget, tlsCaFile: string | null): Cluster {
   return new Cluster(
     target.nodes.map((n) => ({ host: n.host, port: n.port })),
     {
@@ -77,13 +86,7 @@ export function connectCluster(target: ClusterTarget, tlsCaFile: string | null):
       clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
       // TLS certificates name hosts: keep the seed's name rather than a resolved address.
       dnsLookup: (address, callback) => callback(null, address),
-      redisOptions: {
-        maxRetriesPerRequest: 5,
-        commandTimeout: 5000,
-        ...(target.username === null ? {} : { username: target.username }),
-        ...(target.password === null ? {} : { password: target.password }),
-        ...(tls === null ? {} : { tls }),
-      },
+      redisOptions: { maxRetriesPerRequest: 5, commandTimeout: 5000, ...nodeOptions(target, tlsCaFile) },
     },
   );
 }
@@ -101,12 +104,29 @@ export async function openCluster(target: ClusterTarget, tlsCaFile: string | nul
     await cluster.connect();
   } catch (error) {
     cluster.disconnect();
-    throw new Error(
-      `cannot connect to Redis Cluster at ${describeCluster(target)}: ${reason ?? (error instanceof Error ? error.message : String(error))}`,
-    );
+    // ioredis reads the slots over a connection of its own whose socket errors (a refused TLS
+    // certificate) it drops, leaving "Connection is closed.": ask the first seed directly.
+    const why =
+      (await seedError(target, tlsCaFile)) ?? reason ?? (error instanceof Error ? error.message : String(error));
+    throw new Error(`cannot connect to Redis Cluster at ${describeCluster(target)}: ${why}`);
   } finally {
     cluster.off('node error', remember);
     cluster.off('error', remember);
   }
   return cluster;
+}
+
+async function seedError(target: ClusterTarget, tlsCaFile: string | null): Promise<string | null> {
+  const [seed] = target.nodes;
+  if (seed === undefined) return null;
+  const probe = new Redis({ ...seed, ...nodeOptions(target, tlsCaFile), lazyConnect: true, retryStrategy: () => null });
+  let reason: string | null = null;
+  probe.on('error', (error: Error) => {
+    reason ??= error.message;
+  });
+  await probe.connect().catch((error: Error) => {
+    reason ??= error.message;
+  });
+  probe.disconnect();
+  return reason;
 }
