@@ -49,7 +49,8 @@ export function promote(current: Rollout): Rollout {
     churn: current.challenger.churn ?? current.champion.churn,
     ltv: current.challenger.ltv ?? current.champion.ltv,
   };
-  return { revision: current.revision + 1, champion, challenger: current.champion, weight: 0 };
+  const next = { revision: current.revision + 1, champion, challenger: current.champion, weight: 0 };
+  return current.calibrations === undefined ? next : { ...next, calibrations: current.calibrations };
 }
 
 /**
@@ -65,7 +66,10 @@ export function rollback(current: Rollout, log: readonly RolloutLogEntry[]): Rol
     throw new RolloutRefused(
       `the latest promotion was already rolled back (revision ${latest.revision}, by ${latest.by}); nothing left to undo: promote again to return to it`,
     );
-  return { ...latest.before, revision: current.revision + 1 };
+  // Recalibrations belong to versions, not to the promotion: the ones in force stay.
+  const { calibrations: _then, ...before } = latest.before;
+  const next = { ...before, revision: current.revision + 1 };
+  return current.calibrations === undefined ? next : { ...next, calibrations: current.calibrations };
 }
 
 export function withWeight(current: Rollout, weight: number): Rollout {

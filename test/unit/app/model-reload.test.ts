@@ -4,6 +4,7 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../../src/adapters/metrics/definitions.js';
@@ -126,6 +127,36 @@ describe('weight change through the model reload', () => {
       if (step !== undefined) expect(stored, c).toEqual(structuredClone(storedOfStep(step)));
       else expect(stored, c).toEqual(before.get(c));
     }
+  });
+
+  it('for any two weights, reads and rescores exactly the customers the change moves', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        async (first, second) => {
+          const { config, world, context, experiment, reload } = setUp();
+          const fed = CUSTOMERS.map((id, i) => world.feed.order(0, id, i % 7));
+          await createUnitHandler(unitDeps(world, { context }))([batchOf(0, fed)], world.control);
+          world.clock.set(0, T0 + 10 * DAY_MS);
+          await reload({ ...configuredModels(config), weight: first });
+          const before = experiment.current;
+          const reads = world.state.reads.length;
+          const result = await reload({ ...configuredModels(config), weight: second });
+          const moved = CUSTOMERS.filter((c) => variantMoved(before, experiment.current, c));
+          const read = world.state.reads
+            .slice(reads)
+            .flat()
+            .map((r) => r.customerId);
+          expect(read.sort()).toEqual(moved);
+          expect(result.rescored).toBe(moved.length);
+          // Weight-monotone: raising it moves customers only to the challenger, lowering only back.
+          const to = second >= first ? 'challenger' : 'champion';
+          for (const c of moved) expect(variantOf(experiment.current, c)).toBe(to);
+        },
+      ),
+      { numRuns: 12 },
+    );
   });
 
   it('the same weight again changes nothing and reads no customer', async () => {

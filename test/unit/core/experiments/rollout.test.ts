@@ -11,6 +11,7 @@ import {
   RolloutRefused,
   rollback,
   sameModels,
+  withCalibration,
   withChallenger,
   withWeight,
 } from '../../../../src/core/experiments/rollout.js';
@@ -75,6 +76,26 @@ describe('rollout transitions', () => {
     // A new promotion can be rolled back again.
     const again = run(current, [['promote', (r) => promote(r)]]);
     expect(rollback(again.current, [...again.log, ...log]).champion).toEqual(start.champion);
+  });
+
+  it('recalibrations belong to versions: promote and rollback keep the ones in force', () => {
+    const calibration = {
+      a: 0.9,
+      b: -0.3,
+      revision: 1,
+      fittedOn: { version: 'v2', labels: 500, churned: 100, positives: [], negatives: [] },
+      heldOut: { before: 0.1, after: 0.02, folds: 5 },
+    };
+    const { current, log } = run(start, [
+      ['promote', (r) => promote(r)],
+      ['recalibrate', (r) => withCalibration(r, 'v2', calibration)],
+    ]);
+    expect(current.calibrations).toEqual({ v2: calibration });
+    const back = rollback(current, log);
+    expect(back).toEqual({ ...start, revision: 7, calibrations: { v2: calibration } });
+    expect(promote(back).calibrations).toEqual({ v2: calibration });
+    expect(withCalibration(back, 'v2', null).calibrations).toEqual({});
+    expect(sameModels(back, withCalibration(back, 'v2', null))).toBe(false);
   });
 
   it('rollback without any promotion in the log is refused', () => {
