@@ -4,8 +4,8 @@
 //   3 replicas; the cluster with REDIS_WAIT_REPLICAS=1) and each number of scorer processes
 //   (default 1 and 3), a fresh topic of --events orders over --customers customers is
 //   drained by that many `churnstream run` processes (compiled: run `npm run build` first);
-//   reported: events/s (events processed, from every process's /metrics, between all of them
-//   being ready and the group's committed offsets covering every event), Redis operations per
+//   reported: events/s (produced once every process is ready; from the first record consumed to
+//   the group's committed offsets covering every event), Redis operations per
 //   event (INFO commandstats deltas over the primaries; a script's inner calls count) and
 //   Redis bytes per customer on the primaries (used_memory delta; replicas hold as much again).
 //
@@ -80,6 +80,9 @@ interface Result {
   readonly opsPerEvent: number;
   readonly topOps: string;
   readonly bytesPerCustomer: number;
+  /** The producer must finish well before the drain, or it is what was measured. */
+  readonly produceSeconds: number;
+  readonly drainSeconds: number;
 }
 
 async function scenario(backend: (typeof backends)[number], processes: number): Promise<Result> {
@@ -90,7 +93,7 @@ async function scenario(backend: (typeof backends)[number], processes: number): 
   };
   const config = loadConfig({ ...process.env, ...env });
   const kafka = createKafka(config.kafka);
-  await produce(config);
+  await provision(config);
   const before = await side.sample();
   const ports = await Promise.all(Array.from({ length: processes }, () => freePort()));
   const children = ports.map((port) =>
@@ -99,25 +102,30 @@ async function scenario(backend: (typeof backends)[number], processes: number): 
       stdio: ['ignore', 'ignore', 'inherit'],
     }),
   );
-  const processed = async (port: number) => {
+  const consumed = async (port: number) => {
     const text = await httpGet(port, '/metrics', 2000).then(
       (answer) => answer.text,
       () => '',
     );
-    return metricSamples(text, 'churnstream_events_processed_total').reduce((a, b) => a + b, 0);
+    return metricSamples(text, 'churnstream_events_consumed_total').reduce((a, b) => a + b, 0);
   };
-  const sum = async () => (await Promise.all(ports.map(processed))).reduce((a, b) => a + b, 0);
-  // Measured once every process owns its partitions: the joins and their rebalances (and the
-  // records a rebalance hands over twice) stay outside the measured time.
+  // Every process owns its partitions before the orders arrive: no rebalance (and no record
+  // handed over twice) inside the measured time.
   for (const port of ports)
     while ((await httpGet(port, '/readyz', 1000).catch(() => null))?.status !== 200)
-      await new Promise((resolve) => setTimeout(resolve, 50));
-  const start = { at: performance.now(), processed: await sum() };
-  if (start.processed > events / 2) throw new Error('half the events were processed before all joined: raise --events');
-  while ((await committedOffsets(kafka, config).catch(() => 0)) < events)
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  const seconds = (performance.now() - start.at) / 1000;
-  const counted = (await sum()) - start.processed;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const producedAt = performance.now();
+  const producing = produce(config).then(() => performance.now() - producedAt);
+  let start: number | null = null;
+  for (let polls = 0; ; polls += 1) {
+    if (start === null && (await Promise.all(ports.map(consumed))).some((n) => n > 0)) start = performance.now();
+    // Committed offsets less often: each read is a request to the broker.
+    if (start !== null && polls % 5 === 0 && (await committedOffsets(kafka, config).catch(() => 0)) >= events) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const seconds = (performance.now() - (start ?? producedAt)) / 1000;
+  const produceSeconds = (await producing) / 1000;
   const after = await side.sample();
   for (const child of children) child.kill('SIGTERM');
   await Promise.all(children.map(exited));
@@ -132,7 +140,9 @@ async function scenario(backend: (typeof backends)[number], processes: number): 
   const result = {
     backend: backend.name,
     processes,
-    rate: counted / seconds,
+    rate: events / seconds,
+    produceSeconds,
+    drainSeconds: seconds,
     opsPerEvent: deltas.reduce((s, [, calls]) => s + calls, 0) / events,
     topOps: deltas
       .slice(0, 6)
@@ -158,6 +168,9 @@ const results = processCounts.flatMap((processes) =>
   }),
 );
 const base = results[0]?.rate ?? Number.NaN;
+const range = (values: number[]) => `${Math.min(...values).toFixed(1)}-${Math.max(...values).toFixed(1)}`;
+const produceRange = range(runs.map((r) => r.produceSeconds));
+const drainRange = range(runs.map((r) => r.drainSeconds));
 
 const report = `# Redis Cluster vs a single Redis (the streaming scorer)
 
@@ -165,10 +178,11 @@ Command: \`npm run build && ${command}\` (Kafka and the registry from \`scripts/
 from \`scripts/stack.sh up redis-cluster\`: 3 primaries + 3 replicas on loopback; the single Redis is a
 redis-server of its own with the stack's settings, so no other client's commands are counted).
 Per row: ${events} orders over ${customers} customers (dated just before the run, 6 partitions), drained
-by that many compiled \`churnstream run\` processes of a fresh group started together on the backlog;
-events/s = events processed (their /metrics) from the moment every process answers /readyz (partitions
-assigned: the joins and rebalances are outside the measured time) until the group's committed offsets
-cover every event (commits every 200 ms), divided by that time; Redis operations = INFO commandstats calls summed over the primaries (a script's
+by that many compiled \`churnstream run\` processes of a fresh group, produced once every process answers
+/readyz (partitions assigned: no join or rebalance inside the measured time; the producer in this
+process finished in ${produceRange} s, the drains took ${drainRange} s); events/s = events / time from
+the first record any process consumed (their /metrics) until the group's committed offsets cover every
+event (commits every 200 ms); Redis operations = INFO commandstats calls summed over the primaries (a script's
 inner HMGET/HSET/EXPIRE count, INFO/PING/CLUSTER do not) per event; bytes per customer = used_memory
 growth of the primaries / customers (each replica holds as much again).
 
