@@ -4,6 +4,7 @@
 import type { Metrics } from '../adapters/metrics/definitions.js';
 import { isEmptyLabelStats } from '../core/monitoring/calibration.js';
 import { compareAuc } from '../core/monitoring/comparison.js';
+import { baseVersion } from '../core/monitoring/recalibration.js';
 import type { Clock } from './clock.js';
 import type { ObservedVersions } from './metrics-observer.js';
 import { type ModelRegistry, versionsOf } from './model-registry.js';
@@ -48,7 +49,13 @@ export function healthReaders(
     guardedRead(metrics, 'redis', async () => {
       const [champion, challenger] = current('churn');
       if (challenger === undefined || challenger === champion) return new Map();
-      const comparison = compareAuc(await comparisons.pairStats(champion as string, challenger));
+      let comparison = compareAuc(await comparisons.pairStats(champion as string, challenger));
+      // After a recalibration (same ranking), the pairs scored before it count while they are more.
+      const [a, b] = [baseVersion(champion as string), baseVersion(challenger)];
+      if (a !== champion || b !== challenger) {
+        const before = compareAuc(await comparisons.pairStats(a, b));
+        if (before.positives + before.negatives > comparison.positives + comparison.negatives) comparison = before;
+      }
       return new Map([[`${champion}|${challenger}`, { ...comparison, champion: champion as string, challenger }]]);
     }),
   );

@@ -151,6 +151,14 @@ describe('recalibration and the rollout dashboard on the real stack', () => {
       (p.targets ?? []).map((t) => ({ title: p.title, expr: t.expr })),
     );
     expect(exprs.length).toBeGreaterThan(8);
+    // A scrape after the recalibration was applied (no sample from before it can answer).
+    expect(
+      await until(
+        async () => (await query('churnstream_model_info{kind="churn", version="v1-shifted+cal1"}')) > 0,
+        30_000,
+      ),
+    ).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 6000));
     const empty: string[] = [];
     for (const { title, expr } of exprs) {
       const present = await until(async () => (await query(expr)) > 0, 30_000);

@@ -31,6 +31,8 @@ export interface ComparisonReport {
   readonly champion: VersionSummary;
   readonly challenger: VersionSummary;
   readonly paired: AucComparison;
+  /** The versions whose pairs `paired` counts (before their recalibration, while those are more). */
+  readonly pairedOn: { readonly champion: string; readonly challenger: string };
   readonly verdict: Verdict;
   readonly moreLabels: number | null;
 }
@@ -50,29 +52,52 @@ function summary(version: string, stats: LabelStats, recalibration: StreamCalibr
   };
 }
 
+/** A version as served: recalibrated (named <version>+cal<revision>) or not. */
+export interface Recalibrated {
+  readonly base: string;
+  readonly calibration: StreamCalibration;
+}
+
+const pairCount = (p: AucComparison) => p.positives + p.negatives;
+
 export async function compareModels(
   stores: { readonly health: ModelHealthStore; readonly comparisons: ComparisonStore },
   champion: string,
   challenger: string,
   /** The recalibrations in force, by served version name. */
-  recalibrations: ReadonlyMap<string, StreamCalibration> = new Map(),
+  recalibrations: ReadonlyMap<string, Recalibrated> = new Map(),
 ): Promise<ComparisonReport> {
   const [a, b, pairs] = await Promise.all([
     stores.health.labelStats(champion),
     stores.health.labelStats(challenger),
     stores.comparisons.pairStats(champion, challenger),
   ]);
-  const paired = compareAuc(pairs);
-  const of = (version: string) => recalibrations.get(version) ?? null;
+  let paired = compareAuc(pairs);
+  let pairedOn = { champion, challenger };
+  // A recalibration keeps each version's ranking, so the pairs scored before it compare the
+  // same rankings: until the recalibrated pair has more labels, the comparison uses those.
+  const base = {
+    champion: recalibrations.get(champion)?.base ?? champion,
+    challenger: recalibrations.get(challenger)?.base ?? challenger,
+  };
+  if (base.champion !== champion || base.challenger !== challenger) {
+    const before = compareAuc(await stores.comparisons.pairStats(base.champion, base.challenger));
+    if (pairCount(before) > pairCount(paired)) {
+      paired = before;
+      pairedOn = base;
+    }
+  }
+  const of = (version: string) => recalibrations.get(version)?.calibration ?? null;
   return {
     champion: summary(champion, a, of(champion)),
     challenger: summary(challenger, b, of(challenger)),
     paired,
+    pairedOn,
     ...judge(paired),
   };
 }
 
-const fixed = (x: number, digits = 4) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
+const fixed = (x: number, digits = 4) => (Number.isFinite(x) ? x.toFixed(digits) : '-'.padEnd(digits + 2));
 const signed = (x: number) => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${x.toFixed(4)}` : '-');
 
 const VERDICTS: Record<Verdict, string> = {
@@ -96,14 +121,20 @@ export function formatComparison(report: ComparisonReport): string[] {
   };
   const more =
     report.moreLabels === null ? '' : `; about ${report.moreLabels} more resolved labels needed (same rates)`;
-  return [
+  const lines = [
     `${'role'.padEnd(11)}${'version'.padEnd(14)}${'labels'.padStart(9)}${'churned'.padStart(9)}  AUC     ECE     Brier   churn rate  top-10% lift`,
     row('champion', report.champion),
     row('challenger', report.challenger),
     ...recalibrated(report.champion),
     ...recalibrated(report.challenger),
+    ...(report.pairedOn.champion === report.champion.version && report.pairedOn.challenger === report.challenger.version
+      ? []
+      : [
+          `paired labels of ${report.pairedOn.champion} vs ${report.pairedOn.challenger}, before recalibration (it keeps each ranking):`,
+        ]),
     `paired labels ${paired.positives + paired.negatives} (churned ${paired.positives}): AUC champion ${fixed(paired.championAuc)}, challenger ${fixed(paired.challengerAuc)}`,
     `AUC difference (challenger - champion) ${signed(paired.difference)}, 95% CI [${signed(paired.low)}, ${signed(paired.high)}] (DeLong, paired)`,
     `verdict: ${VERDICTS[report.verdict]}${more}`,
   ];
+  return lines.map((line) => line.trimEnd());
 }

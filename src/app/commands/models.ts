@@ -26,7 +26,12 @@ const served = (rollout: Rollout, version: string | null): string | null => {
 };
 
 const recalibrations = (rollout: Rollout) =>
-  new Map(Object.entries(rollout.calibrations ?? {}).map(([v, c]) => [recalibratedVersion(v, c.revision), c]));
+  new Map(
+    Object.entries(rollout.calibrations ?? {}).map(([base, calibration]) => [
+      recalibratedVersion(base, calibration.revision),
+      { base, calibration },
+    ]),
+  );
 
 const weightArg = (value: string) => {
   const w = Number(value);

@@ -184,3 +184,6 @@ export interface StreamCalibration extends PlattMap {
  * kept apart from the uncalibrated version's, so the after-figures come from the stream too.
  */
 export const recalibratedVersion = (version: string, revision: number): string => `${version}+cal${revision}`;
+
+/** The version a served name was recalibrated from (the name itself when it was not). */
+export const baseVersion = (served: string): string => served.replace(/\+cal\d+$/, '');

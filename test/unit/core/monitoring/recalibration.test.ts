@@ -13,6 +13,7 @@ import {
 } from '../../../../src/core/monitoring/calibration.js';
 import {
   applyPlatt,
+  baseVersion,
   binPoints,
   composeCalibration,
   composePlatt,
@@ -119,6 +120,13 @@ describe('recalibration map', () => {
         }
       }),
     );
+  });
+
+  it('names a recalibrated version apart and back', () => {
+    expect(baseVersion('v1+cal3')).toBe('v1');
+    expect(baseVersion('v1-shifted+cal12')).toBe('v1-shifted');
+    expect(baseVersion('v1')).toBe('v1');
+    expect(baseVersion('v1+calx')).toBe('v1+calx');
   });
 
   it('composes exactly with Platt and closely with isotonic', () => {
