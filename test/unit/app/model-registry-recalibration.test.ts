@@ -46,6 +46,19 @@ describe('recalibrated versions', () => {
           expect((after[i]?.probability as number) < (after[j]?.probability as number)).toBe(true);
   });
 
+  it('maps the score drift reference with it (a recalibration is no score drift); features untouched', () => {
+    const dir = new URL('../../fixtures/challenger/', import.meta.url).pathname;
+    const registry = new ModelRegistry(dir);
+    const plain = registry.loadDefaults({ churn: 'v1', ltv: 'v1' }).churn?.reference;
+    const served = registry.loadDefaults({ churn: 'v1', ltv: 'v1', calibrations: { v1: calibration } }).churn
+      ?.reference;
+    if (plain == null || served == null) throw new Error('v1 ships reference.json');
+    expect(plain.score.edges.length).toBeGreaterThan(3);
+    expect(served.score.edges).toEqual(plain.score.edges.map((e) => (e > 0 && e < 1 ? applyPlatt(calibration, e) : e)));
+    expect(served.score.shares).toEqual(plain.score.shares);
+    expect(served.features).toEqual(plain.features);
+  });
+
   it('the challenger too, and a version without a recalibration is served as shipped', () => {
     const registry = new ModelRegistry(fixtures);
     const models = registry.loadDefaults({
