@@ -105,16 +105,20 @@ export function calibrate(calibration: Calibration, p: number): number {
     case 'isotonic': {
       const { x, y } = calibration;
       if (p <= (x[0] ?? 0)) return y[0] ?? p;
-      for (let i = 1; i < x.length; i += 1) {
-        const x1 = x[i] ?? 0;
-        if (p <= x1) {
-          const x0 = x[i - 1] ?? 0;
-          const y0 = y[i - 1] ?? 0;
-          const y1 = y[i] ?? 0;
-          return x1 === x0 ? y1 : y0 + ((p - x0) / (x1 - x0)) * (y1 - y0);
-        }
+      if (!(p <= (x[x.length - 1] ?? 0))) return y[y.length - 1] ?? p;
+      // The first knot at or above p, by bisection: a recalibrated model's map has hundreds.
+      let lo = 1;
+      let hi = x.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (p <= (x[mid] ?? 0)) hi = mid;
+        else lo = mid + 1;
       }
-      return y[y.length - 1] ?? p;
+      const x0 = x[lo - 1] ?? 0;
+      const x1 = x[lo] ?? 0;
+      const y0 = y[lo - 1] ?? 0;
+      const y1 = y[lo] ?? 0;
+      return x1 === x0 ? y1 : y0 + ((p - x0) / (x1 - x0)) * (y1 - y0);
     }
     default: {
       const unreachable: never = calibration;
