@@ -71,7 +71,7 @@ describe('churnstream dead-letters --reason', { timeout: 2 * SPAWN_TIMEOUT_MS },
 
   it('lists every class the scorer dead-letters with, each once', () => {
     // The decode, validation, step-refusal and step-failure classes (docs/RELIABILITY.md).
-    expect(DEAD_LETTER_REASONS).toHaveLength(20);
+    expect(DEAD_LETTER_REASONS).toHaveLength(21);
     expect(new Set(DEAD_LETTER_REASONS).size).toBe(DEAD_LETTER_REASONS.length);
     for (const reason of ['bad_magic_byte', 'unknown_schema_id', 'invalid_amount', 'event_too_late', 'internal_error'])
       expect(DEAD_LETTER_REASONS).toContain(reason);
