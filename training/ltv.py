@@ -138,6 +138,15 @@ def mixture_interval(mean: np.ndarray, phi: float, p_zero: np.ndarray) -> tuple[
     return quantile(tail), quantile(1 - tail)
 
 
+def fit_or_refuse(fit, name: str):
+    """The baselines are part of the evaluation: data they cannot be fitted on are refused, not a crash."""
+    try:
+        return fit()
+    except Exception as error:  # lifetimes raises ConvergenceError and ValueError alike
+        refuse(f"the {name} baseline cannot be fitted on these data ({type(error).__name__}): "
+               "too little repeat-purchase history (more customers or history)")
+
+
 def bgnbd_expected_purchases(params, t: float, x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> np.ndarray:
     """E[purchases in (T, T + t]] under BG/NBD (Fader, Hardie & Lee 2005, eq. 10), with scipy's 2F1
     directly: lifetimes' log-space form returns NaN for one-time buyers when a < 1."""
@@ -151,7 +160,7 @@ def bgnbd_expected_purchases(params, t: float, x: np.ndarray, t_x: np.ndarray, a
 def bgnbd_gg_spend(rows: pd.DataFrame, horizon_days: int) -> np.ndarray:
     """Expected spend in the horizon from BG/NBD x Gamma-Gamma fitted on these rows at their cutoff."""
     f, r, t = rows["bgnbd_frequency"], rows["bgnbd_recency"], rows["bgnbd_age"]
-    bgf = BetaGeoFitter(penalizer_coef=0.01).fit(f, r, t)
+    bgf = fit_or_refuse(lambda: BetaGeoFitter(penalizer_coef=0.01).fit(f, r, t), "BG/NBD")
     x, t_x, age = f.to_numpy(float), r.to_numpy(float), t.to_numpy(float)
     purchases = bgnbd_expected_purchases(bgf.params_, horizon_days, x, t_x, age)
     # When the fit puts a and b near 0 (no dropout seen, as on UCI) the closed form overflows:
@@ -161,7 +170,8 @@ def bgnbd_gg_spend(rows: pd.DataFrame, horizon_days: int) -> np.ndarray:
     rate = (bgf.params_["r"] + x) / (bgf.params_["alpha"] + age)
     purchases = np.where(broken, alive * rate * horizon_days, purchases)
     repeat = rows[(f > 0) & (rows["gg_monetary"] > 0)]
-    ggf = GammaGammaFitter(penalizer_coef=0.01).fit(repeat["bgnbd_frequency"], repeat["gg_monetary"])
+    ggf = fit_or_refuse(lambda: GammaGammaFitter(penalizer_coef=0.01).fit(repeat["bgnbd_frequency"], repeat["gg_monetary"]),
+                        "Gamma-Gamma")
     value = np.asarray(ggf.conditional_expected_average_profit(f, rows["gg_monetary"].where(f > 0, 0)), dtype=float)
     # For one-time buyers Gamma-Gamma gives the population mean p*v/(q-1), which is infinite (and the
     # formula negative) when the fitted q <= 1, as on CDNOW: those get the repeat buyers' mean.
@@ -186,6 +196,9 @@ def train_ltv(df: pd.DataFrame, target: int) -> dict:
             return ~test
         holdout = df[at_origin & test]
     x, t, y, ids = examples(df, target, keep)
+    if (y > 0).sum() < 20 or (y <= 0).sum() < 1 or len(holdout) < 20:
+        refuse(f"too few LTV label windows to fit and check the LTV model ({int((y > 0).sum())} with spend, "
+               f"{int((y <= 0).sum())} without, {len(holdout)} holdout rows): more customers or history")
     model = fit_hurdle(x, t, y, ids, 0.0)
     t_eval = math.log(h_eval / target)
     hx = holdout[LTV_FEATURES].to_numpy(dtype=float)

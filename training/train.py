@@ -35,7 +35,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from feature_names import ROOT, feature_names  # noqa: E402
 from glm_artifact import export_glm  # noqa: E402
 from refuse import refuse  # noqa: E402
-from ltv import INTERVAL, LTV_FEATURES, export_zero_part, train_ltv  # noqa: E402
+from ltv import INTERVAL, LTV_FEATURES, export_zero_part, fit_or_refuse, train_ltv  # noqa: E402
 from metrics import best_f1_threshold, churn_metrics, expected_calibration_error, reliability_table  # noqa: E402
 import plots  # noqa: E402
 
@@ -57,6 +57,19 @@ def split_plan(cutoffs: list[date], horizon_days: int) -> dict:
     if not folds:
         refuse("not enough cutoffs for an out-of-time validation fold with the label gap")
     return {"holdout": holdout, "final_train": final_train, "folds": folds}
+
+
+def check_classes(df: pd.DataFrame, label: str, plan: dict) -> None:
+    """Every part of the split needs churned and retained customers, else nothing can be learnt or measured."""
+    parts = {"the holdout": [plan["holdout"]], "the final training cutoffs": plan["final_train"]}
+    for k, fold in enumerate(plan["folds"]):
+        parts[f"validation fold {k + 1}"] = [fold["val"]]
+    for name, cutoffs in parts.items():
+        values = set(df.loc[df["cutoff"].isin(cutoffs), label].unique())
+        if len(values) < 2:
+            refuse(f"{label} is {'/'.join(map(str, sorted(values))) or 'empty'} for every customer in {name}: "
+                   "a churn model needs both churned and retained customers (more customers or history, "
+                   "or another --churn-days)")
 
 
 def fit_churn(df: pd.DataFrame, features: list[str], label: str, plan: dict) -> dict:
@@ -171,7 +184,7 @@ def apply_calibration(calibration: dict, p: np.ndarray) -> np.ndarray:
 def bgnbd_churn(holdout: pd.DataFrame, horizon_days: int) -> tuple[np.ndarray, int]:
     """P(no purchase in the horizon) from BG/NBD fitted at the cutoff."""
     f, r, t = holdout["bgnbd_frequency"], holdout["bgnbd_recency"], holdout["bgnbd_age"]
-    bgf = BetaGeoFitter(penalizer_coef=0.01).fit(f, r, t)
+    bgf = fit_or_refuse(lambda: BetaGeoFitter(penalizer_coef=0.01).fit(f, r, t), "BG/NBD")
     alive = bgf.conditional_probability_alive(f, r, t)
     rr, alpha = bgf.params_["r"], bgf.params_["alpha"]
     none_if_alive = ((alpha + t) / (alpha + t + horizon_days)) ** (rr + f)
@@ -242,8 +255,9 @@ def main() -> None:
         refuse(f"the dataset has no {label} column (built with another --churn-days?)")
     plan = split_plan(sorted(df["cutoff"].unique()), args.churn_days)
     holdout = df[df["cutoff"] == plan["holdout"]].reset_index(drop=True)
+    check_classes(df, label, plan)
     print(f"[{args.name}] rows {len(df)}, holdout {plan['holdout']} ({len(holdout)} rows), "
-          f"final training cutoffs {plan['final_train'][0]}..{plan['final_train'][-1]}")
+          f"final training cutoffs {plan['final_train'][0]}..{plan['final_train'][-1]}", file=sys.stderr)
 
     churn = fit_churn(df, features, label, plan)
     booster = churn["booster"]

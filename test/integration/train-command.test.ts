@@ -2,7 +2,7 @@
 // the real Python trainer (LightGBM, scikit-learn, lifetimes in training/.venv), and the
 // scorer's model registry loading what it wrote. No stack needed; slow (a real training).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -58,9 +58,41 @@ describe('churnstream train', () => {
     const again = cli([...args, '--model-dir', models, '--model-version', 'shop-1']);
     expect(again.status).toBe(2);
     expect(again.stderr.trim()).toMatch(/exists: choose another --model-version, or --force to replace it$/);
-    const empty = cli([...args, '--model-dir', models, '--model-version', 'x', '--start-date', '2030-01-01']);
+    // A --force run that fails leaves the version it would replace intact, and no staging behind.
+    const before = readFileSync(join(models, 'churn', 'shop-1', 'model.txt'), 'utf8');
+    const empty = cli([
+      ...args,
+      '--model-dir',
+      models,
+      '--model-version',
+      'shop-1',
+      '--force',
+      '--start-date',
+      '2030-01-01',
+    ]);
     expect(empty.status).toBe(2);
     expect(empty.stderr).toContain('no events loaded');
+    expect(readFileSync(join(models, 'churn', 'shop-1', 'model.txt'), 'utf8')).toBe(before);
+    expect(existsSync(join(models, 'ltv', 'shop-1', 'metadata.json'))).toBe(true);
+    expect(readdirSync(models).filter((name) => name.startsWith('.train'))).toEqual([]);
+    expect(JSON.parse(readFileSync(join(report, 'summary.json'), 'utf8')).ltv_design.design).toBe('out_of_time');
+    // Too short an LTV window to serve, a missing input: one line each, exit 2, nothing written.
+    const short = cli([...args, '--model-dir', models, '--model-version', 'x', '--ltv-days', '14']);
+    expect([short.status, short.stderr.trim()]).toEqual([2, '--ltv-days 14: at least 30 (one month)']);
+    const missing = cli([
+      'train',
+      '--source',
+      'csv',
+      '--input',
+      join(dir, 'nope.csv'),
+      '--model-dir',
+      models,
+      '--model-version',
+      'x',
+    ]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr.trim()).toBe(`--input ${join(dir, 'nope.csv')}: no such file`);
+    expect(existsSync(join(models, 'churn', 'x'))).toBe(false);
   }, 600_000);
 
   it('on a short history says the 12-month LTV is extrapolated, and evaluates it at the longest window', () => {

@@ -17,7 +17,8 @@ function parseMapping(text: string) {
 
 function dateOption(name: string, text: string): number {
   const t = Date.parse(`${text}T00:00:00Z`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(t))
+  // The round trip refuses days Date.parse rolls over (2023-02-30 would be 2 March).
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== text)
     throw new DatasetError(`${name} '${text}' is not a date (YYYY-MM-DD)`);
   return t;
 }

@@ -7,8 +7,18 @@
 //      model, baselines, TypeScript parity; artifacts in <model-dir>/{churn,ltv}/<version>;
 //   3. the run's model card (MODEL_CARD.md) and plots in the report folder.
 // The scorer loads the result with CHURNSTREAM_MODELS_DIR (the newest version, or the one pinned).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import {
+  accessSync,
+  constants,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { pythonTrainer, TrainerError } from '../../adapters/python/trainer.js';
 import { UserError } from '../user-error.js';
 import { buildDatasetFile, type DatasetCommandOptions, type DatasetSummary } from './dataset.js';
@@ -44,17 +54,78 @@ export interface TrainSummary {
   readonly modelCard: string;
 }
 
+function checkOptions(options: TrainOptions): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(options.version))
+    throw new TrainError(`--model-version '${options.version}': up to 100 letters, digits, '.', '_' and '-'`);
+  // window_months is whole months: a shorter LTV window could not be served.
+  if (options.ltvDays < 30) throw new TrainError(`--ltv-days ${options.ltvDays}: at least 30 (one month)`);
+  if (options.source !== 'kafka') {
+    if (options.input === undefined) throw new TrainError(`--input is required with --source ${options.source}`);
+    if (!existsSync(options.input) || !statSync(options.input).isFile())
+      throw new TrainError(`--input ${options.input}: no such file`);
+  }
+}
+
+/** A folder we can write in, or a user error naming it (not a stack trace). */
+function writableDir(path: string, option: string): void {
+  try {
+    mkdirSync(path, { recursive: true });
+    accessSync(path, constants.W_OK);
+  } catch (error) {
+    throw new TrainError(`${option} ${path}: cannot write there (${(error as NodeJS.ErrnoException).code ?? error})`);
+  }
+}
+
+/** Moves a finished folder into place, replacing what was there (across file systems too). */
+function moveInto(from: string, to: string): void {
+  rmSync(to, { recursive: true, force: true });
+  mkdirSync(dirname(to), { recursive: true });
+  try {
+    renameSync(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    cpSync(from, to, { recursive: true });
+  }
+}
+
 export async function train(options: TrainOptions, log: (line: string) => void): Promise<TrainSummary> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(options.version))
-    throw new TrainError(`--model-version '${options.version}': letters, digits, '.', '_' and '-' only`);
+  checkOptions(options);
   const modelDir = resolve(options.modelDir);
   const churnDir = join(modelDir, 'churn', options.version);
   const ltvDir = join(modelDir, 'ltv', options.version);
   if (!options.force && (existsSync(churnDir) || existsSync(ltvDir)))
     throw new TrainError(`${churnDir} or ${ltvDir} exists: choose another --model-version, or --force to replace it`);
   const report = resolve(options.report ?? join(modelDir, 'reports', options.version));
+  writableDir(modelDir, '--model-dir');
+  writableDir(dirname(report), '--report');
+  // One run per version at a time; everything is written to a staging folder and moved into place
+  // only when the run succeeded, so a failed or refused run leaves the version it replaces intact
+  // and never a half-written version the scorer could load.
+  const lock = join(modelDir, `.train-${options.version}.lock`);
+  try {
+    writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+  } catch {
+    throw new TrainError(`another run is writing version ${options.version} (${lock}; remove it if that run is gone)`);
+  }
+  const staging = join(modelDir, `.train-${options.version}-${process.pid}`);
+  try {
+    const summary = await trainStaged(options, staging, log);
+    moveInto(join(staging, 'models', 'churn', options.version), churnDir);
+    moveInto(join(staging, 'models', 'ltv', options.version), ltvDir);
+    moveInto(join(staging, 'report'), report);
+    return { dataset: summary, churnDir, ltvDir, modelCard: join(report, 'MODEL_CARD.md') };
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+    rmSync(lock, { force: true });
+  }
+}
+
+async function trainStaged(options: TrainOptions, staging: string, log: (line: string) => void) {
+  const models = join(staging, 'models');
+  const report = join(staging, 'report');
   const work = resolve(options.workDir ?? join(report, 'data'));
   mkdirSync(work, { recursive: true });
+  mkdirSync(report, { recursive: true });
   const table = join(work, 'dataset.csv');
   const spec = join(work, 'feature-spec.json');
 
@@ -82,7 +153,7 @@ export async function train(options: TrainOptions, log: (line: string) => void):
   const common = ['--name', options.name, '--version', options.version];
   try {
     const summary = await trainer.train([
-      ...['--dataset', table, '--spec', spec, ...common, '--out', modelDir, '--report', report],
+      ...['--dataset', table, '--spec', spec, ...common, '--out', models, '--report', report],
       ...['--churn-days', String(options.churnDays), '--ltv-days', String(options.ltvDays)],
     ]);
     writeFileSync(join(report, 'summary.json'), summary);
@@ -91,15 +162,14 @@ export async function train(options: TrainOptions, log: (line: string) => void):
       '--version',
       options.version,
       '--run',
-      `${options.name}=${modelDir}`,
+      `${options.name}=${models}`,
       '--single',
     ]);
-    const modelCard = join(report, 'MODEL_CARD.md');
-    writeFileSync(modelCard, card);
-    return { dataset, churnDir, ltvDir, modelCard };
+    writeFileSync(join(report, 'MODEL_CARD.md'), card);
+    return dataset;
   } catch (error) {
     // The trainer's own message went to stderr; its refusals (too little data) are the user's to fix.
-    if (error instanceof TrainerError && error.refused) throw new TrainError(`training refused: see the line above`);
+    if (error instanceof TrainerError && error.refused) throw new TrainError('training refused: see the line above');
     throw error;
   }
 }

@@ -10,6 +10,7 @@ import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { OrderEvent } from '../../../core/events/order-event.js';
+import { DEFAULT_VALIDATION } from '../../../core/events/validate.js';
 import { type ColumnMapping, CSV_FIELDS, CsvColumnsError, type CsvField, resolveColumns } from './csv-columns.js';
 import { eventTypeOfWord } from './event-type-words.js';
 import { countDefaulted, type LoadReport, newReport, noteUnknownValue, skip } from './report.js';
@@ -22,12 +23,35 @@ export interface GenericCsvOptions {
 /** One row's values by field; a field the file has no column for is absent. */
 export type CsvRecord = Readonly<Partial<Record<CsvField, string>>>;
 
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?\s*(Z|z|([+-])(\d{2}):?(\d{2}))?$/;
+
+/**
+ * An event time: ISO 8601 (a date, or date and time; no zone = UTC) or epoch digits, seconds
+ * when 9-11 digits (1973-5138), milliseconds when 12-13. Anything else, and impossible dates
+ * (2023-02-30, 24:00), is NaN: JavaScript's Date.parse would roll 02-30 into March and read
+ * 01/02/2023 by the US convention, silently.
+ */
 export function parseEventTime(text: string): number {
   const trimmed = text.trim();
-  if (/^\d{10,}$/.test(trimmed)) return Number(trimmed);
-  const iso = /[zZ]|[+-]\d{2}:?\d{2}$/.test(trimmed) ? trimmed : `${trimmed.replace(' ', 'T')}Z`;
-  return Date.parse(iso);
+  if (/^\d{9,11}$/.test(trimmed)) return Number(trimmed) * 1000;
+  if (/^\d{12,13}$/.test(trimmed)) return Number(trimmed);
+  const m = ISO_TIME.exec(trimmed);
+  if (m === null) return Number.NaN;
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as number[];
+  const millis = Math.floor(Number(m[7] ?? 0) * 1000);
+  const t = Date.UTC(year ?? 0, (month ?? 0) - 1, day, hour, minute, second, millis);
+  const back = new Date(t);
+  if (back.getUTCDate() !== day || back.getUTCMonth() !== (month ?? 0) - 1 || back.getUTCHours() !== hour)
+    return Number.NaN;
+  if ((minute ?? 0) > 59 || (second ?? 0) > 59) return Number.NaN;
+  const offset = m[9] === undefined ? 0 : (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11])) * 60_000;
+  return t - offset;
 }
+
+/** Event times a shop's history can hold: the stream's own floor, and not past tomorrow. */
+const EARLIEST = DEFAULT_VALIDATION.floor;
+const latest = () => Date.now() + DEFAULT_VALIDATION.maxFutureMs;
 
 export function recordToEvent(record: CsvRecord, report: LoadReport): OrderEvent | null {
   const customerId = (record.customer_id ?? '').trim();
@@ -51,6 +75,9 @@ export function recordToEvent(record: CsvRecord, report: LoadReport): OrderEvent
     return fail('unknown_type');
   }
   if (!Number.isFinite(eventTime)) return fail('bad_event_time');
+  // A typo'd year (2099) or seconds read as a date would move the data's end or start and so
+  // every cutoff: such a row is skipped and counted, as the stream dead-letters it.
+  if (eventTime < EARLIEST || eventTime > latest()) return fail('event_time_out_of_range');
   if (!Number.isFinite(amount) || amount < 0) return fail('bad_amount');
   if (!Number.isInteger(itemCount) || itemCount < 0) return fail('bad_item_count');
   if (type !== 'order' && original === '') return fail('refund_without_original_order');
@@ -85,32 +112,45 @@ export async function* readGenericCsv(
   const rows = pipeline(
     createReadStream(path),
     // Field counts are checked here, per row, so a short row is a counted skip, not the end of the load.
-    parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true }),
+    // relax_quotes: a quote inside an unquoted field (5" screen) is text, not the end of the load.
+    parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, relax_quotes: true }),
     () => {}, // errors reach the loop through the destroyed parser
   );
   let columns: ReturnType<typeof resolveColumns> | undefined;
-  for await (const fields of rows as AsyncIterable<string[]>) {
-    if (columns === undefined) {
-      columns = resolveColumns(fields, options.columns ?? {}, path);
-      report.ignoredColumns.push(...columns.ignored);
-      continue;
-    }
-    report.rowsRead += 1;
-    if (fields.length !== columns.width) {
-      skip(report, 'wrong_field_count');
-      continue;
-    }
-    const record: Partial<Record<CsvField, string>> = {};
-    for (const field of CSV_FIELDS) {
-      const at = columns.indexOf[field];
-      if (at !== undefined) record[field] = fields[at] ?? '';
-    }
-    const event = recordToEvent(record, report);
-    if (event === null) continue;
-    report.eventsProduced += 1;
-    yield event;
+  try {
+    yield* rowsToEvents(rows as AsyncIterable<string[]>);
+  } catch (error) {
+    // csv-parse's own errors (an unclosed quote, a binary file) are the file's: a user error.
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('CSV_'))
+      throw new CsvColumnsError(`${path}: not a CSV file we can read (${(error as Error).message})`);
+    throw error;
   }
   if (columns === undefined) throw new CsvColumnsError(`${path}: no header row (the file is empty)`);
+
+  async function* rowsToEvents(rows: AsyncIterable<string[]>): AsyncGenerator<OrderEvent, void, undefined> {
+    for await (const fields of rows) {
+      if (columns === undefined) {
+        columns = resolveColumns(fields, options.columns ?? {}, path);
+        report.ignoredColumns.push(...columns.ignored);
+        continue;
+      }
+      report.rowsRead += 1;
+      if (fields.length !== columns.width) {
+        skip(report, 'wrong_field_count');
+        continue;
+      }
+      const record: Partial<Record<CsvField, string>> = {};
+      for (const field of CSV_FIELDS) {
+        const at = columns.indexOf[field];
+        if (at !== undefined) record[field] = fields[at] ?? '';
+      }
+      const event = recordToEvent(record, report);
+      if (event === null) continue;
+      report.eventsProduced += 1;
+      yield event;
+    }
+  }
 }
 
 /** All events in memory; readGenericCsv streams them. */

@@ -62,6 +62,41 @@ describe('generic order CSV loader', () => {
     });
   });
 
+  it('reads ISO times and epoch seconds or milliseconds; impossible or ambiguous dates are no time', () => {
+    expect(parseEventTime('2024-05-06')).toBe(Date.UTC(2024, 4, 6));
+    expect(parseEventTime('2024-05-06T07:08:09.250-0130')).toBe(Date.UTC(2024, 4, 6, 8, 38, 9, 250));
+    expect(parseEventTime('1672912800')).toBe(Date.UTC(2023, 0, 5, 10));
+    expect(parseEventTime('1672912800000')).toBe(Date.UTC(2023, 0, 5, 10));
+    for (const bad of [
+      '2023-02-30',
+      '2023-13-01',
+      '2023-01-01 24:00',
+      '2023-01-01T10:61',
+      '01/02/2023',
+      'yesterday',
+      '12345',
+    ])
+      expect(parseEventTime(bad), bad).toBeNaN();
+  });
+
+  it('skips and counts rows dated before 1990 or after tomorrow; a stray quote inside a field is text', async () => {
+    const path = csvFile([
+      'customer_id,order_id,event_time,amount,notes',
+      'c1,1,2024-03-01T10:00:00Z,10,5" screen',
+      'c1,2,2099-01-05,10,typo',
+      'c1,3,1970-01-20,10,seconds as ms',
+      'c1,4,2024-03-02T10:00:00Z,10,"quoted, with comma"',
+    ]);
+    const { events, report } = await loadGenericCsv(path);
+    expect(events.map((e) => e.orderId)).toEqual(['1', '4']);
+    expect(report.skipped).toEqual({ event_time_out_of_range: 2 });
+  });
+
+  it('a file csv-parse cannot read is a user error naming it, not a crash', async () => {
+    const path = csvFile(['customer_id,order_id,event_time,amount', 'c1,"1,2024-03-01,10']);
+    await expect(loadGenericCsv(path)).rejects.toThrow(/not a CSV file we can read/);
+  });
+
   it('treats zone-less times as UTC', () => {
     expect(parseEventTime('2024-05-06 07:08:09')).toBe(Date.UTC(2024, 4, 6, 7, 8, 9));
     expect(parseEventTime('2024-05-06T07:08:09+02:00')).toBe(Date.UTC(2024, 4, 6, 5, 8, 9));
