@@ -92,6 +92,20 @@ describe('generic order CSV loader', () => {
     expect(report.skipped).toEqual({ event_time_out_of_range: 2 });
   });
 
+  it("skips what the stream would dead-letter, under the stream's reason; hex amounts are not numbers", async () => {
+    const path = csvFile([
+      'customer_id,order_id,event_time,amount,currency',
+      'c1,1,2024-03-01,10,EUR',
+      'c1,2,2024-03-01,0x10,EUR',
+      'c1,3,2024-03-01,1e15,EUR',
+      'c1,4,2024-03-01,10,euro',
+      'c1,5,2024-03-01,,EUR',
+    ]);
+    const { events, report } = await loadGenericCsv(path);
+    expect(events.map((e) => e.orderId)).toEqual(['1']);
+    expect(report.skipped).toEqual({ bad_amount: 2, invalid_amount: 1, invalid_currency: 1 });
+  });
+
   it('a file csv-parse cannot read is a user error naming it, not a crash', async () => {
     const path = csvFile(['customer_id,order_id,event_time,amount', 'c1,"1,2024-03-01,10']);
     await expect(loadGenericCsv(path)).rejects.toThrow(/not a CSV file we can read/);
