@@ -3,23 +3,15 @@
 // wrong the active model stays and the error says why. No model = rules fallback.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { foldersWithoutConfig, listVersions, type ModelKind, readArtifact } from '../adapters/files/model-store.js';
+import { foldersWithoutConfig, listVersions, type ModelKind } from '../adapters/files/model-store.js';
 import { RULES_VERSION } from '../core/decisions/rules.js';
-import { DEFAULT_FEATURE_SPEC, type FeatureSpec, parseFeatureSpec } from '../core/features/spec.js';
-import { churnConfigSchema, ltvConfigSchema, parseConfig, referenceSchema } from '../core/models/artifacts.js';
-import { parseGammaGlm } from '../core/models/glm/model.js';
-import { parseLightGbmModel } from '../core/models/lightgbm/parse.js';
-import { type ChurnModel, type LtvModel, prepareChurnModel, prepareLtvModel } from '../core/models/scoring.js';
+import { DEFAULT_FEATURE_SPEC, type FeatureSpec } from '../core/features/spec.js';
+import type { ChurnModel, LtvModel } from '../core/models/scoring.js';
 import { recalibrated } from '../core/monitoring/recalibrated-model.js';
 import type { StreamCalibration } from '../core/monitoring/recalibration.js';
 import type { ChallengerModels } from '../core/step/shadow.js';
 import type { Logger } from './logger.js';
-import { UserError } from './user-error.js';
-
-/** A model artifact that cannot be used; the message names the folder or file. */
-export class ModelFileError extends UserError {
-  override readonly name = 'ModelFileError';
-}
+import { loadChurnModel, loading, loadLtvModel, ModelFileError } from './model-artifacts.js';
 
 export interface ActiveModels {
   readonly churn: ChurnModel | null;
@@ -49,57 +41,9 @@ const withCalibration = (model: ChurnModel | null, calibrations: WantedVersions[
   return model === null || calibration === undefined ? model : recalibrated(model, calibration);
 };
 
-/** Loads one artifact; any failure becomes a ModelFileError naming its folder. */
-function loading<T>(root: string, kind: ModelKind, version: string, load: () => T): T {
-  try {
-    return load();
-  } catch (error) {
-    if (error instanceof ModelFileError) throw error;
-    const message = error instanceof Error ? error.message : String(error);
-    const where = `${root}/${kind}/${version}`;
-    throw new ModelFileError(message.includes(where) ? message : `${where}: ${message}`, { cause: error });
-  }
-}
-
 /** The feature spec to compute features with for these models. */
 export const activeSpec = (models: ActiveModels): FeatureSpec =>
   models.churn?.spec ?? models.ltv?.spec ?? DEFAULT_FEATURE_SPEC;
-
-/** The shipped feature spec, or the default one when the artifact ships none. */
-const specOf = (document: unknown): FeatureSpec =>
-  document === null ? DEFAULT_FEATURE_SPEC : parseFeatureSpec(document);
-
-/** Parses a model file; a failure names the file. */
-function inFile<T>(path: string, parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    throw new ModelFileError(`${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  }
-}
-
-export function loadChurnModel(root: string, version: string): ChurnModel {
-  const files = readArtifact(root, 'churn', version);
-  const config = parseConfig(churnConfigSchema, files.config, `${files.dir}/config.json`);
-  if (config.version !== version) throw new Error(`${files.dir}: config.json says version ${config.version}`);
-  const reference =
-    files.reference === null ? null : parseConfig(referenceSchema, files.reference, `${files.dir}/reference.json`);
-  return prepareChurnModel(
-    config,
-    inFile(files.modelPath, () => parseLightGbmModel(files.modelText)),
-    specOf(files.featureSpec),
-    files.dir,
-    reference,
-  );
-}
-
-export function loadLtvModel(root: string, version: string): LtvModel {
-  const files = readArtifact(root, 'ltv', version);
-  const config = parseConfig(ltvConfigSchema, files.config, `${files.dir}/config.json`);
-  if (config.version !== version) throw new Error(`${files.dir}: config.json says version ${config.version}`);
-  const glm = inFile(files.modelPath, () => parseGammaGlm(JSON.parse(files.modelText)));
-  return prepareLtvModel(config, glm, specOf(files.featureSpec), files.dir);
-}
 
 export class ModelRegistry {
   private active: ActiveModels = { churn: null, ltv: null };

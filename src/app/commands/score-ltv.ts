@@ -8,7 +8,7 @@ import { basename, dirname } from 'node:path';
 import { parse } from 'csv-parse';
 import { FEATURE_NAMES } from '../../core/features/names.js';
 import { scoreLtv } from '../../core/models/scoring.js';
-import { loadLtvModel } from '../model-registry.js';
+import { loadLtvModel } from '../model-artifacts.js';
 import { formatNumber, ScoreInputError } from './score.js';
 
 const CHURN = 'churn_probability';
