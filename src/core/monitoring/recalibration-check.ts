@@ -32,8 +32,8 @@ export interface RecalibrationCheck {
   readonly decision: RecalibrationDecision;
 }
 
-/** mulberry32: a small seeded generator, enough to deal labels into folds. */
-function generator(seed: number): () => number {
+/** mulberry32: a small seeded generator, enough to deal labels into folds (tests draw populations with it too). */
+export function generator(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -19,19 +19,11 @@ import {
   composePlatt,
   fitPlatt,
 } from '../../../../src/core/monitoring/recalibration.js';
-import { checkRecalibration, dealFolds } from '../../../../src/core/monitoring/recalibration-check.js';
-
-/** A seeded generator for the populations (fast-check picks the seed): mulberry32. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import {
+  checkRecalibration,
+  dealFolds,
+  generator as random,
+} from '../../../../src/core/monitoring/recalibration-check.js';
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 const logit = (p: number) => Math.log(p / (1 - p));
