@@ -3,45 +3,22 @@
 // prints). Defaults point at the native stack in scripts/stack/stack.env, so a fresh
 // clone runs against `scripts/stack.sh up` with no settings at all.
 import { z } from 'zod';
-import type { KafkaOptions } from '../adapters/kafka/client.js';
-import { redactedUrl } from '../adapters/redis/connect.js';
-import { type ClusterTarget, describeCluster, parseClusterNodes } from '../adapters/redis/connect-cluster.js';
 import { DAY_MS as DAY } from '../core/time.js';
 import { checkConnections, checkRedis } from './config-checks.js';
+import { type ConnectionsConfig, connectionsConfig, connectionsSchema, csv } from './config-connections.js';
 import { checkHttp, type HttpConfig, httpConfig, httpSchema } from './config-http.js';
+import {
+  checkRollout,
+  type ModelsConfig,
+  modelsConfig,
+  type RolloutConfig,
+  rolloutConfig,
+  rolloutSchema,
+} from './config-rollout.js';
 import { UserError } from './user-error.js';
 
-const csv = z
-  .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((part) => part.trim())
-      .filter((part) => part.length > 0),
-  )
-  .pipe(z.array(z.string()).min(1));
-
 export const configSchema = z.object({
-  KAFKA_BROKERS: csv.default(['127.0.0.1:19092']),
-  KAFKA_CLIENT_ID: z.string().min(1).default('churnstream'),
-  KAFKA_SSL: z.enum(['true', 'false']).default('false'),
-  KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
-  KAFKA_SSL_CERT_FILE: z.string().min(1).optional(),
-  KAFKA_SSL_KEY_FILE: z.string().min(1).optional(),
-  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
-  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
-  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
-  SCHEMA_REGISTRY_URL: z.url().default('http://127.0.0.1:18081'),
-  SCHEMA_REGISTRY_USERNAME: z.string().min(1).optional(),
-  SCHEMA_REGISTRY_PASSWORD: z.string().min(1).optional(),
-  REDIS_TLS_CA_FILE: z.string().min(1).optional(),
-  // No default here: setting it next to REDIS_CLUSTER_NODES is refused (config-checks.ts).
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
-    .optional(),
-  REDIS_CLUSTER_NODES: csv.optional(),
-  REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(5).default(0),
+  ...connectionsSchema.shape,
   CHURNSTREAM_ORDERS_TOPIC: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name: letters, digits, . _ - (at most 249)')
@@ -62,17 +39,7 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only')
     .default('default'),
-  CHURNSTREAM_MODELS_DIR: z.string().min(1).optional(),
-  CHURNSTREAM_CHURN_MODEL_VERSION: z.string().min(1).optional(),
-  CHURNSTREAM_LTV_MODEL_VERSION: z.string().min(1).optional(),
-  CHURNSTREAM_CHALLENGER_CHURN_MODEL: z.string().min(1).optional(),
-  CHURNSTREAM_CHALLENGER_LTV_MODEL: z.string().min(1).optional(),
-  CHURNSTREAM_EXPERIMENT: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}:.{1,256}$/, 'name:salt (name: letters, digits, _ . -)')
-    .optional(),
-  CHURNSTREAM_EXPERIMENT_WEIGHT: z.coerce.number().min(0).max(1).default(0),
-  CHURNSTREAM_ROLLOUT_CHECK_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
+  ...rolloutSchema.shape,
   CHURNSTREAM_CLOCK: z.enum(['wall', 'watermark']).default('wall'),
   CHURNSTREAM_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
   CHURNSTREAM_MAX_BATCH_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
@@ -106,35 +73,12 @@ const checkedSchema = configSchema.superRefine((raw, context) => {
   checkConnections(raw, need);
   checkRedis(raw, need);
   checkHttp(raw, need);
-  need(
-    raw.CHURNSTREAM_EXPERIMENT_WEIGHT > 0 && raw.CHURNSTREAM_EXPERIMENT === undefined,
-    'CHURNSTREAM_EXPERIMENT',
-    'required with CHURNSTREAM_EXPERIMENT_WEIGHT > 0 (name:salt of the assignment)',
-  );
-  need(
-    raw.CHURNSTREAM_EXPERIMENT_WEIGHT > 0 &&
-      raw.CHURNSTREAM_CHALLENGER_CHURN_MODEL === undefined &&
-      raw.CHURNSTREAM_CHALLENGER_LTV_MODEL === undefined,
-    'CHURNSTREAM_EXPERIMENT_WEIGHT',
-    'a weight above 0 needs a challenger (CHURNSTREAM_CHALLENGER_CHURN_MODEL or _LTV_MODEL)',
-  );
+  checkRollout(raw, need);
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
 
-export interface Config {
-  readonly kafka: KafkaOptions;
-  readonly schemaRegistryUrl: string;
-  /** Basic auth for the schema registry, or null. */
-  readonly schemaRegistryAuth: { readonly username: string; readonly password: string } | null;
-  /** May carry credentials (redis://user:password@host) and TLS (rediss://). */
-  readonly redisUrl: string;
-  /** REDIS_CLUSTER_NODES parsed: the scorer uses the cluster and not redisUrl; null: redisUrl. */
-  readonly redisCluster: ClusterTarget | null;
-  /** State and timer writes wait for this many replicas (WAIT) before they count; 0: asynchronous. */
-  readonly redisWaitReplicas: number;
-  /** CA bundle for a Redis TLS server certificate not signed by a public CA. */
-  readonly redisTlsCaFile: string | null;
+export interface Config extends ConnectionsConfig {
   /** Key namespace: deployments (or test runs) sharing a Redis keep apart. */
   readonly redisNamespace: string;
   readonly topics: { readonly orders: string; readonly riskChanges: string; readonly deadLetters: string };
@@ -142,19 +86,8 @@ export interface Config {
   readonly partitions: number;
   readonly http: HttpConfig;
   readonly logLevel: RawConfig['CHURNSTREAM_LOG_LEVEL'];
-  readonly models: {
-    readonly dir: string | null;
-    readonly churnVersion: string | null;
-    readonly ltvVersion: string | null;
-  };
-  /** Champion/challenger: the settings a rollout in Redis (`churnstream models`) overrides. */
-  readonly rollout: {
-    readonly challengerChurn: string | null;
-    readonly challengerLtv: string | null;
-    readonly experiment: { readonly name: string; readonly salt: string } | null;
-    readonly weight: number;
-    readonly checkIntervalMs: number;
-  };
+  readonly models: ModelsConfig;
+  readonly rollout: RolloutConfig;
   /** wall: live traffic; watermark: event time (replays, deterministic). */
   readonly clock: 'wall' | 'watermark';
   readonly fromBeginning: boolean;
@@ -210,35 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const raw = parsed.data;
   return Object.freeze({
-    kafka: Object.freeze({
-      brokers: Object.freeze([...raw.KAFKA_BROKERS]),
-      clientId: raw.KAFKA_CLIENT_ID,
-      ssl:
-        raw.KAFKA_SSL === 'true'
-          ? {
-              caFile: raw.KAFKA_SSL_CA_FILE ?? null,
-              certFile: raw.KAFKA_SSL_CERT_FILE ?? null,
-              keyFile: raw.KAFKA_SSL_KEY_FILE ?? null,
-            }
-          : null,
-      sasl:
-        raw.KAFKA_SASL_MECHANISM === undefined
-          ? null
-          : {
-              mechanism: raw.KAFKA_SASL_MECHANISM,
-              username: raw.KAFKA_SASL_USERNAME ?? '',
-              password: raw.KAFKA_SASL_PASSWORD ?? '',
-            },
-    }),
-    schemaRegistryUrl: raw.SCHEMA_REGISTRY_URL,
-    schemaRegistryAuth:
-      raw.SCHEMA_REGISTRY_USERNAME === undefined
-        ? null
-        : { username: raw.SCHEMA_REGISTRY_USERNAME, password: raw.SCHEMA_REGISTRY_PASSWORD ?? '' },
-    redisUrl: raw.REDIS_URL ?? 'redis://127.0.0.1:16379',
-    redisCluster: raw.REDIS_CLUSTER_NODES === undefined ? null : parseClusterNodes(raw.REDIS_CLUSTER_NODES),
-    redisWaitReplicas: raw.REDIS_WAIT_REPLICAS,
-    redisTlsCaFile: raw.REDIS_TLS_CA_FILE ?? null,
+    ...connectionsConfig(raw),
     redisNamespace: raw.CHURNSTREAM_REDIS_NAMESPACE,
     topics: Object.freeze({
       orders: raw.CHURNSTREAM_ORDERS_TOPIC,
@@ -249,18 +154,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     partitions: raw.CHURNSTREAM_PARTITIONS,
     http: httpConfig(raw),
     logLevel: raw.CHURNSTREAM_LOG_LEVEL,
-    models: Object.freeze({
-      dir: raw.CHURNSTREAM_MODELS_DIR ?? null,
-      churnVersion: raw.CHURNSTREAM_CHURN_MODEL_VERSION ?? null,
-      ltvVersion: raw.CHURNSTREAM_LTV_MODEL_VERSION ?? null,
-    }),
-    rollout: Object.freeze({
-      challengerChurn: raw.CHURNSTREAM_CHALLENGER_CHURN_MODEL ?? null,
-      challengerLtv: raw.CHURNSTREAM_CHALLENGER_LTV_MODEL ?? null,
-      experiment: experimentOf(raw.CHURNSTREAM_EXPERIMENT),
-      weight: raw.CHURNSTREAM_EXPERIMENT_WEIGHT,
-      checkIntervalMs: raw.CHURNSTREAM_ROLLOUT_CHECK_INTERVAL_MS,
-    }),
+    models: modelsConfig(raw),
+    rollout: rolloutConfig(raw),
     clock: raw.CHURNSTREAM_CLOCK,
     fromBeginning: raw.CHURNSTREAM_FROM_BEGINNING === 'true',
     sessionTimeoutMs: raw.CHURNSTREAM_SESSION_TIMEOUT_MS,
@@ -287,30 +182,4 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       minDwellMs: raw.CHURNSTREAM_MIN_DWELL_DAYS * DAY,
     }),
   });
-}
-
-/** `name:salt` (the salt may itself contain colons). */
-function experimentOf(value: string | undefined): { name: string; salt: string } | null {
-  if (value === undefined) return null;
-  const colon = value.indexOf(':');
-  return { name: value.slice(0, colon), salt: value.slice(colon + 1) };
-}
-
-/** What the start-up log says about connections: no password, key or credential-bearing URL. */
-export function describeConnections(config: Config): Record<string, unknown> {
-  return {
-    kafka: {
-      brokers: config.kafka.brokers,
-      tls: config.kafka.ssl != null,
-      sasl:
-        config.kafka.sasl == null
-          ? null
-          : { mechanism: config.kafka.sasl.mechanism, username: config.kafka.sasl.username },
-    },
-    schemaRegistry: { url: redactedUrl(config.schemaRegistryUrl), basicAuth: config.schemaRegistryAuth !== null },
-    redis:
-      config.redisCluster === null
-        ? { url: redactedUrl(config.redisUrl), tls: config.redisUrl.startsWith('rediss://') }
-        : { cluster: describeCluster(config.redisCluster), tls: config.redisCluster.tls },
-  };
 }

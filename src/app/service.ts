@@ -2,14 +2,14 @@
 // app modules through their ports, starts the consumer last (after the port is bound and
 // every dependency answered) and stops everything in order.
 import type { Server } from 'node:http';
-import { fromPackageRoot, packageVersion } from '../adapters/files/package-root.js';
+import { packageVersion } from '../adapters/files/package-root.js';
 import type { HttpServer } from '../adapters/http/server.js';
 import { KafkaConnection } from '../adapters/kafka/connection.js';
 import { createMetrics, type Metrics } from '../adapters/metrics/definitions.js';
 import { OrderEventDecoder } from '../adapters/registry/order-event-decoder.js';
-import { scoringContextFor } from '../core/step/customer-step.js';
 import { wallClock, watermarkClock } from './clock.js';
-import { type Config, describeConnections } from './config.js';
+import type { Config } from './config.js';
+import { describeConnections } from './config-connections.js';
 import { startConsuming } from './consume.js';
 import { driftWindow } from './drift-window.js';
 import { healthReaders } from './health-readers.js';
@@ -18,15 +18,8 @@ import { scorerRoutes, startingRoutes } from './http-routes.js';
 import { startLagLoop } from './lag-loop.js';
 import type { Logger } from './logger.js';
 import { DependencyStatus, metricsObserver } from './metrics-observer.js';
-import { activeSpec, ModelRegistry, versionsOf } from './model-registry.js';
-import {
-  configuredModels,
-  createModelReload,
-  describeModels,
-  type ExperimentHolder,
-  type WantedModels,
-  wantedOf,
-} from './model-reload.js';
+import { type ModelRegistry, versionsOf } from './model-registry.js';
+import { createModelReload, type WantedModels, wantedOf } from './model-reload.js';
 import { createPartitionLocks } from './partition-locks.js';
 import { followRollout } from './rollout-loop.js';
 import { createDeadLetterFactory } from './scorer/dead-letters.js';
@@ -34,6 +27,7 @@ import { SchemaIdGrace } from './scorer/decode.js';
 import { type PassDeps, rescoreForModelChange, runDueTimers } from './scorer/passes.js';
 import { loggingHooks } from './scorer/transient-retry.js';
 import { createUnitHandler } from './scorer/unit.js';
+import { loadServingModels } from './serving-models.js';
 import { connectDependencies } from './startup.js';
 import { startTimerLoop } from './timer-loop.js';
 
@@ -51,24 +45,7 @@ export interface Service {
 export async function startService(config: Config, log: Logger, onFatal: (error: Error) => void = () => {}) {
   const metrics = createMetrics();
   const withPartitions = createPartitionLocks();
-  if (config.models.dir === null) log.info('CHURNSTREAM_MODELS_DIR not set: using the shipped models');
-  const models = new ModelRegistry(config.models.dir ?? fromPackageRoot('models'), log);
-  // A challenger that does not load (or reads other features) stops the start here, exit 2.
-  models.loadDefaults(configuredModels(config));
-  const experiment: ExperimentHolder = {
-    current:
-      config.rollout.experiment === null
-        ? null
-        : {
-            ...config.rollout.experiment,
-            challengerWeight: models.current.challenger == null ? 0 : config.rollout.weight,
-          },
-  };
-  describeModels(metrics, models, experiment.current);
-  const versions = versionsOf(models.current);
-  for (const kind of ['churn', 'ltv'] as const)
-    if (models.current[kind] === null) log.warn({ kind }, `no ${kind} model in the models directory: rules fallback`);
-  log.info({ ...versions, featureSpec: activeSpec(models.current).version }, 'models loaded');
+  const { models, experiment, context } = loadServingModels(config, metrics, log);
 
   // The port first: a member that cannot serve must not take partitions.
   let routes = startingRoutes(metrics);
@@ -101,17 +78,6 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
   const status = new DependencyStatus(metrics);
   const seen = { churn: new Set<string>(), ltv: new Set<string>() };
   const observer = metricsObserver(metrics, driftWindow(metrics, models), seen, status);
-  const context = () => {
-    const active = models.current;
-    return scoringContextFor(active.churn, active.ltv, activeSpec(active), {
-      hysteresis: config.hysteresis,
-      maxStalenessMs: config.timers.maxStalenessMs,
-      // Rescore when time moves a feature across one of the churn model's splits.
-      modelAwareTimers: true,
-      challenger: active.challenger ?? null,
-      experiment: experiment.current,
-    });
-  };
   const riskRecord: PassDeps['riskRecord'] = (change) => ({
     topic: config.topics.riskChanges,
     key: change.customer_id,

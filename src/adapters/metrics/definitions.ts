@@ -1,55 +1,14 @@
 // Every Prometheus metric churnstream exports, declared in one place with bounded
-// labels only (never a customer id). Serving them is the HTTP adapter's job; the values
-// read at scrape time come from functions wiring passes in (which must not throw: a
-// dependency that is down leaves its series out and says so in churnstream_series_stale).
+// labels only (never a customer id). Serving them is the HTTP adapter's job; the gauges
+// whose values are read at scrape time are declared in scrape-gauges.ts.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import {
-  brierScore,
-  expectedCalibrationError,
-  histogramAuc,
-  type LabelStats,
-  predictedChurnRate,
-  realisedChurnRate,
-  reliability,
-} from '../../core/monitoring/calibration.js';
-import { type AucComparison, judge, type Verdict } from '../../core/monitoring/comparison.js';
-import { topDecileLift } from '../../core/monitoring/lift.js';
-import {
-  intervalCoverage,
-  type LtvDecileRow,
-  type LtvPair,
-  ltvDeciles,
-  realisedToPredicted,
-} from '../../core/monitoring/ltv-calibration.js';
-
-export interface DriftReading {
-  readonly features: readonly { readonly feature: string; readonly psi: number }[];
-  readonly score: number;
-  readonly window: number;
-}
-
-/** A gauge per model version, computed at scrape time from what `read` returns per version. */
-function versionGauge<T>(
-  registry: Registry,
-  name: string,
-  help: string,
-  read: () => Promise<ReadonlyMap<string, T>>,
-  value: (reading: T) => number,
-): Gauge {
-  return new Gauge({
-    name,
-    help,
-    labelNames: ['model_version'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const [version, reading] of await read()) {
-        const v = value(reading);
-        if (Number.isFinite(v)) this.set({ model_version: version }, v);
-      }
-    },
-  });
-}
+  installDrift,
+  installLtvHealth,
+  installModelComparison,
+  installModelHealth,
+  installTimerBacklog,
+} from './scrape-gauges.js';
 
 export function createMetrics(registry: Registry = new Registry()) {
   const staleSources: { settle: () => Promise<ReadonlyMap<string, number>> } = {
@@ -115,50 +74,7 @@ export function createMetrics(registry: Registry = new Registry()) {
       registers: [registry],
     }),
     /** Installs the champion/challenger comparison gauges (DeLong on paired labels), read at scrape time. */
-    modelComparison: (
-      read: () => Promise<ReadonlyMap<string, AucComparison & { champion: string; challenger: string }>>,
-    ) => {
-      const gauge = (name: string, help: string, value: (c: AucComparison) => number) =>
-        new Gauge({
-          name,
-          help,
-          labelNames: ['champion', 'challenger'],
-          registers: [registry],
-          async collect() {
-            this.reset();
-            for (const c of (await read()).values()) {
-              const v = value(c);
-              if (Number.isFinite(v)) this.set({ champion: c.champion, challenger: c.challenger }, v);
-            }
-          },
-        });
-      gauge(
-        'churnstream_model_auc_difference',
-        'Challenger AUC minus champion AUC on the same resolved labels.',
-        (c) => c.difference,
-      );
-      gauge(
-        'churnstream_model_auc_difference_low',
-        'Lower end of the 95% interval of the AUC difference (paired DeLong).',
-        (c) => c.low,
-      );
-      gauge(
-        'churnstream_model_auc_difference_high',
-        'Upper end of the 95% interval of the AUC difference (paired DeLong).',
-        (c) => c.high,
-      );
-      gauge(
-        'churnstream_model_comparison_labels',
-        'Resolved labels scored by both champion and challenger.',
-        (c) => c.positives + c.negatives,
-      );
-      const verdicts: Verdict[] = ['challenger_better', 'champion_better', 'equivalent', 'insufficient'];
-      gauge(
-        'churnstream_model_comparison_verdict',
-        `What the evidence supports: ${verdicts.map((v, i) => `${i} ${v}`).join(', ')}.`,
-        (c) => verdicts.indexOf(judge(c).verdict),
-      );
-    },
+    modelComparison: (read: Parameters<typeof installModelComparison>[1]) => installModelComparison(registry, read),
     rulesFallback: new Gauge({
       name: 'churnstream_rules_fallback',
       help: '1 when a kind (churn, ltv) is scored by the rules fallback because no model of it is loaded.',
@@ -212,41 +128,7 @@ export function createMetrics(registry: Registry = new Registry()) {
       'label',
     ]),
     /** Installs the model-health gauges (from resolved labels, per model version), read at scrape time. */
-    modelHealth: (read: () => Promise<ReadonlyMap<string, LabelStats>>) => {
-      const gauge = (name: string, help: string, value: (stats: LabelStats) => number) =>
-        versionGauge(registry, name, help, read, value);
-      gauge('churnstream_model_auc', 'AUC of churn predictions on labels resolved by the stream.', histogramAuc);
-      gauge(
-        'churnstream_model_calibration_error',
-        'Expected calibration error on resolved labels (10 bins).',
-        expectedCalibrationError,
-      );
-      gauge('churnstream_model_brier_score', 'Brier score on resolved labels.', brierScore);
-      gauge(
-        'churnstream_model_top_decile_lift',
-        'Churn rate of the 10% highest-scored resolved predictions over the overall rate (from the 10 bins).',
-        topDecileLift,
-      );
-      gauge('churnstream_realised_churn_rate', 'Share of resolved predictions that churned.', realisedChurnRate);
-      gauge(
-        'churnstream_predicted_churn_rate',
-        'Mean predicted churn probability of the resolved predictions.',
-        predictedChurnRate,
-      );
-      new Gauge({
-        name: 'churnstream_reliability_observed_rate',
-        help: 'Reliability table: observed churn rate per predicted-probability bin (lower bound in `bin`).',
-        labelNames: ['model_version', 'bin'],
-        registers: [registry],
-        async collect() {
-          this.reset();
-          for (const [version, stats] of await read()) {
-            for (const row of reliability(stats))
-              this.set({ model_version: version, bin: (row.bin / 10).toFixed(1) }, row.observedRate);
-          }
-        },
-      });
-    },
+    modelHealth: (read: Parameters<typeof installModelHealth>[1]) => installModelHealth(registry, read),
     ltvLabelsResolved: counter(
       'churnstream_ltv_labels_resolved_total',
       'LTV predictions whose window closed and whose realised value the stream recorded.',
@@ -266,87 +148,11 @@ export function createMetrics(registry: Registry = new Registry()) {
       registers: [registry],
     }),
     /** Installs the LTV health gauges (latest resolved LTV labels per model version), read at scrape time. */
-    ltvHealth: (read: () => Promise<ReadonlyMap<string, readonly LtvPair[]>>) => {
-      const perVersion = (name: string, help: string, value: (pairs: readonly LtvPair[]) => number) =>
-        versionGauge(registry, name, help, read, value);
-      perVersion(
-        'churnstream_ltv_realised_to_predicted_ratio',
-        'Sum of realised over sum of predicted LTV on the latest resolved LTV labels (1 = unbiased).',
-        realisedToPredicted,
-      );
-      perVersion(
-        'churnstream_ltv_interval_coverage',
-        'Share of realised LTV inside the prediction interval on the latest resolved LTV labels.',
-        intervalCoverage,
-      );
-      const decileGauge = (name: string, help: string, value: (row: LtvDecileRow) => number) =>
-        new Gauge({
-          name,
-          help,
-          labelNames: ['model_version', 'decile'],
-          registers: [registry],
-          async collect() {
-            this.reset();
-            for (const [version, pairs] of await read()) {
-              for (const row of ltvDeciles(pairs))
-                this.set({ model_version: version, decile: String(row.decile) }, value(row));
-            }
-          },
-        });
-      decileGauge(
-        'churnstream_ltv_decile_predicted_mean',
-        'Mean predicted LTV per decile of prediction (latest resolved LTV labels).',
-        (row) => row.predictedMean,
-      );
-      decileGauge(
-        'churnstream_ltv_decile_realised_mean',
-        'Mean realised LTV per decile of prediction (latest resolved LTV labels).',
-        (row) => row.realisedMean,
-      );
-    },
+    ltvHealth: (read: Parameters<typeof installLtvHealth>[1]) => installLtvHealth(registry, read),
     /** Installs the timer backlog gauge (due timers per owned partition), read at scrape time. */
-    timerBacklog: (read: () => Promise<ReadonlyMap<number, number>>) => {
-      new Gauge({
-        name: 'churnstream_timer_backlog',
-        help: 'Customers whose rescoring timer is due but not yet processed, per owned partition.',
-        labelNames: ['partition'],
-        registers: [registry],
-        async collect() {
-          this.reset();
-          for (const [partition, due] of await read()) this.set({ partition: String(partition) }, due);
-        },
-      });
-    },
+    timerBacklog: (read: Parameters<typeof installTimerBacklog>[1]) => installTimerBacklog(registry, read),
     /** Installs the drift gauges; their values are read at scrape time from `read`. */
-    drift: (read: () => DriftReading | null) => {
-      new Gauge({
-        name: 'churnstream_feature_psi',
-        help: 'Population Stability Index of each feature over the recent scoring window vs the training reference.',
-        labelNames: ['feature'],
-        registers: [registry],
-        collect() {
-          this.reset();
-          for (const { feature, psi } of read()?.features ?? []) if (Number.isFinite(psi)) this.set({ feature }, psi);
-        },
-      });
-      new Gauge({
-        name: 'churnstream_score_psi',
-        help: 'Population Stability Index of the churn score over the recent scoring window vs the training reference.',
-        registers: [registry],
-        collect() {
-          const score = read()?.score;
-          if (score !== undefined && Number.isFinite(score)) this.set(score);
-        },
-      });
-      new Gauge({
-        name: 'churnstream_drift_window_scorings',
-        help: 'Scorings in the drift window.',
-        registers: [registry],
-        collect() {
-          this.set(read()?.window ?? 0);
-        },
-      });
-    },
+    drift: (read: Parameters<typeof installDrift>[1]) => installDrift(registry, read),
   };
 }
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connectionSecurity } from '../../../src/adapters/kafka/client.js';
-import { ConfigError, describeConnections, loadConfig } from '../../../src/app/config.js';
+import { ConfigError, loadConfig } from '../../../src/app/config.js';
+import { describeConnections } from '../../../src/app/config-connections.js';
 
 describe('loadConfig', () => {
   it('defaults to the native stack', () => {

@@ -2,7 +2,8 @@
 // setting, a ConfigError: exit 2 before the group is joined).
 import { describe, expect, it } from 'vitest';
 import { parseClusterNodes } from '../../../../src/adapters/redis/connect-cluster.js';
-import { ConfigError, describeConnections, loadConfig } from '../../../../src/app/config.js';
+import { ConfigError, loadConfig } from '../../../../src/app/config.js';
+import { describeConnections } from '../../../../src/app/config-connections.js';
 
 describe('REDIS_CLUSTER_NODES', () => {
   it('takes host:port seeds, or URLs with TLS and an ACL user shared by all', () => {
