@@ -5,6 +5,9 @@
 // With only bins stored this is exactly what a K-fold over the raw labels gives a fitter that
 // sees bins: the held-out labels' outcomes are never seen by the fit. What the folds share is
 // each bin's mean prediction (its sum is not kept per label); that is an input, not a label.
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import type { LabelStats } from './calibration.js';
 import { type BinPoint, binCalibrationError, binPoints, fitPlatt, type PlattMap } from './recalibration.js';
 
@@ -32,25 +35,19 @@ export interface RecalibrationCheck {
   readonly decision: RecalibrationDecision;
 }
 
-/** mulberry32: a small seeded generator, enough to deal labels into folds (tests draw populations with it too). */
+/** A seeded uniform [0, 1) generator (pure-rand's xoroshiro128+): tests draw populations with it too. */
 export function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const rng = xoroshiro128plus(seed);
+  return () => uniformFloat64(rng);
 }
 
 /** Each bin's labels dealt into `folds` folds at random; a fold's bins line up with `points` and keep their means. */
 export function dealFolds(points: readonly BinPoint[], folds: number, seed: number): BinPoint[][] {
-  const next = generator(seed);
+  const rng = xoroshiro128plus(seed);
   const out = Array.from({ length: folds }, () => points.map((p) => ({ ...p, count: 0, churned: 0 })));
   points.forEach((point, bin) => {
     for (let i = 0; i < point.count; i += 1) {
-      const fold = out[Math.min(folds - 1, Math.floor(next() * folds))];
+      const fold = out[uniformInt(rng, 0, folds - 1)];
       const target = fold?.[bin];
       if (target === undefined) continue;
       target.count += 1;
