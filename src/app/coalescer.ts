@@ -2,16 +2,16 @@
 // the batches of several partitions over at once (partitionsConsumedConcurrently); the
 // scorer handles everything that arrived in one turn of the event loop as one unit, so
 // a unit costs one chain of Redis and Kafka round trips however many partitions it
-// spans. Each submitter's promise settles with its unit.
+// spans. Each submitter's promise settles with its unit (and its unit's result).
 
-interface Waiting<T> {
+interface Waiting<T, R> {
   readonly item: T;
-  readonly resolve: () => void;
+  readonly resolve: (result: R) => void;
   readonly reject: (error: unknown) => void;
 }
 
-export function createCoalescer<T>(handle: (items: readonly T[]) => Promise<void>): (item: T) => Promise<void> {
-  let queue: Waiting<T>[] = [];
+export function createCoalescer<T, R = void>(handle: (items: readonly T[]) => Promise<R>): (item: T) => Promise<R> {
+  let queue: Waiting<T, R>[] = [];
   let running = false;
   const drain = (): void => {
     if (running || queue.length === 0) return;
@@ -22,8 +22,8 @@ export function createCoalescer<T>(handle: (items: readonly T[]) => Promise<void
       queue = [];
       handle(unit.map((waiting) => waiting.item))
         .then(
-          () => {
-            for (const waiting of unit) waiting.resolve();
+          (result) => {
+            for (const waiting of unit) waiting.resolve(result);
           },
           (error: unknown) => {
             for (const waiting of unit) waiting.reject(error);
@@ -36,7 +36,7 @@ export function createCoalescer<T>(handle: (items: readonly T[]) => Promise<void
     });
   };
   return (item) =>
-    new Promise<void>((resolve, reject) => {
+    new Promise<R>((resolve, reject) => {
       queue.push({ item, resolve, reject });
       drain();
     });

@@ -10,12 +10,12 @@ import { createCoalescer } from './coalescer.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { PartitionLocks } from './partition-locks.js';
-import type { InputBatch, UnitControl, WatermarkStore } from './scorer/ports.js';
+import type { InputBatch, UnitControl, UnitOutcome, WatermarkStore } from './scorer/ports.js';
 
 export interface ConsumeOptions {
   readonly config: Config;
   readonly kafka: KafkaConnection;
-  readonly handleUnit: (batches: readonly InputBatch[], control: UnitControl) => Promise<void>;
+  readonly handleUnit: (batches: readonly InputBatch[], control: UnitControl) => Promise<UnitOutcome>;
   readonly locks: PartitionLocks;
   readonly metrics: Metrics;
   readonly watermarks: WatermarkStore;
@@ -27,7 +27,7 @@ export interface ConsumeOptions {
 
 export function startConsuming(options: ConsumeOptions): Promise<RunningConsumer> {
   const { config, metrics, clock, log } = options;
-  const submit = createCoalescer<{ readonly batch: InputBatch; readonly control: UnitControl }>((items) =>
+  const submit = createCoalescer<{ readonly batch: InputBatch; readonly control: UnitControl }, UnitOutcome>((items) =>
     options.locks(
       items.map(({ batch }) => batch.partition),
       () =>
@@ -50,9 +50,12 @@ export function startConsuming(options: ConsumeOptions): Promise<RunningConsumer
     commitIntervalMs: config.commitIntervalMs,
     onCommitError: (error) => log.debug({ err: error }, 'offset commit failed; the next owner skips applied events'),
     handle: async (batch, control) => {
-      await submit({ batch, control });
-      const lastOffset = BigInt(batch.records.at(-1)?.offset ?? '0');
-      metrics.lag.set({ partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - lastOffset - 1n));
+      const outcome = await submit({ batch, control });
+      if (outcome === 'applied') {
+        const lastOffset = BigInt(batch.records.at(-1)?.offset ?? '0');
+        metrics.lag.set({ partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - lastOffset - 1n));
+      }
+      return outcome;
     },
     onAssignment: (partitions) => {
       metrics.rebalances.inc();

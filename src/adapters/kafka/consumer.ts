@@ -9,9 +9,26 @@ import type { InputBatch } from './records.js';
 /** What the handler can do while it works on a batch. */
 export interface BatchControl {
   heartbeat(): Promise<void>;
-  /** False once the batch's partition was revoked or the consumer is stopping. */
+  /** False once the batch's partition was revoked, the membership lost, or the consumer is stopping. */
   isActive(): boolean;
 }
+
+/** applied: the batch's offsets may be committed; let_go: never (the next owner redelivers it). */
+export type BatchOutcome = 'applied' | 'let_go';
+
+/**
+ * Heartbeat answers that mean this member's generation is over: whatever it still works on
+ * belongs to the next owner, so waiting and retrying it would only hold up the rebalance.
+ */
+const GENERATION_OVER = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+  'FENCED_INSTANCE_ID',
+]);
+
+export const generationOver = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && GENERATION_OVER.has(String((error as { type?: unknown }).type));
 
 export interface ConsumerOptions {
   readonly groupId: string;
@@ -33,7 +50,7 @@ export interface ConsumerOptions {
   readonly commitIntervalMs?: number;
   /** A periodic commit failed (e.g. the partition moved to another member meanwhile). */
   readonly onCommitError?: (error: Error) => void;
-  readonly handle: (batch: InputBatch, control: BatchControl) => Promise<void>;
+  readonly handle: (batch: InputBatch, control: BatchControl) => Promise<BatchOutcome>;
   readonly onAssignment?: (partitions: readonly number[]) => void;
   /** `restarting` is false when kafkajs gives up (a non-retriable error): the consumer is dead. */
   readonly onCrash?: (error: Error, restarting: boolean) => void;
@@ -73,7 +90,18 @@ export async function startConsumer(kafka: Kafka, options: ConsumerOptions): Pro
     return committing;
   };
   let assigned: number[] = [];
+  // Set by a heartbeat whose answer ends this generation; cleared when the member joins again.
+  let generationLost: unknown = null;
+  const heartbeatOf = (heartbeat: () => Promise<void>) => async () => {
+    try {
+      await heartbeat();
+    } catch (error) {
+      if (generationOver(error)) generationLost = error;
+      throw error;
+    }
+  };
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    generationLost = null;
     assigned = [...(event.payload.memberAssignment[options.topic] ?? [])].sort((a, b) => a - b);
     for (const partition of uncommitted.keys()) if (!assigned.includes(partition)) uncommitted.delete(partition);
     options.onAssignment?.(assigned);
@@ -92,8 +120,9 @@ export async function startConsumer(kafka: Kafka, options: ConsumerOptions): Pro
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
     eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning, isStale }: EachBatchPayload) => {
-      if (!isRunning() || isStale() || batch.messages.length === 0) return;
-      await options.handle(
+      const active = () => isRunning() && !isStale() && generationLost === null;
+      if (!active() || batch.messages.length === 0) return;
+      const outcome = await options.handle(
         {
           topic: batch.topic,
           partition: batch.partition,
@@ -106,10 +135,12 @@ export async function startConsumer(kafka: Kafka, options: ConsumerOptions): Pro
             headers: m.headers ?? {},
           })),
         },
-        { heartbeat, isActive: () => isRunning() && !isStale() },
+        { heartbeat: heartbeatOf(heartbeat), isActive: active },
       );
+      // kafkajs rejoins when a batch ends with the rebalance error: sooner than its next heartbeat.
+      if (outcome === 'let_go' && generationLost !== null) throw generationLost;
       const last = batch.messages.at(-1);
-      if (last === undefined || !isRunning() || isStale()) return;
+      if (outcome === 'let_go' || last === undefined || !isRunning() || isStale()) return;
       resolveOffset(last.offset);
       uncommitted.set(batch.partition, String(BigInt(last.offset) + 1n));
       // Per-batch commits are awaited; periodic ones run beside the next fetch.

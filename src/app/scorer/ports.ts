@@ -103,6 +103,13 @@ export interface UnitControl {
   isActive(): boolean;
 }
 
+/**
+ * How a unit ended: applied (its offsets may be committed), or let go because the consumer
+ * no longer holds it (revoked, membership lost, stopping): nothing of it may be committed,
+ * the next owner redelivers it and the state offsets skip whatever was applied.
+ */
+export type UnitOutcome = 'applied' | 'let_go';
+
 export type InputBatches = readonly InputBatch[];
 
 /** Counts and timings the scorer reports as it works; the metrics module turns them into series. */

@@ -63,7 +63,9 @@ export async function retryTransient<T>(work: () => Promise<T>, control: RetryCo
       hooks.waiting(waitingFor, waitMs / 1000, error, attempt);
       for (let waited = 0; waited < waitMs && control.isActive(); waited += BACKOFF.heartbeatMs) {
         await sleep(Math.min(BACKOFF.heartbeatMs, waitMs - waited));
-        await control.heartbeat();
+        // A heartbeat that ends the membership turns isActive() false (checked below); any
+        // other failure is left to the next one, as during an attempt.
+        await control.heartbeat().catch(() => undefined);
       }
       // Let go during the wait: another attempt would publish and write for partitions we no longer own.
       if (!control.isActive()) throw abandon(attempt);

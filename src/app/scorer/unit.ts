@@ -8,7 +8,7 @@ import type { ValidationRules } from '../../core/events/validate.js';
 import type { Clock } from '../clock.js';
 import { applyChunk, type ChunkDeps } from './apply-chunk.js';
 import { type DecodedUnit, decodeUnit, type SchemaIdGrace } from './decode.js';
-import type { EventDecoder, InputBatch, UnitControl, WatermarkStore } from './ports.js';
+import type { EventDecoder, InputBatch, UnitControl, UnitOutcome, WatermarkStore } from './ports.js';
 import { chunksOf, roundsOf } from './rounds.js';
 import { type RetryHooks, retryTransient, UnitAbandoned } from './transient-retry.js';
 
@@ -64,9 +64,9 @@ async function applyUnit(deps: UnitDeps, batches: readonly InputBatch[], control
   return { ...decoded, internalErrors };
 }
 
-/** The unit handler the consumer calls; resolves once the unit is applied or given up. */
+/** The unit handler the consumer calls; resolves once the unit is applied or let go. */
 export function createUnitHandler(deps: UnitDeps) {
-  return async (batches: readonly InputBatch[], control: UnitControl): Promise<void> => {
+  return async (batches: readonly InputBatch[], control: UnitControl): Promise<UnitOutcome> => {
     const started = performance.now();
     // Received, whatever happens next (a unit waiting for a dependency still shows its intake).
     for (const batch of batches) deps.observer.consumed(batch.partition, batch.records.length);
@@ -75,7 +75,7 @@ export function createUnitHandler(deps: UnitDeps) {
       decoded = await retryTransient(() => applyUnit(deps, batches, control), control, deps.retry);
     } catch (error) {
       // The partitions moved or the consumer stops: the next owner redelivers the unit.
-      if (error instanceof UnitAbandoned) return;
+      if (error instanceof UnitAbandoned) return 'let_go';
       throw error;
     }
     const seconds = (performance.now() - started) / 1000;
@@ -86,5 +86,6 @@ export function createUnitHandler(deps: UnitDeps) {
     for (const group of decoded.groups)
       for (const { event } of group.events) deps.observer.eventProcessed(event.eventTime);
     for (const batch of batches) deps.observer.batchDone(batch.partition, seconds);
+    return 'applied';
   };
 }

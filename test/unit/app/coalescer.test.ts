@@ -37,4 +37,12 @@ describe('coalescer', () => {
     expect(await Promise.all(failed)).toEqual(['boom', 'boom']);
     await expect(submit(3)).resolves.toBeUndefined();
   });
+
+  it("settles every submitter with its own unit's result (a unit let go is let go for all its batches)", async () => {
+    const submit = createCoalescer<number, string>(async (items) => (items.includes(2) ? 'let_go' : 'applied'));
+    const first = [submit(1), submit(2)];
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const second = [submit(3)];
+    expect(await Promise.all([...first, ...second])).toEqual(['let_go', 'let_go', 'applied']);
+  });
 });

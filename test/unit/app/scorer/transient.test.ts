@@ -148,6 +148,36 @@ describe('transient failures: other cases', () => {
     expect(clean.health.labels.length).toBeGreaterThan(0);
   });
 
+  it('a heartbeat that ends the membership lets the unit go at once: no retry, no state written, outcome let_go', async () => {
+    const world = createWorld();
+    const { batches } = scenario(world);
+    let active = true;
+    let beats = 0;
+    // What the Kafka adapter's control does when the broker answers "the group is rebalancing".
+    const control = {
+      heartbeat: async () => {
+        beats += 1;
+        active = false;
+        throw Object.assign(new Error('The group is rebalancing, so a rejoin is needed'), {
+          type: 'REBALANCE_IN_PROGRESS',
+        });
+      },
+      isActive: () => active,
+    };
+    const outcome = await settle(createUnitHandler(unitDeps(world))(batches, control));
+    expect(outcome).toBe('let_go');
+    expect(beats).toBe(1);
+    expect(world.state.writes).toHaveLength(0);
+    expect(world.observer.of('waiting')).toHaveLength(0);
+    expect(world.observer.of('batchDone')).toHaveLength(0);
+  });
+
+  it('an applied unit says so (its offsets may be committed)', async () => {
+    const world = createWorld();
+    const { batches } = scenario(world);
+    expect(await settle(createUnitHandler(unitDeps(world))(batches, world.control))).toBe('applied');
+  });
+
   it('a long outage is waited out with the backoff capped at 5 s and a heartbeat at least every second', async () => {
     const world = createWorld();
     const { batches } = scenario(world);
