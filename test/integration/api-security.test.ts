@@ -104,6 +104,10 @@ describe('customer API with tokens, its own operational port and limits', () => 
     expect(answer.headers['www-authenticate']).toBe('Bearer realm="churnstream"');
     expect(JSON.parse(answer.text)).toEqual({ error: expect.stringContaining('Authorization: Bearer') });
     expect(answer.text).not.toContain(id);
+    // The challenger view is the same personal data, behind the same guard.
+    const challenger = await get(api, `/customers/${id}/challenger`);
+    expect(challenger.status).toBe(401);
+    expect(challenger.text).not.toContain(id);
   });
 
   it('wrong token (and a token sent as Basic auth): 401 invalid_token', async () => {
@@ -122,6 +126,9 @@ describe('customer API with tokens, its own operational port and limits', () => 
     const answer = await get(api, `/customers/${id}`, bearer(TOKEN));
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.text)).toMatchObject({ customer_id: id, churn: { risk_level: expect.any(String) } });
+    const challenger = await get(api, `/customers/${id}/challenger`, bearer(TOKEN));
+    expect(challenger.status).toBe(200);
+    expect(JSON.parse(challenger.text)).toMatchObject({ customer_id: id, challenger: null });
   });
 
   it('near-miss tokens (first or last character wrong) take the same time to refuse at this resolution', async () => {

@@ -4,6 +4,7 @@
 // compare` says so with its interval, and the risk-change topic carries exactly what the
 // champion alone decides (the pure core's output without a challenger).
 import { execFileSync } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,4 +87,29 @@ describe('a weaker challenger in shadow', () => {
     expect(cli).toContain('the champion ranks better: sufficient evidence');
     expect(cli).toContain(`95% CI [${report.paired.low.toFixed(4)}`);
   }, 120_000);
+
+  it("shows the challenger's score on /customers/{id}/challenger and only the champion's on /customers/{id}", async () => {
+    const { port } = service.http.address() as AddressInfo;
+    const customers = [...new Set(history.map((e) => e.customerId))].slice(0, 40);
+    let differing = 0;
+    type Churn = { churn_probability: number; model_version: string };
+    type View = { variant: string | null; churn: Churn; challenger?: { churn: Churn; ltv: unknown } | null };
+    for (const id of customers) {
+      const plain = await fetch(`http://127.0.0.1:${port}/customers/${encodeURIComponent(id)}`);
+      const withChallenger = await fetch(`http://127.0.0.1:${port}/customers/${encodeURIComponent(id)}/challenger`);
+      expect([plain.status, withChallenger.status], id).toEqual([200, 200]);
+      const a = (await plain.json()) as View;
+      const b = (await withChallenger.json()) as View;
+      expect(a).not.toHaveProperty('challenger');
+      expect(a.variant).toBeNull(); // shadow: no experiment
+      expect(a.churn.model_version).toBe('v1');
+      expect(b.churn).toEqual(a.churn);
+      expect(b.challenger?.churn.model_version).toBe('v1-shuffled');
+      if (b.challenger?.churn.churn_probability !== a.churn.churn_probability) differing += 1;
+    }
+    // The challenger's leaves are permuted: its scores differ for (nearly) everyone.
+    expect(differing).toBeGreaterThan(customers.length / 2);
+    const unknown = await fetch(`http://127.0.0.1:${port}/customers/nobody-${Date.now()}/challenger`);
+    expect(unknown.status).toBe(404);
+  }, 60_000);
 });
