@@ -5,7 +5,7 @@
 // rescores only the customers whose variant moved. A model that fails validation leaves
 // the active ones in place and says which file is wrong.
 import type { Metrics } from '../adapters/metrics/definitions.js';
-import { type Experiment, variantMoved } from '../core/experiments/assignment.js';
+import type { Experiment } from '../core/experiments/assignment.js';
 import type { Rollout } from '../core/experiments/rollout.js';
 import { recalibratedVersion } from '../core/monitoring/recalibration.js';
 import type { Config } from './config.js';
@@ -91,13 +91,8 @@ export function createModelReload(options: {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly experiment: ExperimentHolder;
-  readonly assigned: () => readonly number[];
-  /** Rescores one partition with trigger model_change (only the customers `only` accepts, if given). */
-  readonly rescorePartition: (
-    partition: number,
-    cause: string,
-    only?: (customerId: string) => boolean,
-  ) => Promise<number>;
+  /** Rescores the owned partitions not decided by what runs now (partition-decisions.ts). */
+  readonly reconcileAll: () => Promise<number>;
 }) {
   const { config, models, metrics, log, experiment } = options;
   // What a bare reload (SIGHUP) asks for: the settings, or the latest rollout applied.
@@ -113,19 +108,15 @@ export function createModelReload(options: {
     describeModels(metrics, models, experiment.current);
     describeCalibrations(metrics, wanted.calibrations);
     const after = modelsLabel(models);
-    const cause = experiment.current === null ? after : `${after}@${experiment.current.challengerWeight}`;
     const weightBefore = experimentBefore?.challengerWeight ?? 0;
-    let only: ((customerId: string) => boolean) | undefined;
     if (after !== before) log.info({ before, after }, 'models swapped; rescoring customers with trigger model_change');
-    else if (weight !== weightBefore) {
+    else if (weight !== weightBefore)
       log.info(
         { before: weightBefore, after: weight },
         "challenger's weight changed; rescoring the customers it moves",
       );
-      only = (customerId) => variantMoved(experimentBefore, experiment.current, customerId);
-    } else return { changed: false, rescored: 0 };
-    let rescored = 0;
-    for (const partition of options.assigned()) rescored += await options.rescorePartition(partition, cause, only);
-    return { changed: true, rescored };
+    else return { changed: false, rescored: 0 };
+    // Each owned partition is rescored by what its mark says changed (partitions owned later are on assignment).
+    return { changed: true, rescored: await options.reconcileAll() };
   };
 }

@@ -19,6 +19,9 @@ export function followRollout(options: {
   readonly log: Pick<Logger, 'info' | 'error' | 'warn'>;
   /** The revision applied at start-up (before the group was joined), if any. */
   readonly applied: number | null;
+  readonly onApplied?: (revision: number) => void;
+  /** Runs after every check, whatever it found (its failures are the caller's to handle). */
+  readonly afterCheck?: () => Promise<void>;
 }): RolloutFollower {
   const { store, apply, log } = options;
   let applied = options.applied;
@@ -40,6 +43,7 @@ export function followRollout(options: {
     try {
       await apply(rollout);
       applied = rollout.revision;
+      options.onApplied?.(rollout.revision);
       log.info({ revision: rollout.revision, rollout }, 'rollout applied');
     } catch (error) {
       failed = rollout.revision;
@@ -47,7 +51,10 @@ export function followRollout(options: {
     }
   };
   const check = () => {
-    running = running.then(once);
+    running = running
+      .then(once)
+      .then(() => options.afterCheck?.())
+      .catch((error: unknown) => log.warn({ err: error }, 'rollout check incomplete; retried on the next one'));
     return running;
   };
   const tick = () => {

@@ -19,9 +19,9 @@ import { startLagLoop } from './lag-loop.js';
 import type { Logger } from './logger.js';
 import { DependencyStatus, metricsObserver } from './metrics-observer.js';
 import { type ModelRegistry, versionsOf } from './model-registry.js';
-import { createModelReload, type WantedModels, wantedOf } from './model-reload.js';
+import type { WantedModels } from './model-reload.js';
 import { createPartitionLocks } from './partition-locks.js';
-import { followRollout } from './rollout-loop.js';
+import { createRolloutWiring } from './rollout-wiring.js';
 import { createDeadLetterFactory } from './scorer/dead-letters.js';
 import { SchemaIdGrace } from './scorer/decode.js';
 import { type PassDeps, rescoreForModelChange, runDueTimers } from './scorer/passes.js';
@@ -63,7 +63,7 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
   });
   const { registry, schemas } = provisioned;
   redis.onError((error) => log.debug({ err: error }, 'redis connection error (ioredis reconnects)'));
-  const { state, timers, health, watermarks, comparisons, rollout } = redis.stores(
+  const { state, timers, health, watermarks, comparisons, rollout, decidedBy } = redis.stores(
     config.redisNamespace,
     config.stateTtlSeconds,
   );
@@ -108,20 +108,21 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
   });
   healthReaders(metrics, { health, comparisons, timers, clock, models, seen, assigned: () => consumer.assigned() });
 
-  let assigned: () => readonly number[] = () => [];
-  const reloadModels = createModelReload({
+  const rolloutWiring = createRolloutWiring({
     config,
     models,
+    experiment,
     metrics,
     log,
-    experiment,
-    assigned: () => assigned(),
-    rescorePartition: (partition, cause, only) =>
-      withPartitions([partition], () => rescoreForModelChange(passDeps, partition, config.timers.batch, cause, only)),
+    clock,
+    locks: withPartitions,
+    rollout,
+    decidedBy,
+    rescore: (partition, cause, only) => rescoreForModelChange(passDeps, partition, config.timers.batch, cause, only),
   });
+  const { reloadModels } = rolloutWiring;
   // The rollout written by `churnstream models` overrides the settings; applied before joining.
-  const initialRollout = await rollout.read();
-  if (initialRollout !== null) await reloadModels(wantedOf(initialRollout));
+  await rolloutWiring.applyStored();
 
   const consumer = await startConsuming({
     config,
@@ -159,14 +160,7 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
     assigned: () => consumer.assigned(),
     churnVersion: () => versionsOf(models.current).churn,
   });
-  assigned = () => consumer.assigned();
-  const rolloutFollower = followRollout({
-    store: rollout,
-    intervalMs: config.rollout.checkIntervalMs,
-    apply: (next) => reloadModels(wantedOf(next)),
-    log,
-    applied: initialRollout?.revision ?? null,
-  });
+  rolloutWiring.follow(() => consumer.assigned());
   const onHangup = () => {
     listeners.reload();
     reloadModels().catch((error: unknown) =>
@@ -183,7 +177,7 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
     opsHttp: listeners.ops,
     async stop() {
       process.off('SIGHUP', onHangup);
-      await rolloutFollower.stop();
+      await rolloutWiring.stop();
       lagLoop.stop();
       await timerLoop.stop();
       await consumer.stop();

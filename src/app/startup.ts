@@ -20,7 +20,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Retries `attempt` with backoff until it succeeds or `ms` have passed (services started
  * together come up in any order), then fails with one line: `what` and the last reason.
  */
-async function within<T>(ms: number, what: string, attempt: () => Promise<T>): Promise<T> {
+export async function within<T>(ms: number, what: string, attempt: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown = null;
   for (let wait = 200; ; wait = Math.min(wait * 2, 2000)) {

@@ -6,6 +6,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { RedisComparisonStore } from './comparison-store.js';
 import { openRedis } from './connect.js';
 import { type ClusterTarget, openCluster } from './connect-cluster.js';
+import { RedisDecidedByStore } from './decided-by-store.js';
 import { redisKeys } from './keys.js';
 import { RedisModelHealthStore } from './model-health-store.js';
 import { RedisRolloutStore } from './rollout-store.js';
@@ -55,6 +56,7 @@ export class RedisConnection {
       watermarks: new RedisWatermarkStore(this.redis, keys),
       comparisons: new RedisComparisonStore(this.redis, keys),
       rollout: new RedisRolloutStore(this.redis, keys),
+      decidedBy: new RedisDecidedByStore(this.redis, keys),
     };
   }
 

@@ -23,8 +23,12 @@ export interface RedisKeys {
   ltvLabels(modelVersion: string): string;
   /** Joint score histogram of labels resolved with a champion's and a challenger's score (hash). */
   pairs(champion: string, challenger: string): string;
+  /** What decided a partition's tiers when its last rescoring finished (string, JSON). */
+  decidedBy(partition: number): string;
   /** The rollout in force: champion, challenger, experiment weight (hash; written by `models` commands). */
   rollout(): string;
+  /** What each running scorer process serves (hash: process -> JSON with the time it said so). */
+  serving(): string;
   /** The rollout's log: who changed it, when and why (list of JSON, newest first). */
   rolloutLog(): string;
 }
@@ -38,7 +42,9 @@ export function redisKeys(namespace: string): RedisKeys {
     labels: (modelVersion) => `${prefix}:labels:{${modelVersion}}`,
     ltvLabels: (modelVersion) => `${prefix}:ltv-labels:{${modelVersion}}`,
     pairs: (champion, challenger) => `${prefix}:pairs:{${champion}|${challenger}}`,
+    decidedBy: (partition) => `${prefix}:decided-by:{p${partition}}`,
     rollout: () => `${prefix}:{rollout}`,
+    serving: () => `${prefix}:{rollout}:serving`,
     rolloutLog: () => `${prefix}:{rollout}:log`,
   };
 }

@@ -3,6 +3,7 @@
 // so two operators changing it at once cannot lose one another's change; the log entry is
 // written in the same script (no change without its who/when/why).
 import type { Rollout, RolloutLogEntry } from '../../core/experiments/rollout.js';
+import type { Serving } from '../../core/experiments/serving.js';
 import { calling } from '../dependency-error.js';
 import type { ScriptedRedis } from './client.js';
 import type { RedisKeys } from './keys.js';
@@ -54,6 +55,28 @@ export class RedisRolloutStore {
     return calling('redis', async () => {
       const entries = await this.redis.lrange(this.keys.rolloutLog(), 0, limit - 1);
       return entries.map((entry) => JSON.parse(entry) as RolloutLogEntry);
+    });
+  }
+
+  /** Records what this process serves (the `models` commands read it while no rollout is stored). */
+  announce(serving: Serving): Promise<void> {
+    return calling('redis', async () => {
+      await this.redis.hset(this.keys.serving(), serving.process, JSON.stringify(serving));
+    });
+  }
+
+  /** A stopping process takes its report back. */
+  withdraw(process: string): Promise<void> {
+    return calling('redis', async () => {
+      await this.redis.hdel(this.keys.serving(), process);
+    });
+  }
+
+  /** Every report, stale ones included (the reader judges their age; see core/experiments/serving.ts). */
+  serving(): Promise<Serving[]> {
+    return calling('redis', async () => {
+      const all = await this.redis.hgetall(this.keys.serving());
+      return Object.values(all).map((value) => JSON.parse(value) as Serving);
     });
   }
 }

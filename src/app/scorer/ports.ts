@@ -6,7 +6,9 @@ import type { CustomerRead, CustomerWrite, LoadedCustomer, WriteOutcome } from '
 import type { TimerEntry } from '../../adapters/redis/timer-index.js';
 import type { DecodedOrderEvent } from '../../adapters/registry/order-event-decoder.js';
 import type { RiskChangeRecord } from '../../core/events/risk-change.js';
+import type { DecidedBy } from '../../core/experiments/decided-by.js';
 import type { Rollout, RolloutLogEntry } from '../../core/experiments/rollout.js';
+import type { Serving } from '../../core/experiments/serving.js';
 import type { LabelStats } from '../../core/monitoring/calibration.js';
 import type { PairStats, ResolvedPair } from '../../core/monitoring/comparison.js';
 import type { LtvPair } from '../../core/monitoring/ltv-calibration.js';
@@ -51,6 +53,15 @@ export interface RolloutStore {
   read(): Promise<Rollout | null>;
   change(entry: RolloutLogEntry, expectedRevision: number): Promise<boolean>;
   log(limit?: number): Promise<RolloutLogEntry[]>;
+  announce(serving: Serving): Promise<void>;
+  withdraw(process: string): Promise<void>;
+  serving(): Promise<Serving[]>;
+}
+
+/** What decided each partition's tiers (core/experiments/decided-by.ts). */
+export interface DecidedByStore {
+  save(partition: number, decidedBy: DecidedBy): Promise<void>;
+  read(partition: number): Promise<DecidedBy | null>;
 }
 
 /** Event-time watermark per partition (replays resume where the last owner left off). */

@@ -13,6 +13,9 @@ export interface HysteresisPolicy {
 
 export const DEFAULT_HYSTERESIS: HysteresisPolicy = { band: 0.03, minDwellMs: 7 * DAY_MS };
 
+/** The tier is the probability's own level (what a model change uses: see customer-step.ts). */
+export const NO_HYSTERESIS: HysteresisPolicy = { band: 0, minDwellMs: 0 };
+
 export interface TierState {
   readonly level: RiskLevel;
   /** Event time the customer entered this level. */

@@ -9,7 +9,13 @@
 // a tier transition (with hysteresis). Everything is a function of the input, so a
 // replay produces the same events with the same ids.
 
-import { blockedUntil, type HysteresisPolicy, nextTier, type TierState } from '../decisions/hysteresis.js';
+import {
+  blockedUntil,
+  type HysteresisPolicy,
+  NO_HYSTERESIS,
+  nextTier,
+  type TierState,
+} from '../decisions/hysteresis.js';
 import { churnResult, type LtvScore, ltvResult } from '../decisions/results.js';
 import type { OrderEvent } from '../events/order-event.js';
 import { type RiskChangeRecord, type RiskChangeTrigger, riskChangeRecord } from '../events/risk-change.js';
@@ -232,7 +238,11 @@ function rescore(
     // Reusable for a risk change only when it is the deciding models' own score.
     ltvScore = models.churn === ctx.churn && models.ltv === ctx.ltv ? champion : null;
   }
-  const next = nextTier(draft.tier, deciding.probability, asOf, ctx.hysteresis);
+  // Hysteresis smooths one model's scores over time. A change of model (or of the variant
+  // deciding) is no such noise: the tier becomes what the deciding model says, so a rollback
+  // takes back every tier the rolled-back model moved, downgrades included.
+  const policy = trigger === 'model_change' ? NO_HYSTERESIS : ctx.hysteresis;
+  const next = nextTier(draft.tier, deciding.probability, asOf, policy);
   if (next === null) return;
   // A transition is published: now compute what it carries (reasons, LTV).
   const { churn, ltv } = assessFeatures(features, models, windowDays, ltvScore);

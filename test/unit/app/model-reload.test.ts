@@ -10,7 +10,14 @@ import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../../src/adapters/metrics/definitions.js';
 import { loadConfig } from '../../../src/app/config.js';
 import { activeSpec, ModelRegistry } from '../../../src/app/model-registry.js';
-import { configuredModels, createModelReload, type ExperimentHolder } from '../../../src/app/model-reload.js';
+import {
+  configuredModels,
+  createModelReload,
+  type ExperimentHolder,
+  modelsLabel,
+} from '../../../src/app/model-reload.js';
+import { partitionDecisions } from '../../../src/app/partition-decisions.js';
+import { createPartitionLocks } from '../../../src/app/partition-locks.js';
 import { rescoreForModelChange, runDueTimers } from '../../../src/app/scorer/passes.js';
 import { createUnitHandler } from '../../../src/app/scorer/unit.js';
 import { DEFAULT_HYSTERESIS } from '../../../src/core/decisions/hysteresis.js';
@@ -19,6 +26,7 @@ import type { StoredCustomer } from '../../../src/core/state/stored-customer.js'
 import { processModelChange, scoringContextFor } from '../../../src/core/step/customer-step.js';
 import { DAY_MS } from '../../../src/core/time.js';
 import { batchOf, createWorld, passDeps, storedOfStep, T0, unitDeps } from '../../helpers/fakes.js';
+import { FakeDecidedByStore } from '../../helpers/rollout-fakes.js';
 
 const fixtures = new URL('../../fixtures/models/', import.meta.url).pathname;
 
@@ -59,17 +67,27 @@ function setUp() {
     });
   };
   const world = createWorld();
+  const marks = new FakeDecidedByStore();
+  // Partition 0 was decided by the models and experiment configured (as a running scorer marks it).
+  marks.marks.set(0, { models: modelsLabel(models), experiment: structuredClone(experiment.current) });
+  const decisions = partitionDecisions({
+    store: marks,
+    locks: createPartitionLocks(),
+    assigned: () => [0],
+    now: () => ({ models: modelsLabel(models), experiment: experiment.current }),
+    clockReady: () => true,
+    rescore: (partition, cause, only) => rescoreForModelChange(passDeps(world, context), partition, 7, cause, only),
+    log: pino({ level: 'silent' }),
+  });
   const reload = createModelReload({
     config,
     models,
     metrics: createMetrics(),
     log: pino({ level: 'silent' }),
     experiment,
-    assigned: () => [0],
-    rescorePartition: (partition, cause, only) =>
-      rescoreForModelChange(passDeps(world, context), partition, 7, cause, only),
+    reconcileAll: () => decisions.reconcileAll(),
   });
-  return { config, world, context, experiment, reload };
+  return { config, world, context, experiment, reload, decisions, marks };
 }
 
 describe('weight change through the model reload', () => {

@@ -1,12 +1,15 @@
 // The streaming scorer's per-customer step, with the rules fallback (no model) so the
 // probabilities are known: base 0.1, +0.3 past 90 days of silence, +0.2 more past 180,
 // +0.2 under 5 orders, +0.1 with no order in the 180-day window.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_HYSTERESIS } from '../../../../src/core/decisions/hysteresis.js';
+import { riskLevel } from '../../../../src/core/decisions/risk.js';
 import { RULES_VERSION } from '../../../../src/core/decisions/rules.js';
 import type { OrderEvent } from '../../../../src/core/events/order-event.js';
 import { DEFAULT_FEATURE_SPEC } from '../../../../src/core/features/spec.js';
 import {
+  assessCustomer,
   processEvents,
   processModelChange,
   processTimers,
@@ -131,6 +134,42 @@ describe('per-customer step', () => {
     // due timers are evaluated first, then the model-change rescoring.
     const late = processModelChange('c1', first, T + 150 * DAY_MS, 'm2/m2', ctx);
     expect(late.riskChanges.map((r) => [r.trigger, r.risk_level])).toEqual([['timer', 'medium']]);
+  });
+
+  it('a model change sets the tier the deciding model says: the dwell that held a downgrade back does not hold it', () => {
+    // Five orders in five days: the 5th drops the rules' score to 0.1 (low) but the 7-day dwell
+    // in medium (entered on day 0) holds the downgrade back...
+    const quick = Array.from({ length: 5 }, (_, i) => order(`q${i}`, i));
+    const held = processEvents('c1', null, quick, ctx);
+    expect(held.tier?.level).toBe('medium');
+    expect(riskLevel(held.scored.at(-1)?.probability ?? Number.NaN)).toBe('low');
+    // ...which a rescoring with other models (a promotion, a rollback) does not wait for.
+    const changed = processModelChange('c1', held, T + 5 * DAY_MS, 'm2/m2', ctx);
+    expect(changed.riskChanges.map((r) => [r.previous_risk_level, r.risk_level, r.trigger])).toEqual([
+      ['medium', 'low', 'model_change'],
+    ]);
+  });
+
+  it('after any model change, the tier is the level of the probability it was rescored with', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 0, max: 200 }),
+        (days, after) => {
+          const sorted = [...days].sort((a, b) => a - b);
+          const stored = processEvents(
+            'c1',
+            null,
+            sorted.map((d, i) => order(`p${i}-${d}`, d)),
+            ctx,
+          );
+          const last = sorted.at(-1) ?? 0;
+          const asOf = T + (last + after) * DAY_MS;
+          const changed = processModelChange('c1', stored, asOf, 'm2/m2', ctx);
+          expect(changed.tier?.level).toBe(assessCustomer(changed.state, asOf, ctx, 'c1').churn.risk_level);
+        },
+      ),
+    );
   });
 
   it('resolves labels: an order inside the 90-day window is retained, a window closing without one is churned', () => {

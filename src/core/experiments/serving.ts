@@ -1,0 +1,44 @@
+// What each running scorer process serves, as it reports it (every rollout check): the
+// `models` commands start from it while no rollout is stored, instead of from their own
+// shell's settings, and refuse to guess when the processes disagree.
+import type { ModelPair } from './rollout.js';
+
+export interface Serving {
+  /** host:pid of the process. */
+  readonly process: string;
+  /** When the process said so (ms). */
+  readonly at: number;
+  /** The rollout revision it applied, or null: its own settings (no rollout stored). */
+  readonly revision: number | null;
+  /** The versions it serves, by name (never "newest"). */
+  readonly champion: { readonly churn: string; readonly ltv: string };
+  readonly challenger: ModelPair | null;
+  /** The experiment's name and a digest of its salt (never the salt); null: none. */
+  readonly experiment: { readonly name: string; readonly saltDigest: string } | null;
+  readonly weight: number;
+}
+
+/** What the fresh reports agree on, or the processes that disagree. */
+export type ServingView =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'agreed'; readonly serving: Serving; readonly processes: number }
+  | { readonly kind: 'disagree'; readonly reports: readonly Serving[] };
+
+/** The part of a report that must be equal in every process of one deployment. */
+const shape = (s: Serving): string => JSON.stringify([s.revision, s.champion, s.challenger, s.experiment, s.weight]);
+
+/** Reports younger than `maxAgeMs` (older ones are processes that stopped or hang). */
+export function servingView(reports: readonly Serving[], now: number, maxAgeMs: number): ServingView {
+  const fresh = reports.filter((r) => now - r.at <= maxAgeMs).sort((a, b) => a.process.localeCompare(b.process));
+  const first = fresh[0];
+  if (first === undefined) return { kind: 'none' };
+  if (fresh.every((r) => shape(r) === shape(first))) return { kind: 'agreed', serving: first, processes: fresh.length };
+  return { kind: 'disagree', reports: fresh };
+}
+
+/** One line per report, for an operator comparing processes. */
+export const describeServing = (s: Serving): string =>
+  `${s.process}: champion ${s.champion.churn}/${s.champion.ltv}, ` +
+  (s.challenger === null ? 'no challenger' : `challenger ${s.challenger.churn ?? '-'}/${s.challenger.ltv ?? '-'}`) +
+  `, experiment ${s.experiment === null ? 'none' : `${s.experiment.name} (salt ${s.experiment.saltDigest})`}` +
+  `, weight ${s.weight}, rollout ${s.revision === null ? 'none (settings)' : `revision ${s.revision}`}`;
