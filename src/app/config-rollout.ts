@@ -4,6 +4,14 @@
 import { z } from 'zod';
 import type { Need } from './config-checks.js';
 
+/**
+ * A plain decimal number (an exponent allowed): what a share or a ratio is written as. Checked
+ * before coercion: Number() also takes 0x1, 0b1, ' 1 ' and Infinity.
+ */
+export const DECIMAL_NUMBER = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+const SHARE = 'a decimal number between 0 and 1, e.g. 0.1';
+
 export const rolloutSchema = z.object({
   CHURNSTREAM_MODELS_DIR: z.string().min(1).optional(),
   CHURNSTREAM_CHURN_MODEL_VERSION: z.string().min(1).optional(),
@@ -14,7 +22,12 @@ export const rolloutSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}:.{1,256}$/, 'name:salt (name: letters, digits, _ . -)')
     .optional(),
-  CHURNSTREAM_EXPERIMENT_WEIGHT: z.coerce.number().min(0).max(1).default(0),
+  CHURNSTREAM_EXPERIMENT_WEIGHT: z
+    .string()
+    .regex(DECIMAL_NUMBER, SHARE)
+    .transform(Number)
+    .pipe(z.number().min(0, SHARE).max(1, SHARE))
+    .default(0),
   CHURNSTREAM_ROLLOUT_CHECK_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
 });
 

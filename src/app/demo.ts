@@ -12,6 +12,7 @@ import { KafkaConnection } from '../adapters/kafka/connection.js';
 import { toOrderEventRecord } from '../adapters/registry/order-event-codec.js';
 import { generateDemoHistory } from '../core/demo/generator.js';
 import type { OrderEvent } from '../core/events/order-event.js';
+import { DAY_MS } from '../core/time.js';
 import type { Config } from './config.js';
 import { type RankedCustomer, riskiestCustomers } from './demo-query.js';
 import type { Logger } from './logger.js';
@@ -37,12 +38,25 @@ export interface DemoSummary {
   readonly port: number;
 }
 
+/** The longest synthetic history `--days` takes (ten years: it still starts after 1990, the event floor). */
+export const MAX_DEMO_DAYS = 3650;
+
+/**
+ * Where the synthetic history starts: 2024-01-01 (so a seed gives the same events on any
+ * day), unless the history would then reach past today. Kafka refuses a record timestamped
+ * more than log.message.timestamp.after.max.ms ahead of its clock (one hour by default since
+ * Kafka 4.0; the demo's records carry the event time), so a longer history ends today.
+ */
+export function demoStart(days: number, now: number): number {
+  return Math.min(Date.UTC(2024, 0, 1), Math.floor(now / DAY_MS) * DAY_MS - days * DAY_MS);
+}
+
 async function loadHistory(options: DemoRunOptions): Promise<OrderEvent[]> {
   if (options.source === undefined) {
     return generateDemoHistory({
       seed: options.seed,
       customers: options.customers,
-      start: Date.UTC(2024, 0, 1),
+      start: demoStart(options.days, Date.now()),
       days: options.days,
     });
   }

@@ -8,7 +8,7 @@ import { modelsCommand } from '../commands/models.js';
 import { ScoreInputError, scoreCsv } from '../commands/score.js';
 import { scoreLtvCsv } from '../commands/score-ltv.js';
 import { loadConfig } from '../config.js';
-import { runDemo } from '../demo.js';
+import { MAX_DEMO_DAYS, runDemo } from '../demo.js';
 import { apiBase } from '../demo-query.js';
 import { tuneGarbageCollection } from '../gc-tuning.js';
 import { createLogger } from '../logger.js';
@@ -26,6 +26,8 @@ const program = new Command()
   .name('churnstream')
   .description('Real-time customer churn and lifetime-value scoring on Kafka order events')
   .version(packageVersion())
+  // Program options only before the command (`models recalibrate --version v1` printed 0.1.0).
+  .enablePositionalOptions()
   .showHelpAfterError();
 
 program
@@ -81,7 +83,7 @@ program
     'the main job on demo traffic: scorer + replay of a seeded history (or a data file), then the API stays up',
   )
   .option('--customers <n>', 'customers to simulate', positiveInt('--customers'), 2000)
-  .option('--days <n>', 'days of history', positiveInt('--days'), 540)
+  .option('--days <n>', `days of history (at most ${MAX_DEMO_DAYS}; ends by today)`, positiveInt('--days'), 540)
   .option('--seed <n>', 'random seed (same seed, same events)', positiveInt('--seed'), 42)
   .addOption(new Option('--source <kind>', 'replay a file instead').choices(FILE_SOURCES))
   .option('--input <path>', 'the file for --source')
@@ -97,6 +99,7 @@ program
       exit: boolean;
       progress: boolean;
     }) => {
+      if (options.days > MAX_DEMO_DAYS) throw new UserError(`--days ${options.days}: at most ${MAX_DEMO_DAYS}`);
       tuneGarbageCollection();
       // Replays run on event time so timers fire as the history's months go by.
       const config = loadConfig({ CHURNSTREAM_CLOCK: 'watermark', ...process.env });

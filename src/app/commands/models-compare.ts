@@ -1,6 +1,8 @@
 // `churnstream models compare`: champion and challenger side by side from the statistics the
 // scorers keep in Redis (labels resolved per version, and the pairs both scored), with the
 // AUC difference, its 95% interval (paired DeLong) and whether the evidence is sufficient.
+
+import type { Rollout } from '../../core/experiments/rollout.js';
 import {
   brierScore,
   expectedCalibrationError,
@@ -10,7 +12,7 @@ import {
 } from '../../core/monitoring/calibration.js';
 import { type AucComparison, compareAuc, judge, type Verdict } from '../../core/monitoring/comparison.js';
 import { topDecileLift } from '../../core/monitoring/lift.js';
-import type { StreamCalibration } from '../../core/monitoring/recalibration.js';
+import { recalibratedVersion, type StreamCalibration } from '../../core/monitoring/recalibration.js';
 import type { ComparisonStore, ModelHealthStore } from '../scorer/ports.js';
 
 export interface VersionSummary {
@@ -58,6 +60,21 @@ export interface Recalibrated {
   readonly calibration: StreamCalibration;
 }
 
+/** The name a churn version is served (and its labels counted) under: recalibrated or not. */
+export const served = (rollout: Rollout, version: string | null): string | null => {
+  const calibration = version === null ? undefined : rollout.calibrations?.[version];
+  return version === null || calibration === undefined ? version : recalibratedVersion(version, calibration.revision);
+};
+
+/** The rollout's recalibrations by served version name. */
+export const recalibrations = (rollout: Rollout): Map<string, Recalibrated> =>
+  new Map(
+    Object.entries(rollout.calibrations ?? {}).map(([base, calibration]) => [
+      recalibratedVersion(base, calibration.revision),
+      { base, calibration },
+    ]),
+  );
+
 const pairCount = (p: AucComparison) => p.positives + p.negatives;
 
 export async function compareModels(
@@ -100,7 +117,11 @@ export async function compareModels(
 const fixed = (x: number, digits = 4) => (Number.isFinite(x) ? x.toFixed(digits) : '-'.padEnd(digits + 2));
 const signed = (x: number) => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${x.toFixed(4)}` : '-');
 
-const VERDICTS: Record<Verdict, string> = {
+/** The paired AUC difference with its 95% interval, as `compare` prints it (and `promote` quotes it). */
+export const aucDifference = (paired: AucComparison): string =>
+  `AUC difference (challenger - champion) ${signed(paired.difference)}, 95% CI [${signed(paired.low)}, ${signed(paired.high)}]`;
+
+export const VERDICTS: Record<Verdict, string> = {
   challenger_better: 'the challenger ranks better: sufficient evidence (the interval excludes 0)',
   champion_better: 'the champion ranks better: sufficient evidence (the interval excludes 0)',
   equivalent: 'no difference that matters: sufficient evidence (the interval lies within ±0.01)',
@@ -133,7 +154,7 @@ export function formatComparison(report: ComparisonReport): string[] {
           `paired labels of ${report.pairedOn.champion} vs ${report.pairedOn.challenger}, before recalibration (it keeps each ranking):`,
         ]),
     `paired labels ${paired.positives + paired.negatives} (churned ${paired.positives}): AUC champion ${fixed(paired.championAuc)}, challenger ${fixed(paired.challengerAuc)}`,
-    `AUC difference (challenger - champion) ${signed(paired.difference)}, 95% CI [${signed(paired.low)}, ${signed(paired.high)}] (DeLong, paired)`,
+    `${aucDifference(paired)} (DeLong, paired)`,
     `verdict: ${VERDICTS[report.verdict]}${more}`,
   ];
   return lines.map((line) => line.trimEnd());

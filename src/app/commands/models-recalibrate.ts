@@ -3,8 +3,7 @@
 // and, only when it lowers the calibration error there, puts it in the rollout: every scorer
 // then serves the version recalibrated (as <version>+cal<revision>, its labels counted apart)
 // and rescores its customers, as for any change of models. --remove serves it as shipped again.
-import { userInfo } from 'node:os';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { type Rollout, withCalibration } from '../../core/experiments/rollout.js';
 import { composePlatt, recalibratedVersion, type StreamCalibration } from '../../core/monitoring/recalibration.js';
 import {
@@ -15,24 +14,21 @@ import {
 import { loadConfig } from '../config.js';
 import type { ModelHealthStore } from '../scorer/ports.js';
 import { UserError } from '../user-error.js';
+import { integerArg, MAX_FOLDS, MAX_SEED, printable, withNotes } from './models-options.js';
 import { changeRollout, currentRollout, describe, withStores } from './models-rollout.js';
 
 interface Options {
-  readonly version?: string;
+  /** Not --version: the program's own --version (print 0.1.0) would answer instead. */
+  readonly churnVersion?: string;
   readonly folds: number;
   readonly seed: number;
   readonly dryRun: boolean;
   readonly remove: boolean;
   readonly json: boolean;
-  readonly why: string;
+  /** Required for a change; a dry run changes nothing. */
+  readonly why?: string;
   readonly by: string;
 }
-
-const integer = (min: number) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`an integer of at least ${min}`);
-  return n;
-};
 
 const fixed = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : '-');
 
@@ -76,11 +72,15 @@ export async function recalibrate(
   stores: { readonly health: Pick<ModelHealthStore, 'labelStats'> },
   rollout: Rollout,
 ): Promise<Rollout | null> {
-  const version = options.version ?? rollout.champion.churn;
-  if (version === null) throw new UserError('name the churn version (--version): the rollout does not pin one');
+  const version = options.churnVersion ?? rollout.champion.churn;
+  if (version === null) throw new UserError('name the churn version (--churn-version): the rollout does not pin one');
   const previous = rollout.calibrations?.[version];
   if (options.remove) {
     if (previous === undefined) throw new UserError(`churn version ${version} is not recalibrated: nothing to remove`);
+    if (options.dryRun) {
+      console.log(`would remove the recalibration of ${version} (revision ${previous.revision}): --dry-run`);
+      return null;
+    }
     console.log(`removing the recalibration of ${version} (revision ${previous.revision})`);
     return withCalibration(rollout, version, null);
   }
@@ -97,31 +97,44 @@ export async function recalibrate(
 }
 
 export function recalibrateCommand(): Command {
-  return new Command('recalibrate')
+  const command = new Command('recalibrate')
     .description(
       "refit a churn version's calibration on the stream's resolved labels; applied only if it lowers the error on held-out labels",
     )
-    .option('--version <version>', 'churn version (default: the champion)')
-    .option('--folds <k>', 'held-out folds', integer(2), DEFAULT_RECALIBRATION.folds)
-    .option('--seed <n>', 'seed of the random split into folds', integer(0), DEFAULT_RECALIBRATION.seed)
-    .option('--dry-run', 'fit and report, change nothing', false)
+    .option('--churn-version <version>', 'churn version (default: the champion)')
+    .option(
+      '--folds <k>',
+      `held-out folds (2..${MAX_FOLDS})`,
+      integerArg('--folds', 2, MAX_FOLDS),
+      DEFAULT_RECALIBRATION.folds,
+    )
+    .option(
+      '--seed <n>',
+      'seed of the random split into folds',
+      integerArg('--seed', 0, MAX_SEED),
+      DEFAULT_RECALIBRATION.seed,
+    )
+    .option('--dry-run', 'fit and report, change nothing (no --why needed)', false)
     .option('--remove', 'serve the version as its artifact says again', false)
-    .option('--json', 'the report as one JSON object', false)
-    .requiredOption('--why <text>', 'why (kept in the rollout log)')
-    .option('--by <name>', 'who (kept in the rollout log)', userInfo().username)
-    .action(async (options: Options) => {
-      const config = loadConfig();
-      await withStores(config, async (stores) => {
-        const current = await currentRollout(config, stores);
-        const next = await recalibrate(options, stores, current);
-        if (next === null) return;
-        await changeRollout(stores, current, next, {
-          action: 'recalibrate',
-          by: options.by,
-          why: options.why,
-          at: new Date(),
-        });
-        if (!options.json) console.log(`before ${describe(current)}\nafter  ${describe(next)}`);
+    .option('--json', 'the report as one JSON object', false);
+  return withNotes(command, false).action(async (options: Options) => {
+    // Checked before Redis is read: a change without its why is refused whatever the fit says.
+    if (!options.dryRun && options.why === undefined)
+      throw new UserError('recalibrate: --why is required (kept in the rollout log), or --dry-run to look first');
+    const config = loadConfig();
+    await withStores(config, async (stores) => {
+      const current = await currentRollout(config, stores);
+      const next = await recalibrate(options, stores, current);
+      if (next === null) return;
+      await changeRollout(stores, current, next, {
+        action: 'recalibrate',
+        by: options.by,
+        why: options.why ?? '',
+        at: new Date(),
       });
+      if (options.json) return;
+      console.log(printable(`before ${describe(current)}`));
+      console.log(printable(`after  ${describe(next)}`));
     });
+  });
 }

@@ -1,139 +1,102 @@
 // `churnstream models compare|promote|rollback|weight|challenger|recalibrate|log`: the rollout every
 // scorer process follows (kept in Redis; processes pick a change up within
 // CHURNSTREAM_ROLLOUT_CHECK_INTERVAL_MS, no restart), each change logged with who, when, why.
-import { userInfo } from 'node:os';
-import { Command, InvalidArgumentError } from 'commander';
+// Every value is checked before anything is written (models-options.ts, models-checks.ts):
+// a bad one is one line on stderr and exit 2, and the rollout stays as it was.
+import { Command } from 'commander';
 import {
-  promote,
   type Rollout,
   type RolloutAction,
   RolloutRefused,
   rollback,
-  withChallenger,
+  sameModels,
   withWeight,
 } from '../../core/experiments/rollout.js';
-import { recalibratedVersion } from '../../core/monitoring/recalibration.js';
-import { loadConfig } from '../config.js';
+import { type Config, loadConfig } from '../config.js';
 import { UserError } from '../user-error.js';
-import { compareModels, formatComparison } from './models-compare.js';
+import { challengerChange, checkLoads, promotion } from './models-checks.js';
+import { compareCommand } from './models-compare-command.js';
+import { integerArg, MAX_LOG_LIMIT, printable, shareArg, withNotes } from './models-options.js';
 import { recalibrateCommand } from './models-recalibrate.js';
 import { changeRollout, currentRollout, describe, type Stores, withStores } from './models-rollout.js';
 
-/** The name a churn version is served (and its labels counted) under: recalibrated or not. */
-const served = (rollout: Rollout, version: string | null): string | null => {
-  const calibration = version === null ? undefined : rollout.calibrations?.[version];
-  return version === null || calibration === undefined ? version : recalibratedVersion(version, calibration.revision);
-};
+interface Change {
+  readonly config: Config;
+  readonly current: Rollout;
+  readonly stores: Stores;
+  /** The subcommand's arguments, parsed. */
+  readonly args: readonly unknown[];
+  readonly options: { readonly force?: boolean };
+}
 
-const recalibrations = (rollout: Rollout) =>
-  new Map(
-    Object.entries(rollout.calibrations ?? {}).map(([base, calibration]) => [
-      recalibratedVersion(base, calibration.revision),
-      { base, calibration },
-    ]),
-  );
-
-const weightArg = (value: string) => {
-  const w = Number(value);
-  if (!(w >= 0 && w <= 1)) throw new InvalidArgumentError('the weight is a share between 0 and 1');
-  return w;
-};
-
-/** A rollout-changing subcommand: --why is required, --by defaults to the OS user. */
+/** A rollout-changing subcommand: the next rollout is computed, checked, then written. */
 function changing(
-  name: string,
+  name: RolloutAction,
   description: string,
-  compute: (current: Rollout, stores: Stores, args: string[]) => Promise<Rollout>,
-  action: RolloutAction,
-) {
-  return new Command(name)
-    .description(description)
-    .requiredOption('--why <text>', 'why (kept in the rollout log)')
-    .option('--by <name>', 'who (kept in the rollout log)', userInfo().username)
-    .action(async (...params: unknown[]) => {
-      const command = params.at(-1) as Command;
-      const options = command.opts<{ why: string; by: string }>();
-      const config = loadConfig();
-      await withStores(config, async (stores) => {
-        const current = await currentRollout(config, stores);
-        let next: Rollout;
-        try {
-          next = await compute(current, stores, command.args);
-        } catch (error) {
-          if (error instanceof RolloutRefused) throw new UserError(`${name}: ${error.message}`);
-          throw error;
-        }
-        await changeRollout(stores, current, next, { action, by: options.by, why: options.why, at: new Date() });
-        console.log(`before ${describe(current)}\nafter  ${describe(next)}`);
-      });
+  compute: (change: Change) => Rollout | Promise<Rollout>,
+): Command {
+  return withNotes(new Command(name).description(description)).action(async (...params: unknown[]) => {
+    const command = params.at(-1) as Command;
+    const options = command.opts<{ why: string; by: string; force?: boolean }>();
+    const config = loadConfig();
+    await withStores(config, async (stores) => {
+      const current = await currentRollout(config, stores);
+      let next: Rollout;
+      try {
+        next = await compute({ config, current, stores, args: command.processedArgs, options });
+      } catch (error) {
+        if (error instanceof RolloutRefused) throw new UserError(`${name}: ${error.message}`);
+        throw error;
+      }
+      if (!sameModels(current, next)) checkLoads(config, next, name);
+      await changeRollout(stores, current, next, { action: name, by: options.by, why: options.why, at: new Date() });
+      console.log(printable(`before ${describe(current)}`));
+      console.log(printable(`after  ${describe(next)}`));
     });
+  });
 }
 
 export function modelsCommand(): Command {
   const models = new Command('models').description(
     'champion and challenger: compare them, promote, roll back, set the weight',
   );
-  models
-    .command('compare')
-    .description('champion vs challenger on the labels the stream resolved (AUC difference with a 95% interval)')
-    .option('--champion <version>', 'churn version (default: the rollout in force)')
-    .option('--challenger <version>', 'churn version (default: the rollout in force)')
-    .option('--json', 'one JSON object', false)
-    .action(async (options: { champion?: string; challenger?: string; json: boolean }) => {
-      const config = loadConfig();
-      await withStores(config, async (stores) => {
-        const rollout = await currentRollout(config, stores);
-        const champion = options.champion ?? served(rollout, rollout.champion.churn);
-        const challenger = options.challenger ?? served(rollout, rollout.challenger?.churn ?? null);
-        if (champion === null || challenger === null)
-          throw new UserError('name both versions (--champion, --challenger): the rollout does not pin them');
-        const report = await compareModels(stores, champion, challenger, recalibrations(rollout));
-        console.log(options.json ? JSON.stringify(report) : formatComparison(report).join('\n'));
-      });
-    });
+  models.addCommand(compareCommand());
   models.addCommand(
-    changing(
-      'promote',
-      'the challenger becomes champion; the old champion stays in shadow',
-      async (c) => promote(c),
-      'promote',
+    changing('promote', 'the challenger becomes champion; the old champion stays in shadow', (c) =>
+      promotion(c.stores, c.current, c.args[0] as string | undefined, c.options.force === true),
+    )
+      .argument('[version]', 'the churn version to promote: refused unless it is the challenger (name it in scripts)')
+      .option('--force', 'promote even when the labels say the champion ranks better', false),
+  );
+  models.addCommand(
+    changing('rollback', 'back to the rollout before the latest promotion', async (c) =>
+      rollback(c.current, await c.stores.rollout.log()),
     ),
   );
   models.addCommand(
-    changing(
-      'rollback',
-      'back to the rollout before the latest promotion',
-      async (c, s) => rollback(c, await s.rollout.log()),
-      'rollback',
-    ),
+    changing('weight', "set the challenger's share of customers (0: shadow only)", (c) =>
+      withWeight(c.current, c.args[0] as number),
+    ).argument('<share>', 'a decimal from 0 to 1', shareArg),
   );
   models.addCommand(
-    changing(
-      'weight',
-      "set the challenger's share of customers (0: shadow only)",
-      async (c, _s, [w]) => withWeight(c, weightArg(w ?? '')),
-      'weight',
-    ).argument('<share>', '0..1'),
-  );
-  models.addCommand(
-    changing(
-      'challenger',
-      'set the challenger churn version (none: stop the challenger)',
-      async (c, _s, [v]) => withChallenger(c, v === 'none' ? null : { churn: v ?? null, ltv: null }),
-      'challenger',
-    ).argument('<version>', 'churn version, or none'),
+    changing('challenger', 'set the challenger churn version (none: stop the challenger)', (c) =>
+      challengerChange(c.config, c.current, c.args[0] as string),
+    ).argument('<version>', 'a churn version of the models directory, or none'),
   );
   models.addCommand(recalibrateCommand());
   models
     .command('log')
     .description('the rollout log: who changed what, when and why (newest first)')
-    .option('--limit <n>', 'entries', '20')
-    .action(async (options: { limit: string }) => {
+    .option('--limit <n>', `entries (1..${MAX_LOG_LIMIT})`, integerArg('--limit', 1, MAX_LOG_LIMIT), 20)
+    .action(async (options: { limit: number }) => {
       const config = loadConfig();
       await withStores(config, async (stores) => {
-        console.log(describe(await currentRollout(config, stores)));
-        for (const e of await stores.rollout.log(Number(options.limit)))
-          console.log(`${e.at}  ${e.action.padEnd(10)} by ${e.by}: ${e.why}\n    -> ${describe(e.after)}`);
+        console.log(printable(describe(await currentRollout(config, stores))));
+        // Entries written before --why and --by were checked may hold newlines or escapes.
+        for (const e of await stores.rollout.log(options.limit))
+          console.log(
+            `${printable(`${e.at}  ${e.action.padEnd(10)} by ${e.by}: ${e.why}`)}\n    -> ${printable(describe(e.after))}`,
+          );
       });
     });
   return models;

@@ -1,6 +1,7 @@
 // `models recalibrate` on label statistics from a fake store: a miscalibrated version gets a
 // map (revision 1) fitted on its labels; a refit reads the recalibrated version's labels and
-// composes; too few labels or --dry-run change nothing; --remove drops it.
+// composes; too few labels or --dry-run change nothing (--remove --dry-run neither); --remove
+// drops it; --churn-version (not --version: the program's own) names the version.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { recalibrate } from '../../../../src/app/commands/models-recalibrate.js';
 import type { Rollout } from '../../../../src/core/experiments/rollout.js';
@@ -76,5 +77,18 @@ describe('models recalibrate', () => {
     const removed = await recalibrate({ ...options, remove: true }, store({}), first);
     expect(removed?.calibrations).toEqual({});
     await expect(recalibrate({ ...options, remove: true }, store({}), rollout)).rejects.toThrow(/not recalibrated/);
+  });
+
+  it('--remove --dry-run says what it would remove and changes nothing', async () => {
+    const first = await recalibrate(options, store({ v1: labels(5_000, 1.2) }), rollout);
+    if (first === null) throw new Error('first fit applied');
+    expect(await recalibrate({ ...options, remove: true, dryRun: true }, store({}), first)).toBeNull();
+  });
+
+  it('--churn-version names another version than the champion', async () => {
+    const fake = store({ v2: labels(5_000, 1.2) });
+    const next = await recalibrate({ ...options, churnVersion: 'v2' }, fake, rollout);
+    expect(fake.asked).toEqual(['v2']);
+    expect(Object.keys(next?.calibrations ?? {})).toEqual(['v2']);
   });
 });

@@ -1,0 +1,122 @@
+// What the `models` commands check before a change is written, so that nothing a scorer would
+// refuse gets into the rollout (one typo there and every later scorer start exits 2): the next
+// rollout's models load as a scorer loads them (ModelRegistry.loadDefaults: the version
+// exists, parses, reads the champion's feature spec and label window), a challenger is a
+// version of the models directory other than the champion, and `promote` promotes what the
+// operator named and does not go against what the labels say.
+import { listVersions } from '../../adapters/files/model-store.js';
+import { fromPackageRoot } from '../../adapters/files/package-root.js';
+import { type ModelPair, promote, type Rollout, withChallenger } from '../../core/experiments/rollout.js';
+import type { Config } from '../config.js';
+import { ModelRegistry } from '../model-registry.js';
+import { wantedOf } from '../model-reload.js';
+import type { ComparisonStore, ModelHealthStore, RolloutStore } from '../scorer/ports.js';
+import { UserError } from '../user-error.js';
+import { aucDifference, compareModels, recalibrations, served, VERDICTS } from './models-compare.js';
+import { printable } from './models-options.js';
+
+export const modelsDir = (config: Config): string => config.models.dir ?? fromPackageRoot('models');
+
+/** Refuses a rollout a scorer could not load, with the scorer's own reason. */
+export function checkLoads(config: Config, next: Rollout, command: string): void {
+  try {
+    new ModelRegistry(modelsDir(config)).loadDefaults(wantedOf(next));
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    // The registry names the start-up settings to change before a challenger's reason; here
+    // the command line is what to change, so the reason alone.
+    const reason = error.message.replace(/^challenger \(CHURNSTREAM_CHALLENGER_[^)]*\): /, '');
+    throw new UserError(`${command}: a scorer could not load this rollout: ${reason}`);
+  }
+}
+
+/** The rollout with `name` as the churn challenger (`none`, any case: no challenger). */
+export function challengerChange(config: Config, current: Rollout, name: string): Rollout {
+  if (name.trim() === '') throw new UserError('challenger: name a churn version of the models directory, or none');
+  if (name.toLowerCase() === 'none') {
+    // Stopping nothing would still write a revision (and pin the champion from then on).
+    if (current.challenger === null)
+      throw new UserError(`challenger: there is no challenger to stop (revision ${current.revision})`);
+    return withChallenger(current, null);
+  }
+  const shown = printable(name);
+  if (name === current.champion.churn)
+    throw new UserError(`challenger: ${shown} is the champion; a challenger is another version`);
+  if (current.challenger?.churn === name && current.challenger.ltv === null)
+    throw new UserError(`challenger: ${shown} is already the challenger (revision ${current.revision})`);
+  const dir = modelsDir(config);
+  const versions = listVersions(dir, 'churn');
+  // Only a listed folder: also keeps out names that reach outside it (../churn/v2).
+  if (!versions.includes(name))
+    throw new UserError(
+      `challenger: no churn version ${shown} in ${dir} (there: ${versions.join(', ') || 'none'}; CHURNSTREAM_MODELS_DIR)`,
+    );
+  return withChallenger(current, { churn: name, ltv: null });
+}
+
+const pair = (p: ModelPair | null, champion: ModelPair) =>
+  p === null ? 'none' : `${p.churn ?? champion.churn}/${p.ltv ?? champion.ltv}`;
+
+interface PromoteStores {
+  readonly rollout: Pick<RolloutStore, 'log'>;
+  readonly health: ModelHealthStore;
+  readonly comparisons: ComparisonStore;
+}
+
+/**
+ * The promotion of the challenger. Named (`promote v3`), it is refused unless v3 is the
+ * challenger now: a retried or concurrent promote of the same version would otherwise swap
+ * the two back. Refused too when the labels say the champion ranks better, unless forced.
+ */
+export async function promotion(
+  stores: PromoteStores,
+  current: Rollout,
+  expected: string | undefined,
+  force: boolean,
+): Promise<Rollout> {
+  const challenger = current.challenger?.churn ?? null;
+  if (expected !== undefined && expected === current.champion.churn) {
+    const log = await stores.rollout.log();
+    const made = log.find((e) => e.after.champion.churn === expected && e.before.champion.churn !== expected);
+    const since =
+      made === undefined
+        ? `revision ${current.revision}; no promotion in the log made it so`
+        : `revision ${made.revision} by ${printable(made.by)}`;
+    throw new UserError(`promote: ${printable(expected)} is already the champion (${since}); nothing promoted`);
+  }
+  if (expected !== undefined && expected !== challenger)
+    throw new UserError(
+      `promote: the challenger is ${printable(challenger ?? 'none')}, not ${printable(expected)}; nothing promoted`,
+    );
+  const next = promote(current);
+  await checkEvidence(stores, current, force);
+  console.log(
+    `promoting challenger ${printable(pair(current.challenger, current.champion))} over champion ${printable(pair(current.champion, current.champion))} (it stays in shadow)`,
+  );
+  return next;
+}
+
+/** What `models compare` says about the two churn versions, as a refusal, a warning or a line. */
+async function checkEvidence(stores: PromoteStores, current: Rollout, force: boolean): Promise<void> {
+  const champion = served(current, current.champion.churn);
+  const challenger = served(current, current.challenger?.churn ?? null);
+  // A challenger of the LTV model only: the churn model does not change, nothing to judge.
+  if (champion === null || challenger === null || champion === challenger) return;
+  const report = await compareModels(stores, champion, challenger, recalibrations(current));
+  const labels = report.paired.positives + report.paired.negatives;
+  if (labels === 0) {
+    console.error('warning: no paired labels yet to judge the challenger by (models compare); promoting anyway');
+    return;
+  }
+  const evidence = `${aucDifference(report.paired)} on ${labels} paired labels`;
+  if (report.verdict === 'champion_better') {
+    if (!force)
+      throw new UserError(
+        `promote: ${VERDICTS.champion_better}: ${evidence}; nothing promoted (--force to promote anyway)`,
+      );
+    console.error(`warning: promoting against the labels (--force): ${evidence}`);
+  } else if (report.verdict === 'insufficient') {
+    const more = report.moreLabels === null ? '' : `, about ${report.moreLabels} more resolved labels needed`;
+    console.error(`warning: the labels cannot tell the two apart yet (${evidence}${more}); promoting anyway`);
+  } else console.log(`labels: ${VERDICTS[report.verdict]}: ${evidence}`);
+}

@@ -1,0 +1,75 @@
+// `churnstream models compare`: the command line of models-compare.ts. Versions named on the
+// command line are checked first (one line, exit 2): the same version twice, a version the
+// models directory does not hold, or one no scorer ever resolved a label for would print an
+// empty comparison that reads like "not enough labels yet" and hide the typo.
+import { Command } from 'commander';
+import { listVersions } from '../../adapters/files/model-store.js';
+import type { Rollout } from '../../core/experiments/rollout.js';
+import { loadConfig } from '../config.js';
+import { UserError } from '../user-error.js';
+import { modelsDir } from './models-checks.js';
+import { type ComparisonReport, compareModels, formatComparison, recalibrations, served } from './models-compare.js';
+import { printable } from './models-options.js';
+import { currentRollout, withStores } from './models-rollout.js';
+
+interface Options {
+  readonly champion?: string;
+  readonly challenger?: string;
+  readonly json: boolean;
+}
+
+/** The artifact version behind a served name (`v1+cal2` is v1 recalibrated by the stream). */
+const artifactOf = (version: string) => version.replace(/\+cal\d+$/, '');
+
+/** Refuses what cannot be compared before Redis is read. */
+export function checkNamed(options: Options, champion: string, challenger: string, dir: string): void {
+  if (champion === challenger)
+    throw new UserError(`compare: champion and challenger are the same version (${printable(champion)})`);
+  const versions = listVersions(dir, 'churn');
+  for (const [option, version] of [
+    ['--champion', options.champion],
+    ['--challenger', options.challenger],
+  ] as const)
+    if (version !== undefined && !versions.includes(artifactOf(version)))
+      throw new UserError(
+        `compare: ${option} ${printable(version)}: no such churn version in ${dir} (there: ${versions.join(', ') || 'none'})`,
+      );
+}
+
+/**
+ * Refuses a named version without a single label. A version the rollout serves recalibrated
+ * starts with none of its own; the comparison then uses its pairs before the recalibration.
+ */
+export function checkLabels(options: Options, report: ComparisonReport, rollout: Rollout): void {
+  const recalibrated = recalibrations(rollout);
+  for (const [option, name, summary] of [
+    ['--champion', options.champion, report.champion],
+    ['--challenger', options.challenger, report.challenger],
+  ] as const)
+    if (name !== undefined && summary.labels === 0 && !recalibrated.has(name))
+      throw new UserError(
+        `compare: ${option} ${printable(name)} has no resolved labels: no scorer has scored it long enough for one to resolve`,
+      );
+}
+
+export function compareCommand(): Command {
+  return new Command('compare')
+    .description('champion vs challenger on the labels the stream resolved (AUC difference with a 95% interval)')
+    .option('--champion <version>', 'churn version (default: the rollout in force)')
+    .option('--challenger <version>', 'churn version (default: the rollout in force)')
+    .option('--json', 'one JSON object', false)
+    .action(async (options: Options) => {
+      const config = loadConfig();
+      await withStores(config, async (stores) => {
+        const rollout = await currentRollout(config, stores);
+        const champion = options.champion ?? served(rollout, rollout.champion.churn);
+        const challenger = options.challenger ?? served(rollout, rollout.challenger?.churn ?? null);
+        if (champion === null || challenger === null)
+          throw new UserError('name both versions (--champion, --challenger): the rollout does not pin them');
+        checkNamed(options, champion, challenger, modelsDir(config));
+        const report = await compareModels(stores, champion, challenger, recalibrations(rollout));
+        checkLabels(options, report, rollout);
+        console.log(options.json ? JSON.stringify(report) : formatComparison(report).join('\n'));
+      });
+    });
+}
