@@ -22,7 +22,8 @@ export function loading<T>(root: string, kind: ModelKind, version: string, load:
     if (error instanceof ModelFileError) throw error;
     const message = error instanceof Error ? error.message : String(error);
     const where = `${root}/${kind}/${version}`;
-    throw new ModelFileError(message.includes(where) ? message : `${where}: ${message}`, { cause: error });
+    // No `cause`: the message carries it already (a logged cause would repeat it).
+    throw new ModelFileError(message.includes(where) ? message : `${where}: ${message}`);
   }
 }
 

@@ -3,6 +3,7 @@
 // wrong the active model stays and the error says why. No model = rules fallback.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { foldersWithoutConfig, listVersions, type ModelKind } from '../adapters/files/model-store.js';
 import { RULES_VERSION } from '../core/decisions/rules.js';
 import { DEFAULT_FEATURE_SPEC, type FeatureSpec } from '../core/features/spec.js';
@@ -122,9 +123,9 @@ export class ModelRegistry {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       // One line naming the settings (or the rollout, which overrides them) to change.
+      // No `cause`: the message carries it already (a logged cause would repeat it).
       throw new ModelFileError(
         `challenger (CHURNSTREAM_CHALLENGER_CHURN_MODEL / CHURNSTREAM_CHALLENGER_LTV_MODEL or the rollout): ${message}`,
-        { cause: error },
       );
     }
   }
@@ -146,11 +147,17 @@ export class ModelRegistry {
           : loading(root, 'ltv', wanted.ltv, () => loadLtvModel(root, wanted.ltv as string)),
     };
     const spec = activeSpec({ churn, ltv });
-    for (const model of [challenger.churn, challenger.ltv])
+    for (const model of [challenger.churn, challenger.ltv]) {
       if (model !== null && model.spec.version !== spec.version)
         throw new ModelFileError(
           `challenger ${model.config.kind} model ${model.config.version} uses feature spec ${model.spec.version}, the champion uses ${spec.version}`,
         );
+      // One feature vector serves both: the same version name with other content is another spec.
+      if (model !== null && !isDeepStrictEqual(model.spec, spec))
+        throw new ModelFileError(
+          `challenger ${model.config.kind} model ${model.config.version} ships a feature spec named ${spec.version} whose content differs from the champion's`,
+        );
+    }
     const window = (m: ChurnModel | null) => m?.config.prediction_window_days ?? 90;
     if (window(challenger.churn) !== window(churn))
       throw new ModelFileError(

@@ -20,6 +20,8 @@ export function followRollout(options: {
   /** The revision applied at start-up (before the group was joined), if any. */
   readonly applied: number | null;
   readonly onApplied?: (revision: number) => void;
+  /** The revision read from Redis (null: none stored), every check. */
+  readonly onRead?: (revision: number | null) => void;
   /** Runs after every check, whatever it found (its failures are the caller's to handle). */
   readonly afterCheck?: () => Promise<void>;
 }): RolloutFollower {
@@ -39,6 +41,7 @@ export function followRollout(options: {
       log.warn({ err: error }, 'rollout not read (Redis); keeping the models in force');
       return;
     }
+    options.onRead?.(rollout?.revision ?? null);
     if (rollout === null || rollout.revision === applied || rollout.revision === failed) return;
     try {
       await apply(rollout);

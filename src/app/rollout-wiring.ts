@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Metrics } from '../adapters/metrics/definitions.js';
 import type { DecidedBy } from '../core/experiments/decided-by.js';
-import type { Serving } from '../core/experiments/serving.js';
+import { describeServing, type Serving, servingView } from '../core/experiments/serving.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -61,6 +61,21 @@ export function createRolloutWiring(deps: {
       weight: experiment.current?.challengerWeight ?? 0,
     };
   };
+  // Processes of one deployment configured differently give one customer two answers. A
+  // disagreement seen on two checks in a row is real (a rollout change reaches processes a
+  // check apart); it is said once, and kept in a gauge while it lasts.
+  let seen = '';
+  let said = '';
+  const checkAgreement = (reports: readonly Serving[]) => {
+    const view = servingView(reports, Date.now(), Math.max(60_000, 3 * config.rollout.checkIntervalMs));
+    const now = view.kind === 'disagree' ? view.reports.map(describeServing).join('; ') : '';
+    const lasting = now !== '' && now === seen;
+    deps.metrics.rolloutDisagreement.set(lasting ? 1 : 0);
+    if (lasting && now !== said)
+      log.warn({ processes: now }, 'scorer processes serve different models or experiments: align their settings');
+    if (lasting) said = now;
+    seen = now;
+  };
   let follower: RolloutFollower | null = null;
   return {
     reloadModels,
@@ -85,11 +100,14 @@ export function createRolloutWiring(deps: {
         onApplied: (revision) => {
           applied = revision;
         },
+        onRead: (stored) => {
+          deps.metrics.rolloutRevision.set({ state: 'stored' }, stored ?? 0);
+          deps.metrics.rolloutRevision.set({ state: 'applied' }, applied ?? 0);
+        },
         afterCheck: async () => {
           await decisions.reconcileAll();
-          await deps.rollout.announce(serving()).catch((error: unknown) => {
-            log.debug({ err: error }, 'serving report not written (Redis)');
-          });
+          await deps.rollout.announce(serving());
+          checkAgreement(await deps.rollout.serving());
         },
       });
     },

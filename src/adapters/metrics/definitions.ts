@@ -75,6 +75,17 @@ export function createMetrics(registry: Registry = new Registry()) {
     }),
     /** Installs the champion/challenger comparison gauges (DeLong on paired labels), read at scrape time. */
     modelComparison: (read: Parameters<typeof installModelComparison>[1]) => installModelComparison(registry, read),
+    rolloutRevision: new Gauge({
+      name: 'churnstream_rollout_revision',
+      help: 'The rollout revision stored in Redis and the one this process applied (state stored|applied; 0: none). Apart for long: a rollout this process cannot load (see its ERROR log).',
+      labelNames: ['state'],
+      registers: [registry],
+    }),
+    rolloutDisagreement: new Gauge({
+      name: 'churnstream_rollout_processes_disagree',
+      help: 'The running scorer processes report different models, experiments or weights (1): one customer may get two answers.',
+      registers: [registry],
+    }),
     rulesFallback: new Gauge({
       name: 'churnstream_rules_fallback',
       help: '1 when a kind (churn, ltv) is scored by the rules fallback because no model of it is loaded.',

@@ -5,6 +5,7 @@ import { listVersions } from '../../adapters/files/model-store.js';
 import { fromPackageRoot } from '../../adapters/files/package-root.js';
 import { RedisConnection } from '../../adapters/redis/connection.js';
 import type { Rollout, RolloutAction } from '../../core/experiments/rollout.js';
+import { describeServing, servingView } from '../../core/experiments/serving.js';
 import type { Config } from '../config.js';
 import type { RolloutStore } from '../scorer/ports.js';
 import { UserError } from '../user-error.js';
@@ -26,12 +27,32 @@ export async function withStores<T>(config: Config, work: (stores: Stores) => Pr
 const newest = (config: Config, kind: 'churn' | 'ltv'): string | null =>
   listVersions(config.models.dir ?? fromPackageRoot('models'), kind).at(-1) ?? null;
 
-/** The rollout in Redis, or the one the settings describe (revision 0) before any change. */
-export async function currentRollout(config: Config, stores: { readonly rollout: RolloutStore }): Promise<Rollout> {
+/** A scorer reports what it serves on every rollout check: older reports are stopped or hung processes. */
+const reportMaxAgeMs = (config: Config | null) => Math.max(60_000, 3 * (config?.rollout.checkIntervalMs ?? 0));
+
+/**
+ * The rollout in Redis; before any change, what the running scorers report they serve
+ * (they must agree); with no scorer running, the one this shell's settings describe, said
+ * so on stderr (the shell may not be configured as the deployment is).
+ */
+export async function currentRollout(
+  config: Config,
+  stores: { readonly rollout: RolloutStore },
+  warn: (line: string) => void = (line) => console.error(line),
+): Promise<Rollout> {
   const stored = await stores.rollout.read();
   if (stored !== null) return stored;
+  const view = servingView(await stores.rollout.serving(), Date.now(), reportMaxAgeMs(config));
+  if (view.kind === 'disagree')
+    throw new UserError(
+      `the running scorers serve different models or experiments; make them agree before a rollout: ${view.reports.map(describeServing).join('; ')}`,
+    );
+  if (view.kind === 'agreed') {
+    const { champion, challenger, weight } = view.serving;
+    return { revision: 0, champion, challenger, weight };
+  }
   const { challengerChurn, challengerLtv, weight } = config.rollout;
-  return {
+  const settings: Rollout = {
     revision: 0,
     // Named, not "newest": a promotion must keep naming the same versions.
     champion: {
@@ -42,6 +63,21 @@ export async function currentRollout(config: Config, stores: { readonly rollout:
       challengerChurn === null && challengerLtv === null ? null : { churn: challengerChurn, ltv: challengerLtv },
     weight,
   };
+  warn(
+    `note: no rollout is stored and no scorer reports what it serves (namespace ${config.redisNamespace}); starting from this shell's settings: ${describe(settings)}`,
+  );
+  return settings;
+}
+
+/** A weight decides customers only where the scorers run an experiment: refused where they report none. */
+async function checkExperiment(stores: { readonly rollout: RolloutStore }, config: Config | null, next: Rollout) {
+  if (next.weight <= 0 || next.challenger === null) return;
+  const fresh = (await stores.rollout.serving()).filter((r) => Date.now() - r.at <= reportMaxAgeMs(config));
+  const without = fresh.filter((r) => r.experiment === null).map((r) => r.process);
+  if (without.length > 0)
+    throw new UserError(
+      `a weight decides nobody where no experiment runs: ${without.join(', ')} run(s) without CHURNSTREAM_EXPERIMENT`,
+    );
 }
 
 /** Applies one change to the rollout and logs it; refuses if another change landed meanwhile. */
@@ -50,7 +86,9 @@ export async function changeRollout(
   current: Rollout,
   next: Rollout,
   note: { readonly action: RolloutAction; readonly by: string; readonly why: string; readonly at: Date },
+  config: Config | null = null,
 ): Promise<Rollout> {
+  await checkExperiment(stores, config, next);
   const { action, by, why } = note;
   const entry = { revision: next.revision, at: note.at.toISOString(), by, action, why, before: current, after: next };
   if (!(await stores.rollout.change(entry, current.revision)))
