@@ -34,8 +34,10 @@ export function describeModels(metrics: Metrics, models: ModelRegistry, experime
   const challenger = models.current.challenger;
   const weight = challenger == null ? 0 : (experiment?.challengerWeight ?? 0);
   for (const kind of ['churn', 'ltv'] as const) {
-    metrics.modelRole.set({ kind, role: 'champion', version: versions[kind] }, 1 - weight);
-    if (challenger != null)
+    // A kind the challenger does not bring its own model for is the champion's for everyone.
+    const own = challenger != null && versionsOf(challenger)[kind] !== versions[kind];
+    metrics.modelRole.set({ kind, role: 'champion', version: versions[kind] }, own ? 1 - weight : 1);
+    if (own && challenger != null)
       metrics.modelRole.set({ kind, role: 'challenger', version: versionsOf(challenger)[kind] }, weight);
   }
 }

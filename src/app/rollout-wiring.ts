@@ -85,12 +85,20 @@ export function createRolloutWiring(deps: {
         deps.rollout.read(),
       );
       if (stored === null) return;
+      const fromSettings = modelsLabel(models);
       await reloadModels(wantedOf(stored));
       applied = stored.revision;
+      // The operator's CHURNSTREAM_* model settings no longer decide: say so where they look first.
+      if (modelsLabel(models) !== fromSettings)
+        log.warn(
+          { revision: stored.revision, settings: fromSettings, rollout: modelsLabel(models) },
+          'the rollout stored in Redis overrides the CHURNSTREAM_* model settings (churnstream models log)',
+        );
     },
     /** Follows the rollout from now on; every check also rescores what it must and reports what runs. */
     follow(owned: () => readonly number[]): void {
       assigned = owned;
+      for (const state of ['stored', 'applied']) deps.metrics.rolloutRevision.set({ state }, applied ?? 0);
       follower = followRollout({
         store: deps.rollout,
         intervalMs: config.rollout.checkIntervalMs,

@@ -31,7 +31,17 @@ export function loadServingModels(config: Config, metrics: Metrics, log: Logger)
   describeModels(metrics, models, experiment.current);
   for (const kind of ['churn', 'ltv'] as const)
     if (models.current[kind] === null) log.warn({ kind }, `no ${kind} model in the models directory: rules fallback`);
-  log.info({ ...versionsOf(models.current), featureSpec: activeSpec(models.current).version }, 'models loaded');
+  const challenger = models.current.challenger;
+  log.info(
+    {
+      ...versionsOf(models.current),
+      featureSpec: activeSpec(models.current).version,
+      challenger: challenger == null ? null : versionsOf(challenger),
+      experiment: settings === null ? null : settings.name,
+      weight: experiment.current?.challengerWeight ?? 0,
+    },
+    'models loaded',
+  );
 
   const context = () => {
     const active = models.current;

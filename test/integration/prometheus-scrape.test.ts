@@ -39,6 +39,8 @@ const healthyEmpty: Record<string, string> = {
   NoChurnModelLoaded: 'churnstream_model_info{kind="churn"}',
   ChallengerComparisonDecided: 'churnstream_model_role{kind="churn", role="champion"}',
   ChallengerWorseWhileDeciding: 'churnstream_model_role{kind="churn", role="champion"}',
+  RolloutNotApplied: 'churnstream_rollout_revision{state="stored"}',
+  RolloutProcessesDisagree: 'churnstream_rollout_processes_disagree',
 };
 
 const history = generateDemoHistory({ seed: 21, customers: 150, start: Date.UTC(2024, 0, 1), days: 420 });
