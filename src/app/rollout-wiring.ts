@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Metrics } from '../adapters/metrics/definitions.js';
 import type { DecidedBy } from '../core/experiments/decided-by.js';
-import { describeServing, type Serving, servingView } from '../core/experiments/serving.js';
+import { describeServing, reportMaxAgeMs, type Serving, servingView } from '../core/experiments/serving.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -67,13 +67,14 @@ export function createRolloutWiring(deps: {
   let seen = '';
   let said = '';
   const checkAgreement = (reports: readonly Serving[]) => {
-    const view = servingView(reports, Date.now(), Math.max(60_000, 3 * config.rollout.checkIntervalMs));
+    const view = servingView(reports, Date.now(), reportMaxAgeMs(config.rollout.checkIntervalMs));
     const now = view.kind === 'disagree' ? view.reports.map(describeServing).join('; ') : '';
     const lasting = now !== '' && now === seen;
     deps.metrics.rolloutDisagreement.set(lasting ? 1 : 0);
     if (lasting && now !== said)
       log.warn({ processes: now }, 'scorer processes serve different models or experiments: align their settings');
     if (lasting) said = now;
+    if (now === '') said = '';
     seen = now;
   };
   let follower: RolloutFollower | null = null;

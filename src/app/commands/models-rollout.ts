@@ -5,7 +5,7 @@ import { listVersions } from '../../adapters/files/model-store.js';
 import { fromPackageRoot } from '../../adapters/files/package-root.js';
 import { RedisConnection } from '../../adapters/redis/connection.js';
 import type { Rollout, RolloutAction } from '../../core/experiments/rollout.js';
-import { describeServing, servingView } from '../../core/experiments/serving.js';
+import { describeServing, reportMaxAgeMs, servingView } from '../../core/experiments/serving.js';
 import type { Config } from '../config.js';
 import type { RolloutStore } from '../scorer/ports.js';
 import { UserError } from '../user-error.js';
@@ -28,7 +28,7 @@ const newest = (config: Config, kind: 'churn' | 'ltv'): string | null =>
   listVersions(config.models.dir ?? fromPackageRoot('models'), kind).at(-1) ?? null;
 
 /** A scorer reports what it serves on every rollout check: older reports are stopped or hung processes. */
-const reportMaxAgeMs = (config: Config | null) => Math.max(60_000, 3 * (config?.rollout.checkIntervalMs ?? 0));
+const maxAge = (config: Config | null) => reportMaxAgeMs(config?.rollout.checkIntervalMs ?? 0);
 
 /**
  * The rollout in Redis; before any change, what the running scorers report they serve
@@ -42,7 +42,7 @@ export async function currentRollout(
 ): Promise<Rollout> {
   const stored = await stores.rollout.read();
   if (stored !== null) return stored;
-  const view = servingView(await stores.rollout.serving(), Date.now(), reportMaxAgeMs(config));
+  const view = servingView(await stores.rollout.serving(), Date.now(), maxAge(config));
   if (view.kind === 'disagree')
     throw new UserError(
       `the running scorers serve different models or experiments; make them agree before a rollout: ${view.reports.map(describeServing).join('; ')}`,
@@ -72,7 +72,7 @@ export async function currentRollout(
 /** A weight decides customers only where the scorers run an experiment: refused where they report none. */
 async function checkExperiment(stores: { readonly rollout: RolloutStore }, config: Config | null, next: Rollout) {
   if (next.weight <= 0 || next.challenger === null) return;
-  const fresh = (await stores.rollout.serving()).filter((r) => Date.now() - r.at <= reportMaxAgeMs(config));
+  const fresh = (await stores.rollout.serving()).filter((r) => Date.now() - r.at <= maxAge(config));
   const without = fresh.filter((r) => r.experiment === null).map((r) => r.process);
   if (without.length > 0)
     throw new UserError(

@@ -27,6 +27,9 @@ export type ServingView =
 /** The part of a report that must be equal in every process of one deployment. */
 const shape = (s: Serving): string => JSON.stringify([s.revision, s.champion, s.challenger, s.experiment, s.weight]);
 
+/** How old a report may be: a process rewrites it every rollout check (three missed: stopped or hung). */
+export const reportMaxAgeMs = (checkIntervalMs: number): number => Math.max(60_000, 3 * checkIntervalMs);
+
 /** Reports younger than `maxAgeMs` (older ones are processes that stopped or hang). */
 export function servingView(reports: readonly Serving[], now: number, maxAgeMs: number): ServingView {
   const fresh = reports.filter((r) => now - r.at <= maxAgeMs).sort((a, b) => a.process.localeCompare(b.process));
