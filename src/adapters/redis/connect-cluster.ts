@@ -68,6 +68,10 @@ export function connectCluster(target: ClusterTarget, tlsCaFile: string | null):
     target.nodes.map((n) => ({ host: n.host, port: n.port })),
     {
       lazyConnect: true,
+      // With every node gone ioredis would queue commands until the cluster is back, with no
+      // timeout: units would hang unseen (no `waiting_for`, `churnstream_dependency_up` still 1).
+      // Refused at once instead, they are transient failures, retried with backoff and reported.
+      enableOfflineQueue: false,
       // Reads and writes on primaries: a replica may lag, and the fence needs the latest version.
       scaleReads: 'master',
       enableAutoPipelining: true,
@@ -91,7 +95,13 @@ export function connectCluster(target: ClusterTarget, tlsCaFile: string | null):
   );
 }
 
-/** Connects (slots loaded), or fails with the first node error's reason. */
+/**
+ * How long one connect attempt may take before it fails and the caller tries again (start-up
+ * does until CHURNSTREAM_STARTUP_TIMEOUT_MS): a backstop, should the client never get ready.
+ */
+const CONNECT_ATTEMPT_MS = 10_000;
+
+/** Connects (slots loaded, cluster state ok), or fails with the first node error's reason. */
 export async function openCluster(target: ClusterTarget, tlsCaFile: string | null): Promise<Cluster> {
   const cluster = connectCluster(target, tlsCaFile);
   let reason: string | null = null;
@@ -100,8 +110,22 @@ export async function openCluster(target: ClusterTarget, tlsCaFile: string | nul
   };
   cluster.on('node error', remember);
   cluster.on('error', remember);
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await cluster.connect();
+    const connecting = cluster.connect();
+    // Settles after we gave up on it too (or never): nobody else waits for it.
+    connecting.catch(() => undefined);
+    // connect() never settles when its ready check finds `cluster_state:fail` (nodes up but not
+    // yet agreed, e.g. a whole cluster starting again): ioredis then reconnects on its own and
+    // gets ready later, but leaves the first promise pending. So its `ready` counts as well.
+    const ready = new Promise<void>((resolve) => cluster.once('ready', () => resolve()));
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`cluster not ready within ${CONNECT_ATTEMPT_MS} ms`)),
+        CONNECT_ATTEMPT_MS,
+      );
+    });
+    await Promise.race([connecting, ready, late]);
   } catch (error) {
     cluster.disconnect();
     // ioredis reads the slots over a connection of its own whose socket errors (a refused TLS
@@ -110,6 +134,7 @@ export async function openCluster(target: ClusterTarget, tlsCaFile: string | nul
       (await seedError(target, tlsCaFile)) ?? reason ?? (error instanceof Error ? error.message : String(error));
     throw new Error(`cannot connect to Redis Cluster at ${describeCluster(target)}: ${why}`);
   } finally {
+    clearTimeout(timer);
     cluster.off('node error', remember);
     cluster.off('error', remember);
   }
