@@ -69,3 +69,14 @@ export function choiceOption<const C extends string>(
   }
   return text as C;
 }
+
+/**
+ * `--redis-cluster`, shared by the benchmarks that run the scorer: its state on the stack's Redis
+ * Cluster (3 primaries + 3 replicas, started if need be) instead of the single Redis. With
+ * REDIS_CLUSTER_NODES already set, that cluster is used with or without it (cluster-redis.ts).
+ */
+export const redisClusterOption = { 'redis-cluster': { type: 'boolean', default: false } } as const;
+
+/** Where a benchmark writes its result: `name.md`, or `name-cluster.md` for a run on a Redis Cluster. */
+export const resultFile = (name: string, cluster: boolean): URL =>
+  new URL(`./results/${name}${cluster ? '-cluster' : ''}.md`, import.meta.url);

@@ -20,9 +20,9 @@
 //        [--scorer-from compiled|source]   (the fixed-load scorer: the built package, or src/ through tsx)
 //        [--challenger VERSION]   (scenario "challenger": live backlogs alternately without and with this
 //         challenger churn version in shadow, models from test/fixtures/challenger; --write: bench/results/challenger.md)
+//        [--redis-cluster]   (state on the stack's Redis Cluster; --write: bench/results/pipeline-cluster.md)
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { createIdempotentProducer, createKafka } from '../src/adapters/kafka/client.js';
 import { toOrderEventRecord } from '../src/adapters/registry/order-event-codec.js';
@@ -33,15 +33,16 @@ import { type Service, startService } from '../src/app/service.js';
 import { provision } from '../src/app/setup.js';
 import type { OrderEvent } from '../src/core/events/order-event.js';
 import { DAY_MS } from '../src/core/time.js';
-import { benchArgs, choiceOption, numberListOption, numberOption } from './args.js';
+import { benchArgs, choiceOption, numberListOption, numberOption, redisClusterOption, resultFile } from './args.js';
+import { describeRedis, redisTarget, sideFor } from './cluster-redis.js';
 import { isolatedEnv, machineSummary, percentile, syntheticOrder } from './machine.js';
-import { dropRun, usedMemory } from './stack.js';
+import { dropRun } from './stack.js';
 
 // The scorers started in this process run with the CLI's garbage-collector settings.
 tuneGarbageCollection();
 
 const USAGE =
-  'npx tsx bench/pipeline.ts [--customers N] [--events-per-customer N] [--rate R,R] [--seconds S] [--warmup-seconds S] [--scenarios ceiling,live,replay,load] [--repeat N] [--write] [--scorer-cpu-prof DIR] [--scorer-node-flags="--flag ..."] [--scorer-from compiled|source] [--challenger VERSION]';
+  'npx tsx bench/pipeline.ts [--customers N] [--events-per-customer N] [--rate R,R] [--seconds S] [--warmup-seconds S] [--scenarios ceiling,live,replay,load] [--repeat N] [--write] [--scorer-cpu-prof DIR] [--scorer-node-flags="--flag ..."] [--scorer-from compiled|source] [--challenger VERSION] [--redis-cluster]';
 const args = benchArgs(
   {
     customers: { type: 'string', default: '10000' },
@@ -56,6 +57,7 @@ const args = benchArgs(
     'scorer-from': { type: 'string', default: 'compiled' },
     challenger: { type: 'string', default: 'v1-shuffled' },
     write: { type: 'boolean', default: false },
+    ...redisClusterOption,
   },
   USAGE,
 );
@@ -76,10 +78,13 @@ const scorerProfileDir = args['scorer-cpu-prof'];
 const scorerNodeFlags = args['scorer-node-flags'].split(' ').filter((flag) => flag !== '');
 const verdict = (met: boolean) => (met ? '**met**' : '**not met**');
 const command = `npx tsx bench/pipeline.ts ${process.argv.slice(2).join(' ')}`.trim();
+/** The single Redis, or the Redis Cluster (--redis-cluster or REDIS_CLUSTER_NODES), for every scenario. */
+const redisEnv = redisTarget(args['redis-cluster']);
 
 function configFor(name: string, clock: 'wall' | 'watermark' = 'wall', env: Record<string, string> = {}): Config {
-  return loadConfig({ ...process.env, ...isolatedEnv(name, { CHURNSTREAM_CLOCK: clock, ...env }) });
+  return loadConfig({ ...process.env, ...isolatedEnv(name, { CHURNSTREAM_CLOCK: clock, ...redisEnv, ...env }) });
 }
+const onCluster = configFor('client').redisCluster !== null;
 
 /** Deterministic traffic: each customer's orders spread over the last `spanDays`, in time order overall. */
 function traffic(prefix: string, spanDays: number): OrderEvent[] {
@@ -154,10 +159,10 @@ const notes: string[] = [];
 const kafka = createKafka(configFor('client').kafka);
 {
   // What the stack holds before the run: runs are comparable only on a similar Redis.
-  const redis = new Redis(configFor('client').redisUrl);
-  const used = await usedMemory(redis);
-  notes.push(`Redis before the run: ${await redis.dbsize()} keys, ${(used / 2 ** 20).toFixed(0)} MiB used.`);
-  await redis.quit();
+  const redis = await sideFor(configFor('client'));
+  const used = await redis.memory();
+  notes.push(`Redis before the run: ${await redis.keys()} keys, ${(used / 2 ** 20).toFixed(0)} MiB used.`);
+  await redis.close();
 }
 const log = createLogger('warn');
 
@@ -198,8 +203,8 @@ async function drain(
 ): Promise<void> {
   const config = configFor(name, clock, env);
   await produce(config, kafka, events);
-  const redis = new Redis(config.redisUrl);
-  const memoryBefore = await usedMemory(redis);
+  const redis = await sideFor(config);
+  const memoryBefore = await redis.memory();
   const started = performance.now();
   const service = await startService(config, log);
   const sustained = await untilProcessed(service, events.length);
@@ -207,8 +212,8 @@ async function drain(
   const timers = await metricTotal(service, 'churnstream_timer_evaluations_total');
   const changes = await metricTotal(service, 'churnstream_risk_changes_total');
   await service.stop();
-  const memoryAfter = await usedMemory(redis);
-  await redis.quit();
+  const memoryAfter = await redis.memory();
+  await redis.close();
   await dropRun(config, kafka);
   rows.push({
     scenario: label,
@@ -277,7 +282,7 @@ async function scrapeTotal(port: number, name: string): Promise<number> {
 
 async function fixedLoad(rate: number, run: number): Promise<void> {
   const port = 18_097;
-  const env = isolatedEnv(`load${rate}-${run}`, { CHURNSTREAM_HTTP_PORT: String(port) });
+  const env = isolatedEnv(`load${rate}-${run}`, { ...redisEnv, CHURNSTREAM_HTTP_PORT: String(port) });
   const config = loadConfig({ ...process.env, ...env });
   const { registry, schemas } = await provision(config);
   const scorer = await startScorerProcess(env, port);
@@ -438,7 +443,7 @@ ${machineSummary()}
 \`\`\`
 `;
   console.log(challengerReport);
-  if (args.write) writeFileSync(new URL('./results/challenger.md', import.meta.url), challengerReport);
+  if (args.write) writeFileSync(resultFile('challenger', onCluster), challengerReport);
   if (scenarios.size === 1) process.exit(0);
 }
 
@@ -464,7 +469,7 @@ const report = `# Pipeline benchmark (end to end, one consumer process)
 
 Command: \`${command}\`
 (stack from \`scripts/stack.sh up\` on the same machine; shipped models v1; 6 partitions; wall clock, event-time clock for the replay;
-${customers} customers x ${perCustomer} orders per backlog scenario).
+${customers} customers x ${perCustomer} orders per backlog scenario; state on ${describeRedis(configFor('client'))}).
 
 | scenario | events | seconds | events/s (incl. start-up) | sustained events/s | ratio to ceiling | notes |
 |---|---|---|---|---|---|---|
@@ -522,5 +527,5 @@ ${machineSummary()}
 \`\`\`
 `;
 console.log(report);
-if (args.write) writeFileSync(new URL('./results/pipeline.md', import.meta.url), report);
+if (args.write) writeFileSync(resultFile('pipeline', onCluster), report);
 process.exit(0);

@@ -11,12 +11,13 @@
 //        the events/s of this phase is the cost per event with N customers resident.
 //
 //   npx tsx bench/scaling.ts [--customers 10000,100000,1000000] [--events 100000]
-//        [--age-days 60] [--steady-customers 10000] [--write]
+//        [--age-days 60] [--steady-customers 10000] [--redis-cluster] [--write]
+//   (--redis-cluster: state on the stack's Redis Cluster; --write: bench/results/scaling-cluster.md)
 import { writeFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { createIdempotentProducer, createKafka } from '../src/adapters/kafka/client.js';
+import { redisKeys } from '../src/adapters/redis/keys.js';
 import { toOrderEventRecord } from '../src/adapters/registry/order-event-codec.js';
 import { type Config, loadConfig } from '../src/app/config.js';
 import { tuneGarbageCollection } from '../src/app/gc-tuning.js';
@@ -25,15 +26,16 @@ import { type Service, startService } from '../src/app/service.js';
 import { provision } from '../src/app/setup.js';
 import type { OrderEvent } from '../src/core/events/order-event.js';
 import { DAY_MS } from '../src/core/time.js';
-import { benchArgs, numberListOption, numberOption } from './args.js';
+import { benchArgs, numberListOption, numberOption, redisClusterOption, resultFile } from './args.js';
+import { describeRedis, redisTarget, sideFor } from './cluster-redis.js';
 import { isolatedEnv, machineSummary, syntheticOrder } from './machine.js';
-import { dropRun, usedMemory } from './stack.js';
+import { dropRun } from './stack.js';
 
 // The scorers started in this process run with the CLI's garbage-collector settings.
 tuneGarbageCollection();
 
 const USAGE =
-  'npx tsx bench/scaling.ts [--customers N,N,...] [--events N] [--age-days D] [--steady-customers N] [--write]';
+  'npx tsx bench/scaling.ts [--customers N,N,...] [--events N] [--age-days D] [--steady-customers N] [--redis-cluster] [--write]';
 const args = benchArgs(
   {
     customers: { type: 'string', default: '10000,100000,1000000' },
@@ -41,6 +43,7 @@ const args = benchArgs(
     'age-days': { type: 'string', default: '60' },
     'steady-customers': { type: 'string', default: '10000' },
     write: { type: 'boolean', default: false },
+    ...redisClusterOption,
   },
   USAGE,
 );
@@ -50,6 +53,7 @@ const ageDays = numberOption('age-days', args['age-days'], { min: 0 }, USAGE);
 const steadyCustomers = numberOption('steady-customers', args['steady-customers'], { integer: true, min: 1 }, USAGE);
 const command = `npx tsx bench/scaling.ts ${process.argv.slice(2).join(' ')}`.trim();
 const machine = machineSummary();
+const redisEnv = redisTarget(args['redis-cluster']);
 
 function configFor(n: number): Config {
   return loadConfig({
@@ -58,6 +62,7 @@ function configFor(n: number): Config {
       CHURNSTREAM_CLOCK: 'wall',
       CHURNSTREAM_TIMER_BATCH: '2000',
       CHURNSTREAM_TIMER_INTERVAL_MS: '200',
+      ...redisEnv,
     }),
   });
 }
@@ -118,14 +123,14 @@ interface Result {
 const results: Result[] = [];
 for (const n of counts) {
   const config = configFor(n);
-  const redis = new Redis(config.redisUrl);
+  const redis = await sideFor(config);
   const now = Date.now();
   const spread = (i: number) => now - ageDays * DAY_MS - (i % 1000) * 1000;
   await produce(config, (i) => order(i, `S${i}-w`, spread(i)), n);
-  const memoryBefore = await usedMemory(redis);
+  const memoryBefore = await redis.memory();
   let service = await startService(config, createLogger('warn'));
   const warmRate = await drainRate(service, n);
-  const bytesPerCustomer = ((await usedMemory(redis)) - memoryBefore) / n;
+  const bytesPerCustomer = ((await redis.memory()) - memoryBefore) / n;
 
   // Catch-up: the timer loop drains the overdue timers of all customers.
   const catchStart = performance.now();
@@ -133,7 +138,7 @@ for (const n of counts) {
   const backlog = async () => {
     let due = 0;
     for (let p = 0; p < config.partitions; p += 1) {
-      due += await redis.zcount(`cs:v1:${config.redisNamespace}:timers:{p${p}}`, '-inf', Date.now());
+      due += await redis.client.zcount(redisKeys(config.redisNamespace).timers(p), '-inf', Date.now());
     }
     return due;
   };
@@ -160,7 +165,7 @@ for (const n of counts) {
   service = await startService(config, createLogger('warn'));
   const steadyRate = await drainRate(service, steadyEvents);
   await service.stop();
-  await redis.quit();
+  await redis.close();
   // The next N starts from a Redis without this one's customers (1M of them are ~1 GB).
   await dropRun(config, createKafka(config.kafka));
   const result = {
@@ -177,8 +182,8 @@ for (const n of counts) {
 
 const report = `# Scaling and timer catch-up (one scorer process)
 
-Command: \`${command}\` (stack from \`scripts/stack.sh up\`; shipped models; 6 partitions; wall
-clock; timer pages of 2,000 customers every 200 ms). Per customer count N: a warm-up order per
+Command: \`${command}\` (stack from \`scripts/stack.sh up\`; state on ${describeRedis(configFor(0))};
+shipped models; 6 partitions; wall clock; timer pages of 2,000 customers every 200 ms). Per customer count N: a warm-up order per
 customer dated ${ageDays} days ago; the overdue timers that leaves (catch-up); then ${steadyEvents}
 orders dated now, ${steadyCustomers} distinct customers chosen at random among the N with the same number
 of orders each, in random order, produced while the scorer is stopped and drained after its restart
@@ -202,5 +207,5 @@ ${machine}
 \`\`\`
 `;
 console.log(report);
-if (args.write) writeFileSync(new URL('./results/scaling.md', import.meta.url), report);
+if (args.write) writeFileSync(resultFile('scaling', configFor(0).redisCluster !== null), report);
 process.exit(0);

@@ -8,10 +8,11 @@
 // Timers fire as event time passes, as they would over the simulated months.
 //
 //   npx tsx bench/soak.ts [--minutes 10] [--rate 1500] [--customers 20000]
-//        [--sim-days-per-second 1.5] [--sample 30] [--port 18099] [--write]
+//        [--sim-days-per-second 1.5] [--sample 30] [--port 18099] [--redis-cluster] [--write]
+//   (--redis-cluster: state on the stack's Redis Cluster, memory summed over its primaries;
+//   --write: bench/results/soak-cluster.md)
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
 import pLimit from 'p-limit';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
@@ -21,12 +22,13 @@ import { toOrderEventRecord } from '../src/adapters/registry/order-event-codec.j
 import { loadConfig } from '../src/app/config.js';
 import { provision } from '../src/app/setup.js';
 import { DAY_MS } from '../src/core/time.js';
-import { benchArgs, numberOption } from './args.js';
+import { benchArgs, numberOption, redisClusterOption, resultFile } from './args.js';
+import { describeRedis, redisTarget, sideFor } from './cluster-redis.js';
 import { isolatedEnv, machineSummary } from './machine.js';
-import { usedMemory } from './stack.js';
+import { dropRun } from './stack.js';
 
 const USAGE =
-  'npx tsx bench/soak.ts [--minutes M] [--rate R] [--customers N] [--sim-days-per-second D] [--sample S] [--port P] [--write]';
+  'npx tsx bench/soak.ts [--minutes M] [--rate R] [--customers N] [--sim-days-per-second D] [--sample S] [--port P] [--redis-cluster] [--write]';
 const args = benchArgs(
   {
     minutes: { type: 'string', default: '10' },
@@ -36,6 +38,7 @@ const args = benchArgs(
     sample: { type: 'string', default: '30' },
     port: { type: 'string', default: '18099' },
     write: { type: 'boolean', default: false },
+    ...redisClusterOption,
   },
   USAGE,
 );
@@ -52,11 +55,12 @@ const env = isolatedEnv('soak', {
   CHURNSTREAM_HTTP_PORT: String(port),
   CHURNSTREAM_CLOCK: 'watermark',
   CHURNSTREAM_LAG_CHECK_INTERVAL_MS: '5000',
+  ...redisTarget(args['redis-cluster']),
 });
 const config = loadConfig({ ...process.env, ...env });
 const { registry, schemas } = await provision(config);
 const kafka = createKafka(config.kafka);
-const redis = new Redis(config.redisUrl);
+const redis = await sideFor(config);
 const cli = new URL('../src/app/cli/main.ts', import.meta.url).pathname;
 const scorer = spawn(process.execPath, ['--import', 'tsx', cli, 'run'], {
   env: { ...process.env, ...env },
@@ -65,7 +69,7 @@ const scorer = spawn(process.execPath, ['--import', 'tsx', cli, 'run'], {
 const admin = kafka.admin();
 await admin.connect();
 // Redis may hold other data (earlier runs): report this run's growth above the start.
-const redisBaseline = await usedMemory(redis);
+const redisBaseline = await redis.memory();
 
 const metric = (text: string, name: string): number => {
   let sum = 0;
@@ -144,7 +148,7 @@ while (sent < total) {
       () => '',
     );
     const lag = [...(await groupLag(admin, config.groupId, config.topics.orders)).values()].reduce((a, b) => a + b, 0);
-    const redisBytes = await usedMemory(redis);
+    const redisBytes = await redis.memory();
     const sample = {
       seconds: Math.round(elapsed),
       produced: sent,
@@ -165,9 +169,14 @@ while (sent < total) {
 await oneAtATime(async () => {});
 if (sendError !== undefined) throw sendError;
 await producer.disconnect();
+const scorerExited =
+  scorer.exitCode === null ? new Promise((resolve) => scorer.once('exit', resolve)) : Promise.resolve();
 scorer.kill('SIGTERM');
+await scorerExited;
 await admin.disconnect();
-await redis.quit();
+await redis.close();
+// Its keys and topics go, as every benchmark's run's do (bench/stack.ts).
+await dropRun(config, kafka);
 
 // Flatness: the mean of the last third of the samples against the middle third.
 const third = Math.max(1, Math.floor(samples.length / 3));
@@ -184,7 +193,7 @@ const table = samples
 const report = `# Soak (${minutes} minutes at ${rate} events/s)
 
 Command: \`${command}\` (stack from \`scripts/stack.sh up\`; \`churnstream run\` as its own
-process with the shipped models; ${customers} customers; event time runs at ${simDaysPerSecond}
+process with the shipped models; state on ${describeRedis(config)}; ${customers} customers; event time runs at ${simDaysPerSecond}
 days per wall-clock second (watermark clock), so ${Math.round(minutes * 60 * simDaysPerSecond)} days
 of history pass and orders leave the 180-day window: state reaches its steady size).
 
@@ -201,5 +210,5 @@ ${machine}
 \`\`\`
 `;
 console.log(report);
-if (args.write) writeFileSync(new URL('./results/soak.md', import.meta.url), report);
+if (args.write) writeFileSync(resultFile('soak', config.redisCluster !== null), report);
 process.exit(0);

@@ -1,34 +1,22 @@
-// What the benchmarks do to the stack itself: clean up after an isolated run and read Redis's
-// memory. Kept apart from machine.ts so the benchmarks that touch no stack (model runtime,
-// features) do not load ioredis and kafkajs: under tsx, loading CommonJS dependencies detaches
-// an ArrayBuffer, and V8 then checks every typed-array access of the process, which would slow
-// the code those benchmarks measure.
-import { Redis } from 'ioredis';
+// What the benchmarks do to the stack itself: clean up after an isolated run. Kept apart from
+// machine.ts so the benchmarks that touch no stack (model runtime, features) do not load ioredis
+// and kafkajs: under tsx, loading CommonJS dependencies detaches an ArrayBuffer, and V8 then
+// checks every typed-array access of the process, which would slow the code those benchmarks
+// measure. Which Redis a run uses, and what is read from it: cluster-redis.ts.
 import type { Kafka } from 'kafkajs';
-import { KEY_LAYOUT_VERSION } from '../src/adapters/redis/keys.js';
 import type { Config } from '../src/app/config.js';
+import { sideFor } from './cluster-redis.js';
 
 /**
- * Deletes what an isolated run left behind: its Redis namespace and its topics. Without
- * this every run leaves its customers in Redis, the next runs measure a larger Redis (its
- * append-only-file rewrites fork a bigger process: stalls of 100+ ms mid-run), and the
- * order of scenarios changes their results.
+ * Deletes what an isolated run left behind: its Redis namespace (on the single Redis or on
+ * every primary of the cluster its config names) and its topics. Without this every run leaves
+ * its customers in Redis, the next runs measure a larger Redis (its append-only-file rewrites
+ * fork a bigger process: stalls of 100+ ms mid-run), and the order of scenarios changes their results.
  */
 export async function dropRun(config: Config, kafka: Kafka): Promise<void> {
-  const redis = new Redis(config.redisUrl);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(
-      cursor,
-      'MATCH',
-      `cs:${KEY_LAYOUT_VERSION}:${config.redisNamespace}:*`,
-      'COUNT',
-      5000,
-    );
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
-  await redis.quit();
+  const redis = await sideFor(config);
+  await redis.drop(config.redisNamespace);
+  await redis.close();
   const admin = kafka.admin();
   await admin.connect();
   const existing = new Set(await admin.listTopics());
@@ -37,9 +25,4 @@ export async function dropRun(config: Config, kafka: Kafka): Promise<void> {
   );
   if (topics.length > 0) await admin.deleteTopics({ topics });
   await admin.disconnect();
-}
-
-/** Redis's used_memory in bytes (INFO memory). */
-export async function usedMemory(redis: Redis): Promise<number> {
-  return Number((await redis.info('memory')).match(/used_memory:(\d+)/)?.[1] ?? 0);
 }
