@@ -234,6 +234,9 @@ export interface ClusterOutage {
   readonly readyz: string;
   /** /readyz answers whose `waiting_for` names Redis (a unit retrying, reported as such). */
   readonly waitingForRedis: number;
+  /** /metrics answers with churnstream_series_stale{source="redis"} 1 / with churnstream_dependency_up{dependency="redis"} 0. */
+  readonly staleRedis: number;
+  readonly redisDown: number;
   /** Valid events applied (summed over those members) a second into the outage, and at its end. */
   readonly appliedDuring: readonly [first: number, last: number];
   /** From the cluster serving every slot again to the first valid event applied after it. */
@@ -282,6 +285,8 @@ export async function wholeClusterOutage(
   };
   let readyz = '';
   let waitingForRedis = 0;
+  let staleRedis = 0;
+  let redisDown = 0;
   const probe = async (port: number) => {
     const [healthz, metrics, ready] = await Promise.all(
       ['/healthz', '/metrics', '/readyz'].map((path) => answer(port, path)),
@@ -291,6 +296,9 @@ export async function wholeClusterOutage(
     count(tally.notReady, ready?.status === 503);
     readyz = ready?.text ?? '';
     if (/"waiting_for":\{[^}]*"redis"/.test(readyz)) waitingForRedis += 1;
+    const text = metrics?.text ?? '';
+    if (metricSamples(text, 'churnstream_series_stale', { source: 'redis' })[0] === 1) staleRedis += 1;
+    if (metricSamples(text, 'churnstream_dependency_up', { dependency: 'redis' })[0] === 0) redisDown += 1;
   };
   let rounds = 0;
   while (Date.now() - started < downMs) {
@@ -317,6 +325,8 @@ export async function wholeClusterOutage(
     notReady: pair(tally.notReady),
     readyz,
     waitingForRedis,
+    staleRedis,
+    redisDown,
     appliedDuring: [first, last],
     resumeSeconds,
     replacementReadySeconds,

@@ -44,6 +44,8 @@ describe('fault suite on Redis Cluster (short)', () => {
     expect(outage.metrics[0]).toBe(outage.metrics[1]);
     expect(outage.notReady[0]).toBe(outage.notReady[1]);
     expect(outage.waitingForRedis).toBeGreaterThan(0);
+    expect(outage.redisDown).toBeGreaterThan(0);
+    expect(outage.staleRedis).toBe(outage.metrics[1]);
     expect(Number.isFinite(outage.appliedDuring[0])).toBe(true);
     expect(outage.appliedDuring[1]).toBe(outage.appliedDuring[0]);
     expect(outage.resumeSeconds).toBeLessThan(30);
