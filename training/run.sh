@@ -12,10 +12,12 @@ VERSION="${1:-v1}"
 DATA="${CHURNSTREAM_DATA:-$ROOT/../shared/data}"
 OUT="$ROOT/training/out"
 PY="$ROOT/training/.venv/bin/python"
-# numpy/scipy's OpenBLAS picks its kernels by CPU, and the GLM and calibration fits then
-# differ in the last digits between an AVX-512 and an AVX2 machine: pin one kernel every
-# x86-64 server has (AVX2) and one BLAS thread, so the artifacts reproduce byte for byte.
+# numpy/scipy's OpenBLAS picks its kernels by CPU, and numpy its own SIMD loops: the GLM and
+# calibration fits then differ in the last digits between an AVX-512 and an AVX2 machine. Pin
+# one kernel every x86-64 server has (AVX2), one BLAS thread and numpy without AVX-512, so the
+# artifacts reproduce byte for byte (churnstream train sets the same for its Python steps).
 export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}" OPENBLAS_NUM_THREADS=1
+export NPY_DISABLE_CPU_FEATURES="${NPY_DISABLE_CPU_FEATURES:-AVX512F AVX512CD AVX512_KNL AVX512_KNM AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR}"
 
 [[ -f "$DATA/uci-online-retail/online_retail.csv.gz" && -f "$DATA/cdnow/CDNOW_master.txt" ]] ||
   { echo "data not found under $DATA (set CHURNSTREAM_DATA)" >&2; exit 1; }

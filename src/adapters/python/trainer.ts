@@ -42,12 +42,17 @@ export interface PythonTrainer {
   modelCard(args: readonly string[]): Promise<string>;
 }
 
+const NUMPY_AVX512 = 'AVX512F AVX512CD AVX512_KNL AVX512_KNM AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR';
+
 export async function pythonTrainer(log: (line: string) => void): Promise<PythonTrainer> {
-  // numpy/scipy pick BLAS kernels by CPU: one kernel and one thread keep the fits reproducible.
+  // numpy/scipy pick BLAS kernels and numpy its own SIMD loops by CPU, and the fits then differ
+  // in the last digits between machines: one BLAS kernel, one thread and numpy's AVX2 loops (no
+  // AVX-512, which only some servers have) keep the artifacts reproducible byte for byte.
   const env = {
     ...process.env,
     OPENBLAS_CORETYPE: process.env['OPENBLAS_CORETYPE'] ?? 'Haswell',
     OPENBLAS_NUM_THREADS: '1',
+    NPY_DISABLE_CPU_FEATURES: process.env['NPY_DISABLE_CPU_FEATURES'] ?? NUMPY_AVX512,
   };
   let python = process.env['CHURNSTREAM_PYTHON'];
   if (python === undefined) {
