@@ -22,7 +22,13 @@ import {
   killPrimary,
   primaryOf,
 } from '../helpers/redis-cluster.js';
-import { compareStreamWithCore, expectStreamEqualsCore, produceEvents, readDeadLetters } from '../helpers/scorer.js';
+import {
+  compareStreamWithCore,
+  expectedOutput,
+  expectStreamEqualsCore,
+  produceEvents,
+  readDeadLetters,
+} from '../helpers/scorer.js';
 import { configOf, exited, processEnv, startScorer, waitForProgress } from '../helpers/scorer-process.js';
 
 const env: Record<string, string> = {
@@ -48,6 +54,28 @@ beforeAll(async () => {
   await produceEvents(kafka, config.topics.orders, provisioned.registry, provisioned.schemas.orders, history);
 }, 120_000);
 
+const API_PORT = 18291;
+
+/** GET /customers/<id> on the cluster: each customer's last event and tier as the pure core has them. */
+async function expectApiServesCoreState(dir: string): Promise<void> {
+  const want = expectedOutput(
+    history,
+    new ModelRegistry(dir).loadDefaults(),
+    config.partitions,
+    config.timers.maxStalenessMs,
+  );
+  const lastTier = new Map(want.records.map((r) => [r.customer_id, r.risk_level]));
+  const customers = [...new Set(history.map((e) => e.customerId))].slice(0, 40);
+  for (const id of customers) {
+    const response = await fetch(`http://127.0.0.1:${API_PORT}/customers/${encodeURIComponent(id)}`);
+    expect(response.status, id).toBe(200);
+    const body = (await response.json()) as { last_event_time: string; risk_tier: { level: string } | null };
+    const last = Math.max(...history.filter((e) => e.customerId === id).map((e) => e.eventTime));
+    expect(body.last_event_time, id).toBe(new Date(last).toISOString());
+    expect(body.risk_tier?.level ?? null, id).toBe(lastTier.get(id) ?? null);
+  }
+}
+
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
   verify?.disconnect();
@@ -57,7 +85,9 @@ afterAll(async () => {
 describe('scorer on Redis Cluster (three processes, failovers mid-stream)', () => {
   it('keeps state exact and loses no risk change across a killed primary and a handover', async () => {
     expect(config.redisCluster?.nodes).toHaveLength(6);
-    for (let i = 0; i < 3; i += 1) children.push(startScorer(env));
+    // The first process serves the query API on a known port: it reads state through the cluster too.
+    for (let i = 0; i < 3; i += 1)
+      children.push(startScorer(i === 0 ? { ...env, CHURNSTREAM_HTTP_PORT: String(API_PORT) } : env));
     const progress: number[] = [];
     progress.push(await waitForProgress(kafka, config, 0.3 * history.length));
     const someKey = redisKeys(config.redisNamespace).customerState(history[0]?.customerId ?? '');
@@ -86,6 +116,7 @@ describe('scorer on Redis Cluster (three processes, failovers mid-stream)', () =
     expectStreamEqualsCore(outcome);
     expect(outcome.expectedRecords).toBeGreaterThan(1000);
     expect(await readDeadLetters(kafka, provisioned, config.topics.deadLetters, 1, 3000)).toEqual([]);
+    await expectApiServesCoreState(modelsDir);
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(children.map(exited));
   }, 420_000);
