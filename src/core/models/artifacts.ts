@@ -6,13 +6,33 @@ export class ArtifactError extends Error {
   override readonly name = 'ArtifactError';
 }
 
-const calibrationSchema = z.discriminatedUnion('method', [
-  z.object({ method: z.literal('none') }),
-  // p' = sigmoid(a * logit(p) + b)
-  z.object({ method: z.literal('platt'), a: z.number(), b: z.number() }),
-  // piecewise-linear through (x_i, y_i), x ascending, flat beyond the ends
-  z.object({ method: z.literal('isotonic'), x: z.array(z.number()).min(2), y: z.array(z.number()).min(2) }),
-]);
+const probability = z.number().min(0).max(1);
+const isNonDecreasing = (values: readonly number[]): boolean =>
+  values.every((v, i) => i === 0 || v >= (values[i - 1] ?? v));
+
+// A calibration must keep the model's ranking (AUC, lift, the reasons' direction: a reason that
+// raises the raw score raises the probability): Platt with a > 0, isotonic non-decreasing in both
+// coordinates. A map that inverts or leaves [0, 1] is a broken artifact, refused at load.
+const calibrationSchema = z
+  .discriminatedUnion('method', [
+    z.object({ method: z.literal('none') }),
+    // p' = sigmoid(a * logit(p) + b)
+    z.object({
+      method: z.literal('platt'),
+      a: z.number().finite().positive({ message: 'a must be > 0 (a calibration keeps the ranking)' }),
+      b: z.number().finite(),
+    }),
+    // piecewise-linear through (x_i, y_i), x ascending, flat beyond the ends
+    z.object({ method: z.literal('isotonic'), x: z.array(probability).min(2), y: z.array(probability).min(2) }),
+  ])
+  .superRefine((calibration, ctx) => {
+    if (calibration.method !== 'isotonic') return;
+    const { x, y } = calibration;
+    if (x.length !== y.length) ctx.addIssue({ code: 'custom', message: `x has ${x.length} knots, y ${y.length}` });
+    if (!isNonDecreasing(x)) ctx.addIssue({ code: 'custom', path: ['x'], message: 'must be ascending' });
+    if (!isNonDecreasing(y))
+      ctx.addIssue({ code: 'custom', path: ['y'], message: 'must not decrease (a calibration keeps the ranking)' });
+  });
 
 export type Calibration = z.infer<typeof calibrationSchema>;
 

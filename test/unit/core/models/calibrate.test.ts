@@ -1,8 +1,10 @@
 // The isotonic calibration found by bisection (a recalibrated model's map has hundreds of
-// knots) gives exactly what the linear scan over the knots gave, ties and NaN included.
+// knots) gives exactly what the linear scan over the knots gave, ties and NaN included; a
+// config.json whose calibration would reverse the ranking or leave [0, 1] is refused.
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { calibrate } from '../../../../src/core/models/artifacts.js';
+import { calibrate, churnConfigSchema, parseConfig } from '../../../../src/core/models/artifacts.js';
 
 /** The former linear scan: the first knot at or above p, interpolated; flat beyond the ends. */
 function linear(x: readonly number[], y: readonly number[], p: number): number {
@@ -42,5 +44,46 @@ describe('isotonic calibration', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('calibration in config.json', () => {
+  const base = JSON.parse(readFileSync('models/churn/v1/config.json', 'utf8')) as Record<string, unknown>;
+  const parse = (calibration: unknown) =>
+    parseConfig(churnConfigSchema, { ...base, calibration }, 'models/churn/vX/config.json');
+
+  it('loads the shipped map and any map that keeps the ranking', () => {
+    expect(() => parse(base['calibration'])).not.toThrow();
+    const increasing = fc
+      .array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })), {
+        minLength: 2,
+        maxLength: 30,
+      })
+      .map((pairs) => ({
+        method: 'isotonic',
+        x: pairs.map(([x]) => x).sort((a, b) => a - b),
+        y: pairs.map(([, y]) => y).sort((a, b) => a - b),
+      }));
+    fc.assert(fc.property(increasing, (map) => void parse(map)));
+    expect(() => parse({ method: 'platt', a: 0.4, b: -2 })).not.toThrow();
+  });
+
+  it('refuses a map that reverses the ranking or leaves [0, 1], naming the field', () => {
+    // Any knots where y falls somewhere: the reasons would point the wrong way.
+    const falling = fc
+      .array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 2, maxLength: 30 })
+      .filter((y) => y.some((v, i) => i > 0 && v < (y[i - 1] ?? v)))
+      .map((y) => ({ method: 'isotonic', x: y.map((_, i) => i / (y.length - 1)), y }));
+    fc.assert(
+      fc.property(falling, (map) => {
+        expect(() => parse(map)).toThrow(/calibration\.y: must not decrease/);
+      }),
+    );
+    expect(() => parse({ method: 'isotonic', x: [0.5, 0.2], y: [0, 1] })).toThrow(/calibration\.x: must be ascending/);
+    expect(() => parse({ method: 'isotonic', x: [0, 1], y: [0, 1.2] })).toThrow(/calibration\.y\.1/);
+    expect(() => parse({ method: 'isotonic', x: [0, 0.5, 1], y: [0, 1] })).toThrow(/x has 3 knots, y 2/);
+    expect(() => parse({ method: 'platt', a: -1, b: 0 })).toThrow(/calibration\.a: a must be > 0/);
+    expect(() => parse({ method: 'platt', a: 0, b: 0 })).toThrow(/calibration\.a/);
+    expect(() => parse({ method: 'platt', a: 1, b: Number.POSITIVE_INFINITY })).toThrow(/calibration\.b/);
   });
 });
