@@ -396,10 +396,13 @@ export class FakeComparisonStore implements ComparisonStore {
 
   async pairStats(champion: string, challenger: string): Promise<PairStats> {
     const stats = emptyPairStats();
+    const customers = new Set<string>();
     for (const p of this.pairs)
-      if (p.champion === champion && p.challenger === challenger)
+      if (p.champion === champion && p.challenger === challenger) {
         addPair(stats, p.championProbability, p.challengerProbability, p.churned);
-    return stats;
+        customers.add(p.customerId);
+      }
+    return { ...stats, customers: customers.size };
   }
 }
 

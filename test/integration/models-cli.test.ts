@@ -39,6 +39,7 @@ const pairs = (n: number): ResolvedPair[] =>
     const churned = i % 4 === 0;
     const noise = ((i * 37) % 100) / 100;
     return {
+      customerId: `c${i}`,
       champion: 'v1',
       challenger: 'v1-shuffled',
       championProbability: churned ? 0.5 + noise / 2 : noise / 2,

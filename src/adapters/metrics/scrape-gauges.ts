@@ -90,6 +90,11 @@ export function installModelComparison(
     'Resolved labels scored by both champion and challenger.',
     (c) => c.positives + c.negatives,
   );
+  gauge(
+    'churnstream_model_comparison_customers',
+    'Distinct customers behind the paired labels (estimate); the interval is widened by labels per customer.',
+    (c) => c.customers,
+  );
   const verdicts: Verdict[] = ['challenger_better', 'champion_better', 'equivalent', 'insufficient'];
   gauge(
     'churnstream_model_comparison_verdict',

@@ -20,7 +20,7 @@ export interface ScriptedCluster extends Cluster {
 export type ScriptedRedis = ScriptedSingle | ScriptedCluster;
 
 /** Commands the stores send in batches; each takes its key first. */
-type BatchMethod = 'hmgetBuffer' | 'zadd' | 'zrem' | 'hincrby' | 'hincrbyfloat' | 'lpush' | 'ltrim';
+type BatchMethod = 'hmgetBuffer' | 'zadd' | 'zrem' | 'hincrby' | 'hincrbyfloat' | 'lpush' | 'ltrim' | 'pfadd';
 export type BatchCall = readonly [method: BatchMethod, key: string, ...args: (string | number | Buffer)[]];
 
 /** Sends independent commands together; replies in order; fails with the first error. */

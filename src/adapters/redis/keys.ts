@@ -23,6 +23,8 @@ export interface RedisKeys {
   ltvLabels(modelVersion: string): string;
   /** Joint score histogram of labels resolved with a champion's and a challenger's score (hash). */
   pairs(champion: string, challenger: string): string;
+  /** The customers behind those labels (HyperLogLog, same slot as the histogram). */
+  pairCustomers(champion: string, challenger: string): string;
   /** What decided a partition's tiers when its last rescoring finished (string, JSON). */
   decidedBy(partition: number): string;
   /** The rollout in force: champion, challenger, experiment weight (hash; written by `models` commands). */
@@ -42,6 +44,7 @@ export function redisKeys(namespace: string): RedisKeys {
     labels: (modelVersion) => `${prefix}:labels:{${modelVersion}}`,
     ltvLabels: (modelVersion) => `${prefix}:ltv-labels:{${modelVersion}}`,
     pairs: (champion, challenger) => `${prefix}:pairs:{${champion}|${challenger}}`,
+    pairCustomers: (champion, challenger) => `${prefix}:pair-customers:{${champion}|${challenger}}`,
     decidedBy: (partition) => `${prefix}:decided-by:{p${partition}}`,
     rollout: () => `${prefix}:{rollout}`,
     serving: () => `${prefix}:{rollout}:serving`,

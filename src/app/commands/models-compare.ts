@@ -128,6 +128,10 @@ export const VERDICTS: Record<Verdict, string> = {
   insufficient: 'not sufficient yet',
 };
 
+/** Labels of one customer are not independent: how many customers stand behind them. */
+const customers = (paired: AucComparison): string =>
+  paired.customers > 0 ? `about ${paired.customers} customers` : 'customers not counted (labels from before they were)';
+
 export function formatComparison(report: ComparisonReport): string[] {
   const { paired } = report;
   const row = (role: string, s: VersionSummary) =>
@@ -153,8 +157,8 @@ export function formatComparison(report: ComparisonReport): string[] {
       : [
           `paired labels of ${report.pairedOn.champion} vs ${report.pairedOn.challenger}, before recalibration (it keeps each ranking):`,
         ]),
-    `paired labels ${paired.positives + paired.negatives} (churned ${paired.positives}): AUC champion ${fixed(paired.championAuc)}, challenger ${fixed(paired.challengerAuc)}`,
-    `${aucDifference(paired)} (DeLong, paired)`,
+    `paired labels ${paired.positives + paired.negatives} (churned ${paired.positives}) from ${customers(paired)}: AUC champion ${fixed(paired.championAuc)}, challenger ${fixed(paired.challengerAuc)}`,
+    `${aucDifference(paired)} (DeLong, paired${paired.designEffect > 1 ? `; variance x${paired.designEffect.toFixed(2)} for repeated customers` : ''})`,
     `verdict: ${VERDICTS[report.verdict]}${more}`,
   ];
   return lines.map((line) => line.trimEnd());

@@ -5,13 +5,17 @@
 // binned, every structural component of DeLong's estimator depends on a customer only
 // through the cell they fell in, so the variance of the AUC difference is a sum over cells.
 // Pairing matters: the two models rank the same customers, their AUCs are correlated, and
-// an unpaired interval would be several times wider.
+// an unpaired interval would be several times wider. Labels are predictions, not customers:
+// a customer resolves one per label window, so a long comparison holds several labels of the
+// same customer, which are not independent; the variance is widened by the design effect
+// (labels per customer), the bound for a customer's labels all alike and exact at one each.
 
 export const PAIR_BINS = 50;
 /** Two-sided 95% normal quantile. */
 const Z95 = 1.959963984540054;
 
 export interface ResolvedPair {
+  readonly customerId: string;
   readonly champion: string;
   readonly challenger: string;
   readonly championProbability: number;
@@ -24,12 +28,15 @@ export interface PairStats {
   readonly bins: number;
   readonly positives: number[];
   readonly negatives: number[];
+  /** Distinct customers behind the labels (an estimate; 0 when they were not counted). */
+  readonly customers: number;
 }
 
 export const emptyPairStats = (bins = PAIR_BINS): PairStats => ({
   bins,
   positives: new Array(bins * bins).fill(0),
   negatives: new Array(bins * bins).fill(0),
+  customers: 0,
 });
 
 export const pairBin = (probability: number, bins = PAIR_BINS): number =>
@@ -41,19 +48,26 @@ export function addPair(stats: PairStats, champion: number, challenger: number, 
   target[cell] = (target[cell] ?? 0) + 1;
 }
 
+interface VersionPairs {
+  readonly champion: string;
+  readonly challenger: string;
+  readonly stats: PairStats;
+  /** The customers the labels came from (the shared statistics count them distinct). */
+  readonly customerIds: Set<string>;
+}
+
 /** Resolved pairs summed per (champion, challenger) versions: what a unit adds to the shared statistics. */
-export function pairStatsByVersions(
-  pairs: readonly ResolvedPair[],
-): Map<string, { champion: string; challenger: string; stats: PairStats }> {
-  const byKey = new Map<string, { champion: string; challenger: string; stats: PairStats }>();
+export function pairStatsByVersions(pairs: readonly ResolvedPair[]): Map<string, VersionPairs> {
+  const byKey = new Map<string, VersionPairs>();
   for (const pair of pairs) {
     const key = `${pair.champion}\u0000${pair.challenger}`;
     let entry = byKey.get(key);
     if (entry === undefined) {
-      entry = { champion: pair.champion, challenger: pair.challenger, stats: emptyPairStats() };
+      entry = { champion: pair.champion, challenger: pair.challenger, stats: emptyPairStats(), customerIds: new Set() };
       byKey.set(key, entry);
     }
     addPair(entry.stats, pair.championProbability, pair.challengerProbability, pair.churned);
+    entry.customerIds.add(pair.customerId);
   }
   return byKey;
 }
@@ -61,6 +75,10 @@ export function pairStatsByVersions(
 export interface AucComparison {
   readonly positives: number;
   readonly negatives: number;
+  /** Distinct customers behind the labels (0: not counted). */
+  readonly customers: number;
+  /** Variance factor for repeated labels of a customer: labels / customers, at least 1 (1 when not counted). */
+  readonly designEffect: number;
   readonly championAuc: number;
   readonly challengerAuc: number;
   /** Challenger minus champion. */
@@ -103,11 +121,14 @@ export function compareAuc(stats: PairStats): AucComparison {
   const { bins } = stats;
   const m = stats.positives.reduce((s, v) => s + v, 0);
   const n = stats.negatives.reduce((s, v) => s + v, 0);
+  const designEffect = stats.customers > 0 ? Math.max(1, (m + n) / stats.customers) : 1;
   if (m < 2 || n < 2) {
     const nan = Number.NaN;
     return {
       positives: m,
       negatives: n,
+      customers: stats.customers,
+      designEffect,
       championAuc: nan,
       challengerAuc: nan,
       difference: nan,
@@ -139,12 +160,14 @@ export function compareAuc(stats: PairStats): AucComparison {
     const d = (a.v01[Math.floor(cell / bins)] ?? 0) - aucA - ((b.v01[cell % bins] ?? 0) - aucB);
     s01 += count * d * d;
   });
-  const variance = s10 / (m - 1) / m + s01 / (n - 1) / n;
+  const variance = (s10 / (m - 1) / m + s01 / (n - 1) / n) * designEffect;
   const standardError = Math.sqrt(Math.max(0, variance));
   const difference = aucB - aucA;
   return {
     positives: m,
     negatives: n,
+    customers: stats.customers,
+    designEffect,
     championAuc: aucA,
     challengerAuc: aucB,
     difference,

@@ -148,15 +148,15 @@ interface Draft {
  * reaching the end of the window without one resolves it as churned. Either way the
  * scoring that follows opens the next window.
  */
-function resolveLabel(draft: Draft, asOf: number, ordered: boolean, ctx: ScoringContext): void {
+function resolveLabel(customerId: string, draft: Draft, asOf: number, ordered: boolean, ctx: ScoringContext): void {
   const open = draft.prediction;
   if (open === null) return;
   const closes = open.at + ctx.labelHorizonMs;
   if (ordered && asOf > open.at && asOf <= closes) {
-    resolveChurn(open, false, draft.resolved, draft.resolvedPairs);
+    resolveChurn(customerId, open, false, draft.resolved, draft.resolvedPairs);
     draft.prediction = null;
   } else if (asOf >= closes) {
-    resolveChurn(open, true, draft.resolved, draft.resolvedPairs);
+    resolveChurn(customerId, open, true, draft.resolved, draft.resolvedPairs);
     draft.prediction = null;
   }
 }
@@ -221,7 +221,7 @@ function rescore(
   // Drift is measured against the champion's training reference.
   if (trigger !== 'timer' && trigger !== 'model_change')
     draft.scored.push({ features, probability: quick.probability });
-  resolveLabel(draft, asOf, trigger === 'order', ctx);
+  resolveLabel(customerId, draft, asOf, trigger === 'order', ctx);
   if (draft.prediction === null) draft.prediction = openChurnPrediction(quick, shadow, asOf);
   resolveLtv(draft, asOf, ctx);
   const windowDays = ctx.spec.retention.windowDays;

@@ -61,6 +61,7 @@ export function openLtvPrediction(champion: LtvScore, shadow: LtvScore | null, a
 
 /** A churn prediction resolved: a label per version, and the pair when a challenger scored it. */
 export function resolveChurn(
+  customerId: string,
   open: OpenPrediction,
   churned: boolean,
   labels: ResolvedLabel[],
@@ -72,6 +73,7 @@ export function resolveChurn(
   if (shadow == null || shadow.modelVersion === open.modelVersion) return;
   labels.push({ modelVersion: shadow.modelVersion, probability: shadow.probability, churned });
   pairs.push({
+    customerId,
     champion: open.modelVersion,
     challenger: shadow.modelVersion,
     championProbability: open.probability,

@@ -132,6 +132,7 @@ const pairs = (n: number): ResolvedPair[] =>
     const churned = i % 4 === 0;
     const noise = ((i * 37) % 100) / 100;
     return {
+      customerId: `c${i}`,
       champion: 't1',
       challenger: 't2',
       championProbability: churned ? 0.5 + noise / 2 : noise / 2,

@@ -22,6 +22,7 @@ const pairs = (champion: string, challenger: string, n: number): ResolvedPair[] 
     const churned = i % 4 === 0;
     const noise = ((i * 37) % 100) / 100;
     return {
+      customerId: `c${i}`,
       champion,
       challenger,
       championProbability: churned ? 0.5 + noise / 2 : noise / 2 + 0.1,

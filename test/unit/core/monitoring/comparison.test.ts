@@ -1,6 +1,6 @@
 // DeLong's paired comparison on the joint histogram equals DeLong computed directly on the
-// labelled pairs of binned scores (the O(n·m) definition), and the verdicts follow the
-// interval.
+// labelled pairs of binned scores (the O(n·m) definition), the verdicts follow the interval,
+// and labels repeated by the same customers add no evidence (the design effect).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addPair, compareAuc, emptyPairStats, judge, pairBin } from '../../../../src/core/monitoring/comparison.js';
@@ -113,5 +113,46 @@ describe('paired AUC comparison from the joint histogram', () => {
     const { verdict, moreLabels } = judge(c);
     expect(verdict).toBe('insufficient');
     expect(moreLabels).toBeGreaterThan(0);
+  });
+
+  it("gains nothing from the same customers' labels repeated: the interval stays the customers' own", () => {
+    const repeats = fc.integer({ min: 2, max: 20 });
+    fc.assert(
+      fc.property(rows, repeats, (rs, k) => {
+        const m = rs.filter((r) => r.churned).length;
+        const n = rs.length - m;
+        fc.pre(m >= 2 && n >= 2);
+        const once = compareAuc(statsOf(rs));
+        const repeated = statsOf(rs.flatMap((r) => new Array<Row>(k).fill(r)));
+        // Not counted (labels from before the customers were): DeLong as it was, k times too sure.
+        const uncounted = compareAuc(repeated);
+        expect(uncounted.designEffect).toBe(1);
+        const counted = compareAuc({ ...repeated, customers: rs.length });
+        expect(counted.designEffect).toBeCloseTo(k, 12);
+        expect(counted.difference).toBeCloseTo(once.difference, 12);
+        // Widened by k: the customers' own interval, up to the (m-1)/m of the sample variances.
+        expect(counted.standardError).toBeLessThanOrEqual(once.standardError * (1 + 1e-9));
+        expect(counted.standardError).toBeGreaterThanOrEqual(
+          once.standardError * Math.sqrt(Math.min((m - 1) / m, (n - 1) / n)) * (1 - 1e-9),
+        );
+        expect(uncounted.standardError).toBeLessThanOrEqual(counted.standardError / Math.sqrt(k) + 1e-12);
+        // An estimate above the labels (HyperLogLog error) never narrows the interval.
+        expect(compareAuc({ ...statsOf(rs), customers: rs.length + 3 }).standardError).toBe(once.standardError);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("turns a verdict a few customers' repeated labels made back into 'insufficient'", () => {
+    const population: Row[] = [];
+    for (let i = 0; i < 4000; i += 1) {
+      const churned = i % 3 === 0;
+      const signal = ((i * 7919) % 1000) / 1000;
+      population.push({ a: churned ? 0.3 + 0.7 * signal : 0.7 * signal, b: ((i * 104729) % 997) / 997, churned });
+    }
+    const few = population.slice(0, 30);
+    const repeated = statsOf(few.flatMap((r) => new Array<Row>(200).fill(r)));
+    expect(judge(compareAuc(repeated)).verdict).not.toBe('insufficient');
+    expect(judge(compareAuc({ ...repeated, customers: 30 })).verdict).toBe('insufficient');
   });
 });

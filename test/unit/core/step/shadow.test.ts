@@ -78,6 +78,12 @@ describe('challenger in shadow', () => {
     // The champion's labels are those of a champion-only run.
     expect(champion).toEqual(all(context()).flatMap((s) => s.resolved));
     expect(pairs.some((p) => p.championProbability !== p.challengerProbability)).toBe(true);
+    // Each pair names its customer (the comparison counts the customers behind the labels).
+    const byCustomer = customers.map(({ id, gap, n }) => run(id, shadow(), gap, n).flatMap((s) => s.resolvedPairs));
+    byCustomer.forEach((own, i) => {
+      for (const pair of own) expect(pair.customerId).toBe(customers[i]?.id);
+    });
+    expect(byCustomer.filter((own) => own.length > 1).length).toBeGreaterThan(0);
   });
 });
 
