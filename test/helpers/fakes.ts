@@ -399,7 +399,7 @@ export class FakeComparisonStore implements ComparisonStore {
     const customers = new Set<string>();
     for (const p of this.pairs)
       if (p.champion === champion && p.challenger === challenger) {
-        addPair(stats, p.championProbability, p.challengerProbability, p.churned);
+        addPair(stats, p.championRank, p.challengerRank, p.churned);
         customers.add(p.customerId);
       }
     return { ...stats, customers: customers.size };

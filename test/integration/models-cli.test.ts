@@ -42,8 +42,8 @@ const pairs = (n: number): ResolvedPair[] =>
       customerId: `c${i}`,
       champion: 'v1',
       challenger: 'v1-shuffled',
-      championProbability: churned ? 0.5 + noise / 2 : noise / 2,
-      challengerProbability: noise,
+      championRank: churned ? 0.5 + noise / 2 : noise / 2,
+      challengerRank: noise,
       churned,
     };
   });

@@ -87,12 +87,13 @@ describe('stores on Redis Cluster', () => {
     expect(await stores.timers.due(1, 2000, 100)).toEqual(customers.filter((_, i) => i % 6 === 1));
     expect(await stores.timers.backlog(0, 2000)).toBe(9);
     await stores.health.addLabels([
-      { modelVersion: 'a', probability: 0.15, churned: true },
-      { modelVersion: 'b', probability: 0.95, churned: false },
+      { modelVersion: 'a', probability: 0.15, rank: 0.3, churned: true },
+      { modelVersion: 'b', probability: 0.95, rank: 0.9, churned: false },
     ]);
     await stores.health.addLtvLabels([{ modelVersion: 'a', predicted: 10, realised: 12, low: 5, high: 20 }]);
     expect((await stores.health.labelStats('a')).positives[1]).toBe(1);
     expect((await stores.health.labelStats('b')).negatives[9]).toBe(1);
+    expect((await stores.health.labelStats('a')).rankPositives[15]).toBe(1);
     expect(await stores.health.ltvLabels('a')).toEqual([{ predicted: 10, realised: 12, low: 5, high: 20 }]);
     await Promise.all([0, 1, 2, 3, 4, 5].map((p) => stores.watermarks.save(p, 100 + p)));
     expect([...(await stores.watermarks.load([0, 1, 2, 3, 4, 5])).values()]).toEqual([100, 101, 102, 103, 104, 105]);

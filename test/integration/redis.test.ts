@@ -146,15 +146,18 @@ describe('resolved labels (real Redis)', () => {
     const batches = [0, 1, 2].map((batch) =>
       Array.from({ length: 50 }, (_, i) => {
         const probability = ((batch * 50 + i) * 0.37) % 1;
+        const rank = ((batch * 50 + i) * 0.61) % 1;
         const churned = (batch + i) % 3 === 0;
-        addLabel(expected, probability, churned);
-        return { modelVersion: 'v9', probability, churned };
+        addLabel(expected, probability, churned, rank);
+        return { modelVersion: 'v9', probability, rank, churned };
       }),
     );
     for (const labels of batches) await store.addLabels(labels);
     const stats = await store.labelStats('v9');
     expect(stats.positives).toEqual(expected.positives);
     expect(stats.negatives).toEqual(expected.negatives);
+    expect(stats.rankPositives).toEqual(expected.rankPositives);
+    expect(stats.rankNegatives).toEqual(expected.rankNegatives);
     stats.predictedSum.forEach((sum, bin) => {
       expect(sum).toBeCloseTo(expected.predictedSum[bin] ?? Number.NaN, 9);
     });

@@ -64,8 +64,11 @@ async function riskChanges(): Promise<RiskChangeRecord[]> {
   );
 }
 
-/** Polls until `count()` stops changing for `quietMs` (the rescoring after a change is over). */
-async function settled(count: () => Promise<number>, quietMs: number, timeoutMs: number): Promise<number> {
+/**
+ * Polls until `count()` reached `atLeast` and then stopped changing for `quietMs` (the rescoring
+ * after a change is over, and anything published beyond what is expected has had time to show).
+ */
+async function settled(count: () => Promise<number>, quietMs: number, timeoutMs: number, atLeast = 0): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let last = -1;
   let since = Date.now();
@@ -74,8 +77,21 @@ async function settled(count: () => Promise<number>, quietMs: number, timeoutMs:
     if (now !== last) {
       last = now;
       since = Date.now();
-    } else if (Date.now() - since >= quietMs || Date.now() > deadline) return now;
+    } else if ((now >= atLeast && Date.now() - since >= quietMs) || Date.now() > deadline) return now;
     await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/**
+ * Waits until the running scorer reports `revision` as applied: it announces a revision only after
+ * the check that applied it rescored every owned partition, so the rescoring is then published.
+ * (Waiting for the topic to go quiet alone returned before a slow machine had started rescoring.)
+ */
+async function applied(revision: number, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await stores.rollout.serving()).some((r) => r.revision === revision)) {
+    if (Date.now() > deadline) throw new Error(`no scorer reported rollout revision ${revision} applied`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
@@ -160,7 +176,7 @@ describe('a rollout change made while no scorer runs', () => {
     const want = expectedRescoring(moved, before, marks, 'v1', 'v1-shuffled', 1);
     expect(want.length).toBeGreaterThan(20);
     const fresh = async () => (await riskChanges()).filter((r) => !published.has(r.event_id));
-    await settled(async () => (await fresh()).length, 4000, 60_000);
+    await settled(async () => (await fresh()).length, 4000, 90_000, want.length);
     const got = await fresh();
     expect(new Set(got.map((r) => r.event_id))).toEqual(new Set(want.map((r) => r.event_id)));
     for (const r of got)
@@ -171,14 +187,16 @@ describe('a rollout change made while no scorer runs', () => {
     let current = await currentRollout(config, stores);
     const count = async () => (await riskChanges()).length;
     current = await changeRollout(stores, current, withWeight(current, 0), { action: 'weight', ...note('back') });
+    await applied(current.revision);
     await settled(count, 4000, 60_000);
     current = await changeRollout(stores, current, promote(current), { action: 'promote', ...note('bad') });
+    await applied(current.revision);
     await settled(count, 4000, 60_000);
     const before = await stores.state.read(customers.map((customerId) => ({ customerId, partition: null })));
     const marks = await stores.watermarks.load(Array.from({ length: config.partitions }, (_, p) => p));
     const published = new Set((await riskChanges()).map((r) => r.event_id));
 
-    await changeRollout(stores, current, rollback(current, await stores.rollout.log()), {
+    const back = await changeRollout(stores, current, rollback(current, await stores.rollout.log()), {
       action: 'rollback',
       ...note('undo'),
     });
@@ -188,8 +206,9 @@ describe('a rollout change made while no scorer runs', () => {
     // The shuffled model raised customers the champion scores lower: the rollback must bring them down.
     expect(downgrades.length).toBeGreaterThan(5);
     const fresh = async () => (await riskChanges()).filter((r) => !published.has(r.event_id));
-    await settled(async () => (await fresh()).length, 4000, 60_000);
+    await applied(back.revision);
+    await settled(async () => (await fresh()).length, 4000, 90_000, want.length);
     const got = await fresh();
     expect(new Set(got.map((r) => r.event_id))).toEqual(new Set(want.map((r) => r.event_id)));
-  }, 240_000);
+  }, 400_000);
 });

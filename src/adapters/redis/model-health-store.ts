@@ -1,5 +1,6 @@
 // Model-health statistics per model version, shared by every scorer process: churn label
-// bin counts and sums in a hash (mergeable by HINCRBY), the latest resolved LTV labels in a
+// bin counts and sums in a hash (mergeable by HINCRBY; probability bins for calibration,
+// ranking-score bins for AUC), the latest resolved LTV labels in a
 // bounded list. The binning is the core's (core/monitoring/calibration.ts); this module
 // only stores its numbers.
 import {
@@ -7,6 +8,7 @@ import {
   emptyLabelStats,
   type LabelStats,
   labelStatsByVersion,
+  RANK_BINS,
 } from '../../core/monitoring/calibration.js';
 import type { LtvPair } from '../../core/monitoring/ltv-calibration.js';
 import type { ResolvedLabel, ResolvedLtvLabel } from '../../core/state/stored-customer.js';
@@ -37,6 +39,12 @@ export class RedisModelHealthStore {
         if (pos > 0) calls.push(['hincrby', key, `pos:${bin}`, pos]);
         if (neg > 0) calls.push(['hincrby', key, `neg:${bin}`, neg]);
         if (pos + neg > 0) calls.push(['hincrbyfloat', key, `psum:${bin}`, stats.predictedSum[bin] ?? 0]);
+      }
+      for (let bin = 0; bin < RANK_BINS; bin += 1) {
+        const pos = stats.rankPositives[bin] ?? 0;
+        const neg = stats.rankNegatives[bin] ?? 0;
+        if (pos > 0) calls.push(['hincrby', key, `rpos:${bin}`, pos]);
+        if (neg > 0) calls.push(['hincrby', key, `rneg:${bin}`, neg]);
       }
       calls.push(['hincrbyfloat', key, 'brier', stats.brierSum]);
     }
@@ -75,6 +83,10 @@ export class RedisModelHealthStore {
         stats.positives[bin] = Number(fields[`pos:${bin}`] ?? 0);
         stats.negatives[bin] = Number(fields[`neg:${bin}`] ?? 0);
         stats.predictedSum[bin] = Number(fields[`psum:${bin}`] ?? 0);
+      }
+      for (let bin = 0; bin < RANK_BINS; bin += 1) {
+        stats.rankPositives[bin] = Number(fields[`rpos:${bin}`] ?? 0);
+        stats.rankNegatives[bin] = Number(fields[`rneg:${bin}`] ?? 0);
       }
       stats.brierSum = Number(fields['brier'] ?? 0);
       return stats;

@@ -17,6 +17,11 @@ export interface ChurnResult {
 
 export interface ChurnScore {
   readonly probability: number;
+  /**
+   * The ranking score: the model's output before calibration. Calibration keeps the order, so
+   * AUC is the model's property and is measured on this, with a resolution no calibration changes.
+   */
+  readonly rank: number;
   readonly reasons: readonly Reason[];
   readonly modelVersion: string;
   readonly threshold: number;

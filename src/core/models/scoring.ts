@@ -94,16 +94,21 @@ export const RULES_THRESHOLD = 0.5;
 export function scoreChurn(model: ChurnModel | null, features: ArrayLike<number>, withReasons: boolean): ChurnScore {
   if (model === null) {
     const rules = rulesChurnScore(features);
-    return { ...rules, modelVersion: RULES_VERSION, threshold: RULES_THRESHOLD, isRulesFallback: true };
+    return {
+      ...rules,
+      rank: rules.probability,
+      modelVersion: RULES_VERSION,
+      threshold: RULES_THRESHOLD,
+      isRulesFallback: true,
+    };
   }
   const x = pick(features, model.inputIndex);
-  const probability = calibrate(
-    model.config.calibration,
-    predict(model.model, x, scratchOf(model.model, model.model.numTreePerIteration))[0] ?? Number.NaN,
-  );
+  const rank = predict(model.model, x, scratchOf(model.model, model.model.numTreePerIteration))[0] ?? Number.NaN;
+  const probability = calibrate(model.config.calibration, rank);
   const reasons = withReasons ? topReasons(model.model.featureNames, model.explainer.contributions(x), x) : [];
   return {
     probability,
+    rank,
     reasons,
     modelVersion: model.config.version,
     threshold: model.config.threshold,

@@ -1,8 +1,15 @@
 // Model health from resolved labels, as mergeable accumulators (plain counts and sums,
 // so they can live in Redis and be added across processes): AUC from score histograms
 // by label, Brier score, expected calibration error and the reliability table.
+//
+// Calibration is judged on the probability (10 bins, as a reliability table reads); AUC on
+// the ranking score, the model's output before calibration, in finer bins. Binned AUC counts
+// ties within a bin as one half, so on probabilities it would depend on where a calibration
+// puts them: two calibrations of one model, same ranking, would show different AUCs.
 
 export const CALIBRATION_BINS = 10;
+/** Bins of the ranking score's histograms (AUC per version and the paired comparison). */
+export const RANK_BINS = 50;
 
 export interface LabelStats {
   /** Per probability bin (width 1/bins): counts of positives (churned) and negatives. */
@@ -12,44 +19,74 @@ export interface LabelStats {
   readonly predictedSum: number[];
   /** Sum of (p - y)^2. */
   brierSum: number;
+  /** Per ranking-score bin (width 1/RANK_BINS): counts of positives and negatives. */
+  readonly rankPositives: number[];
+  readonly rankNegatives: number[];
 }
 
-export function emptyLabelStats(bins = CALIBRATION_BINS): LabelStats {
+export function emptyLabelStats(bins = CALIBRATION_BINS, rankBins = RANK_BINS): LabelStats {
   return {
     positives: new Array(bins).fill(0),
     negatives: new Array(bins).fill(0),
     predictedSum: new Array(bins).fill(0),
     brierSum: 0,
+    rankPositives: new Array(rankBins).fill(0),
+    rankNegatives: new Array(rankBins).fill(0),
   };
 }
 
-export function addLabel(stats: LabelStats, probability: number, churned: boolean): void {
-  const bins = stats.positives.length;
-  const bin = Math.min(bins - 1, Math.max(0, Math.floor(probability * bins)));
+/** The bin of a value in [0, 1] among `bins` equal ones (out-of-range values in the end bins). */
+export const binOf = (value: number, bins: number): number => Math.min(bins - 1, Math.max(0, Math.floor(value * bins)));
+
+/** Adds a label; `rank` is its ranking score (the probability when none was kept). */
+export function addLabel(stats: LabelStats, probability: number, churned: boolean, rank = probability): void {
+  const bin = binOf(probability, stats.positives.length);
   const target = churned ? stats.positives : stats.negatives;
   target[bin] = (target[bin] ?? 0) + 1;
   stats.predictedSum[bin] = (stats.predictedSum[bin] ?? 0) + probability;
   stats.brierSum += (probability - (churned ? 1 : 0)) ** 2;
+  const rankBin = binOf(rank, stats.rankPositives.length);
+  const rankTarget = churned ? stats.rankPositives : stats.rankNegatives;
+  rankTarget[rankBin] = (rankTarget[rankBin] ?? 0) + 1;
+}
+
+const sum = (values: readonly number[]): number => values.reduce((s, v) => s + v, 0);
+
+/** P(positive's bin above a negative's), ties in a bin one half: the binned AUC of two histograms. */
+function binnedAuc(positives: readonly number[], negatives: readonly number[]): number {
+  const p = sum(positives);
+  const n = sum(negatives);
+  if (p === 0 || n === 0) return Number.NaN;
+  let negativesBelow = 0;
+  let wins = 0;
+  for (let bin = 0; bin < positives.length; bin += 1) {
+    const nb = negatives[bin] ?? 0;
+    wins += (positives[bin] ?? 0) * (negativesBelow + nb / 2);
+    negativesBelow += nb;
+  }
+  return wins / (p * n);
 }
 
 /**
- * AUC from the histograms: P(score of a positive > score of a negative), ties within a
- * bin counted one half. Equals the exact AUC when no bin holds both classes' scores in
- * a different order; otherwise within the within-bin ties' share.
+ * The histograms ranking measures read: the ranking score's, or the coarser probability bins
+ * for statistics holding labels added before ranking scores were counted (their rank
+ * histogram lacks some labels).
+ */
+export function rankingHistogram(stats: LabelStats): { positives: readonly number[]; negatives: readonly number[] } {
+  const complete =
+    sum(stats.rankPositives) === sum(stats.positives) && sum(stats.rankNegatives) === sum(stats.negatives);
+  return complete
+    ? { positives: stats.rankPositives, negatives: stats.rankNegatives }
+    : { positives: stats.positives, negatives: stats.negatives };
+}
+
+/**
+ * AUC from the ranking histogram: P(score of a positive > score of a negative), ties within a
+ * bin counted one half (exact when no bin holds both classes in a different order).
  */
 export function histogramAuc(stats: LabelStats): number {
-  const positives = stats.positives.reduce((s, v) => s + v, 0);
-  const negatives = stats.negatives.reduce((s, v) => s + v, 0);
-  if (positives === 0 || negatives === 0) return Number.NaN;
-  let negativesBelow = 0;
-  let wins = 0;
-  for (let bin = 0; bin < stats.positives.length; bin += 1) {
-    const p = stats.positives[bin] ?? 0;
-    const n = stats.negatives[bin] ?? 0;
-    wins += p * (negativesBelow + n / 2);
-    negativesBelow += n;
-  }
-  return wins / (positives * negatives);
+  const { positives, negatives } = rankingHistogram(stats);
+  return binnedAuc(positives, negatives);
 }
 
 export interface ReliabilityRow {
@@ -102,16 +139,21 @@ export const isEmptyLabelStats = (stats: LabelStats): boolean => total(stats) ==
 
 /** Resolved labels summed per model version: what a unit adds to the shared statistics. */
 export function labelStatsByVersion(
-  labels: readonly { readonly modelVersion: string; readonly probability: number; readonly churned: boolean }[],
+  labels: readonly {
+    readonly modelVersion: string;
+    readonly probability: number;
+    readonly rank?: number;
+    readonly churned: boolean;
+  }[],
 ): Map<string, LabelStats> {
   const byVersion = new Map<string, LabelStats>();
-  for (const { modelVersion, probability, churned } of labels) {
+  for (const { modelVersion, probability, rank, churned } of labels) {
     let stats = byVersion.get(modelVersion);
     if (stats === undefined) {
       stats = emptyLabelStats();
       byVersion.set(modelVersion, stats);
     }
-    addLabel(stats, probability, churned);
+    addLabel(stats, probability, churned, rank);
   }
   return byVersion;
 }

@@ -1,5 +1,7 @@
 // Champion against challenger on the same resolved labels: both were scored on the same
-// features at the same moment, so each label is a pair of scores. The pairs are kept as a
+// features at the same moment, so each label is a pair of ranking scores (each model's output
+// before calibration: AUC is a ranking's property, and calibrations of one model must tie
+// with it, whatever resolution they give the probabilities). The pairs are kept as a
 // joint histogram per label (PAIR_BINS x PAIR_BINS cells, mergeable counts like the label
 // statistics), and DeLong's test for two correlated AUCs runs on it exactly: with scores
 // binned, every structural component of DeLong's estimator depends on a customer only
@@ -9,8 +11,10 @@
 // a customer resolves one per label window, so a long comparison holds several labels of the
 // same customer, which are not independent; the variance is widened by the design effect
 // (labels per customer), the bound for a customer's labels all alike and exact at one each.
+import { binOf, RANK_BINS } from './calibration.js';
 
-export const PAIR_BINS = 50;
+/** Each version's ranking score in the bins its own AUC uses, so the pair's marginals are those AUCs. */
+export const PAIR_BINS = RANK_BINS;
 /** Two-sided 95% normal quantile. */
 const Z95 = 1.959963984540054;
 
@@ -18,8 +22,8 @@ export interface ResolvedPair {
   readonly customerId: string;
   readonly champion: string;
   readonly challenger: string;
-  readonly championProbability: number;
-  readonly challengerProbability: number;
+  readonly championRank: number;
+  readonly challengerRank: number;
   readonly churned: boolean;
 }
 
@@ -39,8 +43,7 @@ export const emptyPairStats = (bins = PAIR_BINS): PairStats => ({
   customers: 0,
 });
 
-export const pairBin = (probability: number, bins = PAIR_BINS): number =>
-  Math.min(bins - 1, Math.max(0, Math.floor(probability * bins)));
+export const pairBin = (rank: number, bins = PAIR_BINS): number => binOf(rank, bins);
 
 export function addPair(stats: PairStats, champion: number, challenger: number, churned: boolean): void {
   const cell = pairBin(champion, stats.bins) * stats.bins + pairBin(challenger, stats.bins);
@@ -66,7 +69,7 @@ export function pairStatsByVersions(pairs: readonly ResolvedPair[]): Map<string,
       entry = { champion: pair.champion, challenger: pair.challenger, stats: emptyPairStats(), customerIds: new Set() };
       byKey.set(key, entry);
     }
-    addPair(entry.stats, pair.championProbability, pair.challengerProbability, pair.churned);
+    addPair(entry.stats, pair.championRank, pair.challengerRank, pair.churned);
     entry.customerIds.add(pair.customerId);
   }
   return byKey;

@@ -7,11 +7,13 @@ import type { CustomerState } from './customer-state.js';
 /** The open prediction whose label the stream resolves when its window closes. */
 export interface OpenPrediction {
   readonly probability: number;
+  /** The ranking score (before calibration); absent in predictions stored before it was kept. */
+  readonly rank?: number;
   /** Event time the prediction was made; its label window is (at, at + horizon]. */
   readonly at: number;
   readonly modelVersion: string;
   /** The challenger's probability for the same features at the same time (shadow), if one ran. */
-  readonly challenger?: { readonly probability: number; readonly modelVersion: string } | null;
+  readonly challenger?: { readonly probability: number; readonly rank?: number; readonly modelVersion: string } | null;
 }
 
 /** An open LTV prediction: resolved with the customer's net spend when its window closes. */
@@ -44,6 +46,8 @@ export interface ResolvedLtvLabel {
 export interface ResolvedLabel {
   readonly modelVersion: string;
   readonly probability: number;
+  /** The ranking score AUC is measured on (the probability for predictions stored without one). */
+  readonly rank: number;
   readonly churned: boolean;
 }
 

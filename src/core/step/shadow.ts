@@ -43,10 +43,13 @@ export const shadowsLtv = (ctx: ShadowContext): boolean =>
   ctx.challenger != null && versionOf(ctx.challenger.ltv) !== versionOf(ctx.ltv);
 
 export function openChurnPrediction(champion: ChurnScore, shadow: ChurnScore | null, at: number): OpenPrediction {
-  const open = { probability: champion.probability, at, modelVersion: champion.modelVersion };
+  const open = { probability: champion.probability, rank: champion.rank, at, modelVersion: champion.modelVersion };
   return shadow === null
     ? open
-    : { ...open, challenger: { probability: shadow.probability, modelVersion: shadow.modelVersion } };
+    : {
+        ...open,
+        challenger: { probability: shadow.probability, rank: shadow.rank, modelVersion: shadow.modelVersion },
+      };
 }
 
 export function openLtvPrediction(champion: LtvScore, shadow: LtvScore | null, at: number): OpenLtvPrediction {
@@ -67,17 +70,20 @@ export function resolveChurn(
   labels: ResolvedLabel[],
   pairs: ResolvedPair[],
 ): void {
-  labels.push({ modelVersion: open.modelVersion, probability: open.probability, churned });
+  // A prediction stored before ranking scores were kept ranks by its probability.
+  const rank = open.rank ?? open.probability;
+  labels.push({ modelVersion: open.modelVersion, probability: open.probability, rank, churned });
   const shadow = open.challenger;
   // Same version on both sides (a challenger equal to the champion) adds nothing.
   if (shadow == null || shadow.modelVersion === open.modelVersion) return;
-  labels.push({ modelVersion: shadow.modelVersion, probability: shadow.probability, churned });
+  const shadowRank = shadow.rank ?? shadow.probability;
+  labels.push({ modelVersion: shadow.modelVersion, probability: shadow.probability, rank: shadowRank, churned });
   pairs.push({
     customerId,
     champion: open.modelVersion,
     challenger: shadow.modelVersion,
-    championProbability: open.probability,
-    challengerProbability: shadow.probability,
+    championRank: rank,
+    challengerRank: shadowRank,
     churned,
   });
 }

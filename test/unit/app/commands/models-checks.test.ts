@@ -135,8 +135,8 @@ const pairs = (n: number): ResolvedPair[] =>
       customerId: `c${i}`,
       champion: 't1',
       challenger: 't2',
-      championProbability: churned ? 0.5 + noise / 2 : noise / 2,
-      challengerProbability: noise,
+      championRank: churned ? 0.5 + noise / 2 : noise / 2,
+      challengerRank: noise,
       churned,
     };
   });

@@ -25,8 +25,8 @@ const pairs = (champion: string, challenger: string, n: number): ResolvedPair[] 
       customerId: `c${i}`,
       champion,
       challenger,
-      championProbability: churned ? 0.5 + noise / 2 : noise / 2 + 0.1,
-      challengerProbability: noise,
+      championRank: churned ? 0.5 + noise / 2 : noise / 2 + 0.1,
+      challengerRank: noise,
       churned,
     };
   });
@@ -35,7 +35,7 @@ function setUp(recalibratedPairs: number) {
   const comparisons = new FakeComparisonStore(new CallLog());
   void comparisons.addPairs([...pairs('v1', 'v2', 400), ...pairs('v1+cal1', 'v2', recalibratedPairs)]);
   const stats: Record<string, LabelStats> = { v2: emptyLabelStats(), 'v1+cal1': emptyLabelStats() };
-  for (const p of pairs('v1', 'v2', 400)) addLabel(stats['v2'] as LabelStats, p.challengerProbability, p.churned);
+  for (const p of pairs('v1', 'v2', 400)) addLabel(stats['v2'] as LabelStats, p.challengerRank, p.churned);
   const health = {
     labelStats: async (v: string) => stats[v] ?? emptyLabelStats(),
     ltvLabels: async () => [],

@@ -79,7 +79,13 @@ describe('rules fallback', () => {
 
   it('produces results marked as the fallback', () => {
     const score = rulesChurnScore(raw({ recency_days: 100, lifetime_orders: 9, frequency_orders: 1 }));
-    const result = churnResult({ ...score, modelVersion: RULES_VERSION, threshold: 0.5, isRulesFallback: true });
+    const result = churnResult({
+      ...score,
+      rank: score.probability,
+      modelVersion: RULES_VERSION,
+      threshold: 0.5,
+      isRulesFallback: true,
+    });
     expect(result).toMatchObject({
       churn_probability: 0.4,
       is_at_risk: false,

@@ -3,10 +3,10 @@
 // for scores that do not rank, NaN without labels or churners.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addLabel, emptyLabelStats } from '../../../../src/core/monitoring/calibration.js';
+import { addLabel, emptyLabelStats, RANK_BINS } from '../../../../src/core/monitoring/calibration.js';
 import { topDecileLift } from '../../../../src/core/monitoring/lift.js';
 
-const bin = (p: number) => Math.min(9, Math.floor(p * 10));
+const bin = (p: number) => Math.min(RANK_BINS - 1, Math.floor(p * RANK_BINS));
 
 /** The lift of raw labels ranked by bin, churners inside a bin last (worst) or first (best). */
 function rawLift(labels: readonly { p: number; y: boolean }[], within: 'worst' | 'best' = 'worst'): number {

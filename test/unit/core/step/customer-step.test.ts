@@ -180,7 +180,12 @@ describe('per-customer step', () => {
     // Silent afterwards: the window opened at day 50 closes at day 140 -> churned, exactly then.
     const silent = processTimers('c1', first, T + 140 * DAY_MS, ctx);
     expect(silent.resolved).toEqual([
-      { modelVersion: RULES_VERSION, probability: first.prediction?.probability, churned: true },
+      {
+        modelVersion: RULES_VERSION,
+        probability: first.prediction?.probability,
+        rank: first.prediction?.probability,
+        churned: true,
+      },
     ]);
     expect(processTimers('c1', first, T + 140 * DAY_MS - 1, ctx).resolved).toEqual([]);
     // An order on day 140 itself still counts as inside the window.

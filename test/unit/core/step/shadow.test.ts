@@ -5,6 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../../../src/app/model-registry.js';
 import { DEFAULT_HYSTERESIS } from '../../../../src/core/decisions/hysteresis.js';
 import type { OrderEvent } from '../../../../src/core/events/order-event.js';
+import { histogramAuc, labelStatsByVersion } from '../../../../src/core/monitoring/calibration.js';
+import { compareAuc, emptyPairStats, pairStatsByVersions } from '../../../../src/core/monitoring/comparison.js';
+import { topDecileLift } from '../../../../src/core/monitoring/lift.js';
+import { recalibrated } from '../../../../src/core/monitoring/recalibrated-model.js';
+import type { StreamCalibration } from '../../../../src/core/monitoring/recalibration.js';
 import type { StoredCustomer } from '../../../../src/core/state/stored-customer.js';
 import {
   type CustomerStep,
@@ -72,18 +77,50 @@ describe('challenger in shadow', () => {
     const challenger = labels.filter((l) => l.modelVersion === 't2');
     expect(champion.length).toBeGreaterThan(10);
     expect(challenger.map((l) => l.churned)).toEqual(champion.map((l) => l.churned));
-    expect(pairs.map((p) => [p.championProbability, p.challengerProbability, p.churned])).toEqual(
-      champion.map((l, i) => [l.probability, challenger[i]?.probability, l.churned]),
+    expect(pairs.map((p) => [p.championRank, p.challengerRank, p.churned])).toEqual(
+      champion.map((l, i) => [l.rank, challenger[i]?.rank, l.churned]),
     );
     // The champion's labels are those of a champion-only run.
     expect(champion).toEqual(all(context()).flatMap((s) => s.resolved));
-    expect(pairs.some((p) => p.championProbability !== p.challengerProbability)).toBe(true);
+    expect(pairs.some((p) => p.championRank !== p.challengerRank)).toBe(true);
     // Each pair names its customer (the comparison counts the customers behind the labels).
     const byCustomer = customers.map(({ id, gap, n }) => run(id, shadow(), gap, n).flatMap((s) => s.resolvedPairs));
     byCustomer.forEach((own, i) => {
       for (const pair of own) expect(pair.customerId).toBe(customers[i]?.id);
     });
     expect(byCustomer.filter((own) => own.length > 1).length).toBeGreaterThan(0);
+  });
+});
+
+describe('a challenger that is the champion recalibrated', () => {
+  // Same trees, another probability scale: a calibration keeps the order, so the comparison
+  // must find the two equal, whatever resolution the new scale gives the probability bins.
+  const calibration: StreamCalibration = {
+    a: 2.7,
+    b: -1.3,
+    revision: 1,
+    fittedOn: { version: 't1', labels: 0, churned: 0, positives: [], negatives: [] },
+    heldOut: { before: 0, after: 0, folds: 0 },
+  };
+  const twin = recalibrated(t1, calibration);
+
+  it('resolves labels with the same ranking scores and other probabilities: AUC, lift and the difference tie', () => {
+    const steps = all(context({ challenger: { churn: twin, ltv: null } }));
+    const labels = steps.flatMap((s) => s.resolved);
+    const mine = labels.filter((l) => l.modelVersion === 't1');
+    const its = labels.filter((l) => l.modelVersion === twin.config.version);
+    expect(mine.length).toBeGreaterThan(10);
+    expect(its.map((l) => l.rank)).toEqual(mine.map((l) => l.rank));
+    expect(its.some((l, i) => Math.abs(l.probability - (mine[i]?.probability ?? 0)) > 0.05)).toBe(true);
+    const stats = labelStatsByVersion(labels);
+    const [a, b] = [stats.get('t1'), stats.get(twin.config.version)];
+    if (a === undefined || b === undefined) throw new Error('both versions resolve labels');
+    expect(histogramAuc(b)).toBe(histogramAuc(a));
+    expect(topDecileLift(b)).toBe(topDecileLift(a));
+    const [pair] = [...pairStatsByVersions(steps.flatMap((s) => s.resolvedPairs)).values()];
+    const comparison = compareAuc(pair?.stats ?? emptyPairStats());
+    expect(comparison.positives + comparison.negatives).toBe(mine.length);
+    expect([comparison.difference, comparison.standardError]).toEqual([0, 0]);
   });
 });
 
