@@ -28,8 +28,11 @@ export interface ChurnScore {
   readonly isRulesFallback: boolean;
 }
 
-export function churnResult(score: ChurnScore): ChurnResult {
-  const level = riskLevel(score.probability);
+/**
+ * The result of a score; `level` is the risk level it reports: the probability's own, or the
+ * tier hysteresis gives (a risk change reports the tier it moves the customer to).
+ */
+export function churnResult(score: ChurnScore, level: RiskLevel = riskLevel(score.probability)): ChurnResult {
   return {
     churn_probability: score.probability,
     is_at_risk: score.probability >= score.threshold,

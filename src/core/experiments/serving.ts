@@ -24,8 +24,12 @@ export type ServingView =
   | { readonly kind: 'agreed'; readonly serving: Serving; readonly processes: number }
   | { readonly kind: 'disagree'; readonly reports: readonly Serving[] };
 
-/** The part of a report that must be equal in every process of one deployment. */
-const shape = (s: Serving): string => JSON.stringify([s.revision, s.champion, s.challenger, s.experiment, s.weight]);
+/**
+ * The part of a report that must be equal in every process of one deployment: what decides a
+ * customer. The revision is left out: processes serving the same models from their settings
+ * (revision null) and from a stored rollout saying the same give every customer one answer.
+ */
+const shape = (s: Serving): string => JSON.stringify([s.champion, s.challenger, s.experiment, s.weight]);
 
 /** How old a report may be: a process rewrites it every rollout check (three missed: stopped or hung). */
 export const reportMaxAgeMs = (checkIntervalMs: number): number => Math.max(60_000, 3 * checkIntervalMs);

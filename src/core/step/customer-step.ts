@@ -17,6 +17,7 @@ import {
   type TierState,
 } from '../decisions/hysteresis.js';
 import { churnResult, type LtvScore, ltvResult } from '../decisions/results.js';
+import type { RiskLevel } from '../decisions/risk.js';
 import type { OrderEvent } from '../events/order-event.js';
 import { type RiskChangeRecord, type RiskChangeTrigger, riskChangeRecord } from '../events/risk-change.js';
 import type { Experiment, Variant } from '../experiments/assignment.js';
@@ -183,8 +184,9 @@ function assessFeatures(
   models: { readonly churn: ChurnModel | null; readonly ltv: LtvModel | null },
   windowDays: number,
   ltvScore: LtvScore | null = null,
+  tier: RiskLevel | undefined = undefined,
 ): Assessment {
-  const churn = churnResult(scoreChurn(models.churn, features, true));
+  const churn = churnResult(scoreChurn(models.churn, features, true), tier);
   const ltv = ltvResult(ltvScore ?? scoreLtv(models.ltv, features, churn.churn_probability, windowDays));
   return { features, churn, ltv };
 }
@@ -244,8 +246,11 @@ function rescore(
   const policy = trigger === 'model_change' ? NO_HYSTERESIS : ctx.hysteresis;
   const next = nextTier(draft.tier, deciding.probability, asOf, policy);
   if (next === null) return;
-  // A transition is published: now compute what it carries (reasons, LTV).
-  const { churn, ltv } = assessFeatures(features, models, windowDays, ltvScore);
+  // A transition is published: now compute what it carries (reasons, LTV). Its level is the
+  // tier entered, which hysteresis can set apart from the probability's own level (entering
+  // upwards past cut-off + band, landing a downgrade with the cut-offs lowered by band): the
+  // next event's previous level is this tier, so the topic chains.
+  const { churn, ltv } = assessFeatures(features, models, windowDays, ltvScore, next.level);
   const previous = draft.tier === null ? null : { level: draft.tier.level, probability: draft.tier.probability };
   const arm = ctx.experiment == null ? null : { experiment: ctx.experiment.name, variant: draft.variant };
   draft.riskChanges.push(
