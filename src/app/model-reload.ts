@@ -107,6 +107,12 @@ export function createModelReload(options: {
     const named = config.rollout.experiment;
     const weight = models.current.challenger == null ? 0 : (wanted.weight ?? experimentBefore?.challengerWeight ?? 0);
     experiment.current = named === null ? null : { ...named, challengerWeight: weight };
+    // The rollout gives the challenger customers this process cannot assign: say so, each time.
+    if (named === null && weight > 0)
+      log.warn(
+        { weight },
+        'the rollout gives the challenger a weight but CHURNSTREAM_EXPERIMENT is not set here: the champion decides every customer of this process',
+      );
     describeModels(metrics, models, experiment.current);
     describeCalibrations(metrics, wanted.calibrations);
     const after = modelsLabel(models);

@@ -69,7 +69,11 @@ export async function currentRollout(
   return settings;
 }
 
-/** A weight decides customers only where the scorers run an experiment: refused where they report none. */
+/**
+ * A weight decides customers only where the scorers run an experiment: refused where they report
+ * none, and, with no scorer running, when this shell names none either (nothing says one runs:
+ * the weight would be stored and silently give the challenger nobody).
+ */
 async function checkExperiment(stores: { readonly rollout: RolloutStore }, config: Config | null, next: Rollout) {
   if (next.weight <= 0 || next.challenger === null) return;
   const fresh = (await stores.rollout.serving()).filter((r) => Date.now() - r.at <= maxAge(config));
@@ -77,6 +81,10 @@ async function checkExperiment(stores: { readonly rollout: RolloutStore }, confi
   if (without.length > 0)
     throw new UserError(
       `a weight decides nobody where no experiment runs: ${without.join(', ')} run(s) without CHURNSTREAM_EXPERIMENT`,
+    );
+  if (fresh.length === 0 && config !== null && config.rollout.experiment === null)
+    throw new UserError(
+      'a weight decides nobody where no experiment runs: no scorer reports what it serves and CHURNSTREAM_EXPERIMENT is not set here; set it as the scorers have it (name:salt)',
     );
 }
 

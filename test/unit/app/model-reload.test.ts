@@ -184,3 +184,32 @@ describe('weight change through the model reload', () => {
     expect(world.state.reads).toHaveLength(reads);
   });
 });
+
+describe('a rollout weight where this process runs no experiment', () => {
+  it('is said at every reload that carries it: the champion decides all of this process', async () => {
+    const dir = modelsDir();
+    const config = loadConfig({
+      CHURNSTREAM_MODELS_DIR: dir,
+      CHURNSTREAM_CHURN_MODEL_VERSION: 't1',
+      CHURNSTREAM_CHALLENGER_CHURN_MODEL: 't3',
+    });
+    const models = new ModelRegistry(dir);
+    models.loadDefaults(configuredModels(config));
+    const warned: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => warned.push(JSON.parse(line).msg) });
+    const experiment: ExperimentHolder = { current: null };
+    const reload = createModelReload({
+      config,
+      models,
+      metrics: createMetrics(),
+      log,
+      experiment,
+      reconcileAll: async () => 0,
+    });
+    await reload({ ...configuredModels(config), weight: 0 });
+    expect(warned).toEqual([]);
+    await reload({ ...configuredModels(config), weight: 0.5 });
+    expect(experiment.current).toBeNull();
+    expect(warned).toEqual([expect.stringContaining('CHURNSTREAM_EXPERIMENT is not set here')]);
+  });
+});

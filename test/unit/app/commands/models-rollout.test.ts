@@ -1,7 +1,7 @@
 // Where a `models` command starts from before any rollout is stored: what the running
 // scorers report they serve (not the shell's own settings), refused when they disagree,
 // the shell's settings only when no scorer reports (said on stderr); and a weight refused
-// where the scorers run no experiment.
+// where the scorers run no experiment (or, with none running, where the shell names none).
 import { describe, expect, it } from 'vitest';
 import { changeRollout, currentRollout } from '../../../../src/app/commands/models-rollout.js';
 import { loadConfig } from '../../../../src/app/config.js';
@@ -73,5 +73,22 @@ describe('changeRollout and the experiment', () => {
     await rollout.announce(report('h:1'));
     await changeRollout({ rollout }, current, withWeight(current, 0.2), note);
     expect((await rollout.read())?.weight).toBe(0.2);
+  });
+
+  it('with no scorer running, refuses a weight when this shell names no experiment either; takes it when it does', async () => {
+    const rollout = new FakeRolloutStore();
+    const withChallenger = { CHURNSTREAM_MODELS_DIR: fixtures, CHURNSTREAM_CHALLENGER_CHURN_MODEL: 't2' };
+    const bare = loadConfig(withChallenger);
+    const current = await currentRollout(bare, { rollout }, () => undefined);
+    await expect(changeRollout({ rollout }, current, withWeight(current, 0.5), note, bare)).rejects.toThrow(
+      /no scorer reports what it serves and CHURNSTREAM_EXPERIMENT is not set here/,
+    );
+    expect(await rollout.read()).toBeNull();
+    // Weight 0 decides nobody anyway: no experiment needed.
+    await changeRollout({ rollout }, current, withWeight(current, 0), note, bare);
+    const named = loadConfig({ ...withChallenger, CHURNSTREAM_EXPERIMENT: 'ab:salt' });
+    const next = await currentRollout(named, { rollout });
+    await changeRollout({ rollout }, next, withWeight(next, 0.5), note, named);
+    expect((await rollout.read())?.weight).toBe(0.5);
   });
 });
