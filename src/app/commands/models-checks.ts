@@ -30,28 +30,46 @@ export function checkLoads(config: Config, next: Rollout, command: string): void
   }
 }
 
-/** The rollout with `name` as the churn challenger (`none`, any case: no challenger). */
-export function challengerChange(config: Config, current: Rollout, name: string): Rollout {
+/** A version of `kind` in the models directory other than the champion's (a listed folder only). */
+function challengerVersion(config: Config, current: Rollout, kind: 'churn' | 'ltv', name: string): string {
+  const shown = printable(name);
+  const flag = kind === 'churn' ? '' : ' (--ltv)';
+  if (name.trim() === '') throw new UserError(`challenger: name a ${kind} version of the models directory${flag}`);
+  if (name === current.champion[kind])
+    throw new UserError(`challenger: ${shown} is the champion's ${kind} version${flag}; a challenger is another one`);
+  const dir = modelsDir(config);
+  const versions = listVersions(dir, kind);
+  // Only a listed folder: also keeps out names that reach outside it (../churn/v2).
+  if (!versions.includes(name))
+    throw new UserError(
+      `challenger: no ${kind} version ${shown} in ${dir}${flag} (there: ${versions.join(', ') || 'none'}; CHURNSTREAM_MODELS_DIR)`,
+    );
+  return name;
+}
+
+/**
+ * The rollout with `name` as the churn challenger (`none`, any case: no challenger at all).
+ * The LTV challenger is `ltv` when given (`none`: the champion's LTV model), else the one in
+ * force: naming a new churn challenger keeps it.
+ */
+export function challengerChange(config: Config, current: Rollout, name: string, ltv?: string): Rollout {
   if (name.trim() === '') throw new UserError('challenger: name a churn version of the models directory, or none');
   if (name.toLowerCase() === 'none') {
+    if (ltv !== undefined) throw new UserError('challenger: none stops the challenger; --ltv names no version then');
     // Stopping nothing would still write a revision (and pin the champion from then on).
     if (current.challenger === null)
       throw new UserError(`challenger: there is no challenger to stop (revision ${current.revision})`);
     return withChallenger(current, null);
   }
-  const shown = printable(name);
-  if (name === current.champion.churn)
-    throw new UserError(`challenger: ${shown} is the champion; a challenger is another version`);
-  if (current.challenger?.churn === name && current.challenger.ltv === null)
-    throw new UserError(`challenger: ${shown} is already the challenger (revision ${current.revision})`);
-  const dir = modelsDir(config);
-  const versions = listVersions(dir, 'churn');
-  // Only a listed folder: also keeps out names that reach outside it (../churn/v2).
-  if (!versions.includes(name))
+  const churn = challengerVersion(config, current, 'churn', name);
+  const keptLtv = current.challenger?.ltv ?? null;
+  const nextLtv =
+    ltv === undefined ? keptLtv : ltv.toLowerCase() === 'none' ? null : challengerVersion(config, current, 'ltv', ltv);
+  if (current.challenger?.churn === churn && keptLtv === nextLtv)
     throw new UserError(
-      `challenger: no churn version ${shown} in ${dir} (there: ${versions.join(', ') || 'none'}; CHURNSTREAM_MODELS_DIR)`,
+      `challenger: ${printable(churn)}${nextLtv === null ? '' : ` with LTV ${printable(nextLtv)}`} is already the challenger (revision ${current.revision})`,
     );
-  return withChallenger(current, { churn: name, ltv: null });
+  return withChallenger(current, { churn, ltv: nextLtv });
 }
 
 const pair = (p: ModelPair | null, champion: ModelPair) =>

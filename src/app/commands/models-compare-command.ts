@@ -9,6 +9,7 @@ import { loadConfig } from '../config.js';
 import { UserError } from '../user-error.js';
 import { modelsDir } from './models-checks.js';
 import { type ComparisonReport, compareModels, formatComparison, recalibrations, served } from './models-compare.js';
+import { compareLtv, formatLtvComparison, ltvVersions } from './models-compare-ltv.js';
 import { printable } from './models-options.js';
 import { currentRollout, withStores } from './models-rollout.js';
 
@@ -69,7 +70,11 @@ export function compareCommand(): Command {
         checkNamed(options, champion, challenger, modelsDir(config));
         const report = await compareModels(stores, champion, challenger, recalibrations(rollout));
         checkLabels(options, report, rollout);
-        console.log(options.json ? JSON.stringify(report) : formatComparison(report).join('\n'));
+        // The LTV side when the challenger brings its own LTV version.
+        const versions = ltvVersions(rollout);
+        const ltv = versions === null ? null : await compareLtv(stores.health, versions.champion, versions.challenger);
+        if (options.json) console.log(JSON.stringify({ ...report, ltv }));
+        else console.log([...formatComparison(report), ...(ltv === null ? [] : formatLtvComparison(ltv))].join('\n'));
       });
     });
 }

@@ -26,7 +26,7 @@ interface Change {
   readonly stores: Stores;
   /** The subcommand's arguments, parsed. */
   readonly args: readonly unknown[];
-  readonly options: { readonly force?: boolean };
+  readonly options: { readonly force?: boolean; readonly ltv?: string };
 }
 
 /** A rollout-changing subcommand: the next rollout is computed, checked, then written. */
@@ -37,7 +37,7 @@ function changing(
 ): Command {
   return withNotes(new Command(name).description(description)).action(async (...params: unknown[]) => {
     const command = params.at(-1) as Command;
-    const options = command.opts<{ why: string; by: string; force?: boolean }>();
+    const options = command.opts<{ why: string; by: string; force?: boolean; ltv?: string }>();
     const config = loadConfig();
     await withStores(config, async (stores) => {
       const current = await currentRollout(config, stores);
@@ -80,8 +80,10 @@ export function modelsCommand(): Command {
   );
   models.addCommand(
     changing('challenger', 'set the challenger churn version (none: stop the challenger)', (c) =>
-      challengerChange(c.config, c.current, c.args[0] as string),
-    ).argument('<version>', 'a churn version of the models directory, or none'),
+      challengerChange(c.config, c.current, c.args[0] as string, c.options.ltv),
+    )
+      .argument('<version>', 'a churn version of the models directory, or none')
+      .option('--ltv <version>', "the challenger's LTV version (none: the champion's); unset: kept as it is"),
   );
   models.addCommand(recalibrateCommand());
   models

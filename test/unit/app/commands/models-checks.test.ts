@@ -21,10 +21,13 @@ import { FakeRolloutStore } from '../../../helpers/rollout-fakes.js';
 const fixtures = new URL('../../../fixtures/models/', import.meta.url).pathname;
 const otherSpec = new URL('../../../fixtures/challenger/churn/v1/feature-spec.json', import.meta.url).pathname;
 
-/** The fixtures (churn t1, t2; ltv t1) plus copies of churn/t1 that a scorer refuses beside t1. */
+/** The fixtures (churn t1, t2; ltv t1), ltv t2 (a copy of t1), and copies of churn/t1 a scorer refuses beside t1. */
 function modelsDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'models-checks-'));
   cpSync(fixtures, dir, { recursive: true });
+  cpSync(join(dir, 'ltv', 't1'), join(dir, 'ltv', 't2'), { recursive: true });
+  const ltvConfig = join(dir, 'ltv', 't2', 'config.json');
+  writeFileSync(ltvConfig, JSON.stringify({ ...JSON.parse(readFileSync(ltvConfig, 'utf8')), version: 't2' }));
   const variant = (version: string, edit: (c: Record<string, unknown>) => object) => {
     const folder = join(dir, 'churn', version);
     cpSync(join(dir, 'churn', 't1'), folder, { recursive: true });
@@ -69,8 +72,8 @@ function refusal(run: () => unknown): string {
 }
 
 /** The change as `models challenger` makes it: computed, then loaded as a scorer would. */
-const change = (current: Rollout, name: string) => {
-  const next = challengerChange(config, current, name);
+const change = (current: Rollout, name: string, ltv?: string) => {
+  const next = challengerChange(config, current, name, ltv);
   checkLoads(config, next, 'challenger');
   return next;
 };
@@ -106,6 +109,25 @@ describe('models challenger <version>', () => {
       /^challenger: there is no challenger to stop \(revision 4\)/,
     );
     expect(refusal(() => change(running, 't2'))).toMatch(/^challenger: t2 is already the challenger/);
+  });
+
+  it('--ltv sets the LTV challenger; without it a new churn challenger keeps the one in force', () => {
+    const both = change(initial, 't2', 't2');
+    expect(both).toMatchObject({ revision: 5, challenger: { churn: 't2', ltv: 't2' } });
+    // Another churn challenger, --ltv not given: the LTV challenger stays (it used to be dropped).
+    const other = withChallenger(initial, { churn: 't3-window', ltv: 't2' });
+    expect(challengerChange(config, other, 't2')).toMatchObject({ challenger: { churn: 't2', ltv: 't2' } });
+    expect(change(both, 't2', 'none')).toMatchObject({ challenger: { churn: 't2', ltv: null } });
+    expect(refusal(() => change(both, 't2'))).toMatch(/^challenger: t2 with LTV t2 is already the challenger/);
+    expect(refusal(() => change(both, 't2', 't2'))).toMatch(/is already the challenger/);
+    expect(refusal(() => change(initial, 't2', 't1'))).toMatch(
+      /^challenger: t1 is the champion's ltv version \(--ltv\)/,
+    );
+    expect(refusal(() => change(initial, 't2', 'v9'))).toMatch(
+      /^challenger: no ltv version v9 in .* \(--ltv\) \(there: t1, t2;/,
+    );
+    expect(refusal(() => change(initial, 't2', '../ltv/t2'))).toMatch(/^challenger: no ltv version/);
+    expect(refusal(() => change(both, 'none', 't2'))).toMatch(/^challenger: none stops the challenger; --ltv/);
   });
 
   it('on any name: refused in one line, or a listed version that loads', () => {
