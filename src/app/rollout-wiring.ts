@@ -34,7 +34,13 @@ export function createRolloutWiring(deps: {
   const process_ = `${hostname()}:${process.pid}`;
   let assigned: () => readonly number[] = () => [];
   let applied: number | null = null;
-  const now = (): DecidedBy => ({ models: modelsLabel(models), experiment: experiment.current });
+  // The revision being applied: its rescoring is caused by it, before it counts as applied.
+  let applying: number | null = null;
+  const now = (): DecidedBy => ({
+    models: modelsLabel(models),
+    experiment: experiment.current,
+    revision: applying ?? applied,
+  });
   const decisions = partitionDecisions({
     store: deps.decidedBy,
     locks: deps.locks,
@@ -45,6 +51,14 @@ export function createRolloutWiring(deps: {
     log,
   });
   const reloadModels = createModelReload({ ...deps, reconcileAll: () => decisions.reconcileAll() });
+  const applyRevision = async (revision: number, wanted: ReturnType<typeof wantedOf>) => {
+    applying = revision;
+    try {
+      return await reloadModels(wanted);
+    } finally {
+      applying = null;
+    }
+  };
   const serving = (): Serving => {
     const challenger = models.current.challenger;
     const named = config.rollout.experiment;
@@ -87,7 +101,7 @@ export function createRolloutWiring(deps: {
       );
       if (stored === null) return;
       const fromSettings = modelsLabel(models);
-      await reloadModels(wantedOf(stored));
+      await applyRevision(stored.revision, wantedOf(stored));
       applied = stored.revision;
       // The operator's CHURNSTREAM_* model settings no longer decide: say so where they look first.
       if (modelsLabel(models) !== fromSettings)
@@ -103,7 +117,7 @@ export function createRolloutWiring(deps: {
       follower = followRollout({
         store: deps.rollout,
         intervalMs: config.rollout.checkIntervalMs,
-        apply: (next) => reloadModels(wantedOf(next)),
+        apply: (next) => applyRevision(next.revision, wantedOf(next)),
         log,
         applied,
         onApplied: (revision) => {

@@ -105,6 +105,7 @@ function expectedRescoring(
   champion: string,
   challenger: string,
   weight: number,
+  revision: number,
 ): RiskChangeRecord[] {
   const active = new ModelRegistry(modelsDir).loadDefaults({
     churn: champion,
@@ -118,7 +119,7 @@ function expectedRescoring(
     challenger: active.challenger ?? null,
     experiment: experiment(weight),
   });
-  const cause = `${champion}/v1+${challenger}/v1@${weight}`;
+  const cause = `${champion}/v1+${challenger}/v1@${weight}#${revision}`;
   return ids.flatMap((id) => {
     const customer = stored.get(id)?.stored;
     const asOf = marks.get(partitionOf(id, config.partitions));
@@ -165,7 +166,10 @@ describe('a rollout change made while no scorer runs', () => {
 
     // While nothing runs: every customer to the challenger.
     const current = await currentRollout(config, stores);
-    await changeRollout(stores, current, withWeight(current, 1), { action: 'weight', ...note('all, while down') });
+    const all = await changeRollout(stores, current, withWeight(current, 1), {
+      action: 'weight',
+      ...note('all, while down'),
+    });
     const before = await stores.state.read(customers.map((customerId) => ({ customerId, partition: null })));
     const marks = await stores.watermarks.load(Array.from({ length: config.partitions }, (_, p) => p));
     const published = new Set((await riskChanges()).map((r) => r.event_id));
@@ -173,7 +177,7 @@ describe('a rollout change made while no scorer runs', () => {
     service = await startService(config, createLogger('silent'));
     const moved = customers.filter((id) => variantMoved(experiment(0), experiment(1), id));
     expect(moved).toHaveLength(customers.length);
-    const want = expectedRescoring(moved, before, marks, 'v1', 'v1-shuffled', 1);
+    const want = expectedRescoring(moved, before, marks, 'v1', 'v1-shuffled', 1, all.revision);
     expect(want.length).toBeGreaterThan(20);
     const fresh = async () => (await riskChanges()).filter((r) => !published.has(r.event_id));
     await settled(async () => (await fresh()).length, 4000, 90_000, want.length);
@@ -200,7 +204,9 @@ describe('a rollout change made while no scorer runs', () => {
       action: 'rollback',
       ...note('undo'),
     });
-    const want = expectedRescoring(customers, before, marks, 'v1', 'v1-shuffled', 0);
+    // Back to the models and weight of the "back" step above: the same transitions at the same
+    // event time, told apart by the revision in their cause (else their ids repeat the earlier ones).
+    const want = expectedRescoring(customers, before, marks, 'v1', 'v1-shuffled', 0, back.revision);
     const rank = ['low', 'medium', 'high', 'critical'];
     const downgrades = want.filter((r) => rank.indexOf(r.risk_level) < rank.indexOf(r.previous_risk_level ?? 'low'));
     // The shuffled model raised customers the champion scores lower: the rollback must bring them down.

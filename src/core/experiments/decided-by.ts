@@ -9,6 +9,14 @@ export interface DecidedBy {
   /** Champion and challenger versions as one label (`<churn>/<ltv>[+<churn>/<ltv>]`). */
   readonly models: string;
   readonly experiment: Experiment | null;
+  /**
+   * The rollout revision in force (null: the settings). Not compared: it only names the
+   * rescoring's cause. A change back to models that decided before (a rollback, a weight
+   * lowered again) would otherwise give a quiet partition's customers risk changes with the
+   * ids of the earlier ones (same customer, time, levels and cause), which a CRM that drops
+   * repeated ids would drop.
+   */
+  readonly revision?: number | null;
 }
 
 /** What a partition decided by `before` needs now that `now` is in force. */
@@ -17,9 +25,11 @@ export type RescoreScope =
   | { readonly kind: 'all'; readonly cause: string }
   | { readonly kind: 'moved'; readonly cause: string; readonly only: (customerId: string) => boolean };
 
-/** The rescoring's cause: the models, and the weight when an experiment runs. */
-export const causeOf = (now: DecidedBy): string =>
-  now.experiment === null ? now.models : `${now.models}@${now.experiment.challengerWeight}`;
+/** The rescoring's cause: the models, the weight when an experiment runs, the rollout revision. */
+export const causeOf = (now: DecidedBy): string => {
+  const models = now.experiment === null ? now.models : `${now.models}@${now.experiment.challengerWeight}`;
+  return now.revision == null ? models : `${models}#${now.revision}`;
+};
 
 const sameExperiment = (a: Experiment | null, b: Experiment | null): boolean =>
   a === null || b === null

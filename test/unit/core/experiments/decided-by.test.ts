@@ -11,7 +11,11 @@ const experiment = fc.option(
   }),
   { nil: null },
 );
-const decidedBy = fc.record({ models: fc.constantFrom('v1/v1', 'v1/v1+v2/v1', 'v2/v1'), experiment });
+const decidedBy = fc.record({
+  models: fc.constantFrom('v1/v1', 'v1/v1+v2/v1', 'v2/v1'),
+  experiment,
+  revision: fc.option(fc.integer({ min: 0, max: 9 }), { nil: null }),
+});
 
 describe('rescoreScope', () => {
   it('rescores every customer when the models differ, the moved ones when only the experiment does, none else', () => {
@@ -32,6 +36,23 @@ describe('rescoreScope', () => {
           }
         },
       ),
+    );
+  });
+
+  it('names the revision in the cause, so a change back to earlier models gets risk changes of its own', () => {
+    fc.assert(
+      fc.property(decidedBy, decidedBy, (before, now) => {
+        // The revision alone never rescores.
+        expect(rescoreScope({ ...before, revision: 1 }, { ...before, revision: 2 }).kind).toBe('none');
+        const back = rescoreScope(now, { ...before, revision: 7 });
+        const earlier = rescoreScope(now, { ...before, revision: 3 });
+        if (back.kind !== 'none' && earlier.kind !== 'none') {
+          expect(back.cause).not.toBe(earlier.cause);
+          expect(back.cause).toMatch(/#7$/);
+        }
+        const settings = rescoreScope(now, { ...before, revision: null });
+        if (settings.kind !== 'none') expect(settings.cause).not.toContain('#');
+      }),
     );
   });
 
