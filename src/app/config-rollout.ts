@@ -80,6 +80,15 @@ export function checkRollout(raw: RawRollout, need: Need): void {
     'CHURNSTREAM_EXPERIMENT_WEIGHT',
     'a weight above 0 needs a challenger (CHURNSTREAM_CHALLENGER_CHURN_MODEL or _LTV_MODEL)',
   );
+  // The champion against itself compares nothing and shadows nothing: a copy-paste slip.
+  for (const kind of ['CHURN', 'LTV'] as const) {
+    const champion = raw[`CHURNSTREAM_${kind}_MODEL_VERSION`];
+    need(
+      champion !== undefined && raw[`CHURNSTREAM_CHALLENGER_${kind}_MODEL`] === champion,
+      `CHURNSTREAM_CHALLENGER_${kind}_MODEL`,
+      `is the champion (CHURNSTREAM_${kind}_MODEL_VERSION=${champion}); a challenger is another version`,
+    );
+  }
 }
 
 /** `name:salt` (the salt may itself contain colons). */

@@ -17,6 +17,7 @@ import type { PartitionLocks } from './partition-locks.js';
 import { followRollout, type RolloutFollower } from './rollout-loop.js';
 import type { DecidedByStore, RolloutStore } from './scorer/ports.js';
 import { within } from './startup.js';
+import { UserError } from './user-error.js';
 
 export function createRolloutWiring(deps: {
   readonly config: Config;
@@ -101,13 +102,27 @@ export function createRolloutWiring(deps: {
       );
       if (stored === null) return;
       const fromSettings = modelsLabel(models);
-      await applyRevision(stored.revision, wantedOf(stored));
+      const weightFromSettings = experiment.current?.challengerWeight ?? 0;
+      try {
+        await applyRevision(stored.revision, wantedOf(stored));
+      } catch (error) {
+        // The registry names the settings; here the stored rollout named the version.
+        if (!(error instanceof UserError)) throw error;
+        throw new UserError(
+          `the rollout stored in Redis (revision ${stored.revision}; churnstream models log) names models this process cannot load: ${error.message}`,
+        );
+      }
       applied = stored.revision;
       // The operator's CHURNSTREAM_* model settings no longer decide: say so where they look first.
-      if (modelsLabel(models) !== fromSettings)
+      const weight = experiment.current?.challengerWeight ?? 0;
+      if (modelsLabel(models) !== fromSettings || weight !== weightFromSettings)
         log.warn(
-          { revision: stored.revision, settings: fromSettings, rollout: modelsLabel(models) },
-          'the rollout stored in Redis overrides the CHURNSTREAM_* model settings (churnstream models log)',
+          {
+            revision: stored.revision,
+            settings: { models: fromSettings, weight: weightFromSettings },
+            rollout: { models: modelsLabel(models), weight },
+          },
+          'the rollout stored in Redis overrides the CHURNSTREAM_* model and weight settings (churnstream models log)',
         );
     },
     /** Follows the rollout from now on; every check also rescores what it must and reports what runs. */

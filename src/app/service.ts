@@ -122,7 +122,14 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
   });
   const { reloadModels } = rolloutWiring;
   // The rollout written by `churnstream models` overrides the settings; applied before joining.
-  await rolloutWiring.applyStored();
+  // One it cannot load stops the start: what was opened is closed (an embedding caller goes on).
+  await rolloutWiring.applyStored().catch(async (error: unknown) => {
+    await publisher.disconnect();
+    await cluster.disconnect();
+    await listeners.close();
+    await redis.close();
+    throw error;
+  });
 
   const consumer = await startConsuming({
     config,

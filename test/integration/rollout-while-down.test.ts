@@ -3,7 +3,8 @@
 // (`models weight 1`) while nothing runs; the next start rescores exactly the customers the
 // change moves, as the pure core's processModelChange does from the state they were left
 // in. Then a promotion and its rollback: after the rollback every customer's tier is the
-// level the restored champion gives (no downgrade held back by the dwell).
+// level the restored champion gives (no downgrade held back by the dwell). Last, a stored
+// rollout naming a version the process cannot load stops its start with a line that says so.
 import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { createLogger } from '../../src/app/logger.js';
 import { activeSpec, ModelRegistry } from '../../src/app/model-registry.js';
 import { type Service, startService } from '../../src/app/service.js';
 import { type Provisioned, provision } from '../../src/app/setup.js';
+import { UserError } from '../../src/app/user-error.js';
 import { DEFAULT_HYSTERESIS } from '../../src/core/decisions/hysteresis.js';
 import { generateDemoHistory } from '../../src/core/demo/generator.js';
 import type { RiskChangeRecord } from '../../src/core/events/risk-change.js';
@@ -217,4 +219,34 @@ describe('a rollout change made while no scorer runs', () => {
     const got = await fresh();
     expect(new Set(got.map((r) => r.event_id))).toEqual(new Set(want.map((r) => r.event_id)));
   }, 400_000);
+
+  it('a stored rollout naming a version this process cannot load stops the start, saying the rollout named it', async () => {
+    await service?.stop();
+    service = null;
+    const current = await currentRollout(config, stores);
+    const next = { ...current, revision: current.revision + 1, challenger: { churn: 'v404', ltv: null } };
+    // Written as an older release or another models directory could have: past the command's checks.
+    const entry = { revision: next.revision, at: new Date().toISOString(), by: 'test', action: 'challenger' as const };
+    expect(
+      await stores.rollout.change({ ...entry, why: 'unloadable', before: current, after: next }, current.revision),
+    ).toBe(true);
+    const start = startService(config, createLogger('silent'));
+    await expect(start).rejects.toBeInstanceOf(UserError);
+    await expect(start).rejects.toThrow(
+      new RegExp(
+        `^the rollout stored in Redis \\(revision ${next.revision}; churnstream models log\\) names models this process cannot load: .*v404`,
+      ),
+    );
+    // What the failed start opened was closed: a start with the rollout fixed gets the same ports.
+    await changeRollout(
+      stores,
+      next,
+      { ...next, revision: next.revision + 1, challenger: current.challenger },
+      {
+        action: 'challenger',
+        ...note('fixed'),
+      },
+    );
+    service = await startService(config, createLogger('silent'));
+  }, 120_000);
 });

@@ -4,6 +4,7 @@
 // then serves the version recalibrated (as <version>+cal<revision>, its labels counted apart)
 // and rescores its customers, as for any change of models. --remove serves it as shipped again.
 import { Command } from 'commander';
+import { listVersions } from '../../adapters/files/model-store.js';
 import { type Rollout, withCalibration } from '../../core/experiments/rollout.js';
 import { composePlatt, recalibratedVersion, type StreamCalibration } from '../../core/monitoring/recalibration.js';
 import {
@@ -14,6 +15,7 @@ import {
 import { loadConfig } from '../config.js';
 import type { ModelHealthStore } from '../scorer/ports.js';
 import { UserError } from '../user-error.js';
+import { modelsDir } from './models-checks.js';
 import { integerArg, MAX_FOLDS, MAX_SEED, printable, withNotes } from './models-options.js';
 import { changeRollout, currentRollout, describe, withStores } from './models-rollout.js';
 
@@ -90,8 +92,13 @@ export async function recalibrate(
   const check = checkRecalibration(stats, { ...DEFAULT_RECALIBRATION, folds: options.folds, seed: options.seed });
   const counts = { positives: [...stats.positives], negatives: [...stats.negatives] };
   const calibration = nextCalibration(previous, check, source, counts, options.folds);
-  if (options.json) console.log(JSON.stringify({ version, source, check, calibration }));
-  else console.log([...formatCheck(source, check, options.folds), `verdict: ${VERDICT[check.decision]}`].join('\n'));
+  // A dry run reports what it would do: "applied" would read as done.
+  const verdict =
+    check.decision === 'apply' && options.dryRun
+      ? 'lowers the calibration error on held-out labels: would be applied (--dry-run: nothing changed)'
+      : VERDICT[check.decision];
+  if (options.json) console.log(JSON.stringify({ version, source, check, calibration, dryRun: options.dryRun }));
+  else console.log([...formatCheck(source, check, options.folds), `verdict: ${verdict}`].join('\n'));
   if (check.decision !== 'apply' || calibration === null || options.dryRun) return null;
   return withCalibration(rollout, version, calibration);
 }
@@ -122,6 +129,14 @@ export function recalibrateCommand(): Command {
     if (!options.dryRun && options.why === undefined)
       throw new UserError('recalibrate: --why is required (kept in the rollout log), or --dry-run to look first');
     const config = loadConfig();
+    // A typo would fit nothing and read as "too few labels" (exit 0): refused by name first.
+    const named = options.churnVersion;
+    const dir = modelsDir(config);
+    const versions = listVersions(dir, 'churn');
+    if (named !== undefined && !versions.includes(named))
+      throw new UserError(
+        `recalibrate: --churn-version ${printable(named)}: no such churn version in ${dir} (there: ${versions.join(', ') || 'none'})`,
+      );
     await withStores(config, async (stores) => {
       const current = await currentRollout(config, stores);
       const next = await recalibrate(options, stores, current);

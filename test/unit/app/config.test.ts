@@ -82,6 +82,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SCHEMA_REGISTRY_USERNAME: 'u' })).toThrow(/SCHEMA_REGISTRY_PASSWORD/);
     expect(() => loadConfig({ KAFKA_SASL_MECHANISM: 'gssapi' })).toThrow(/KAFKA_SASL_MECHANISM/);
   });
+
+  it('refuses the champion named as its own challenger, per kind', () => {
+    const pinned = { CHURNSTREAM_CHURN_MODEL_VERSION: 'v1', CHURNSTREAM_LTV_MODEL_VERSION: 'l1' };
+    expect(() => loadConfig({ ...pinned, CHURNSTREAM_CHALLENGER_CHURN_MODEL: 'v1' })).toThrow(
+      /^invalid configuration: CHURNSTREAM_CHALLENGER_CHURN_MODEL: is the champion \(CHURNSTREAM_CHURN_MODEL_VERSION=v1\)/,
+    );
+    expect(() => loadConfig({ ...pinned, CHURNSTREAM_CHALLENGER_LTV_MODEL: 'l1' })).toThrow(
+      /CHURNSTREAM_CHALLENGER_LTV_MODEL: is the champion/,
+    );
+    // Another version, or the same name for the other kind, is a challenger.
+    expect(loadConfig({ ...pinned, CHURNSTREAM_CHALLENGER_CHURN_MODEL: 'l1' }).rollout.challengerChurn).toBe('l1');
+  });
 });
 
 describe('Kafka connection security', () => {

@@ -2,7 +2,8 @@
 // the command line is parsed (no Kafka or Redis reached): each is one line on stderr, exit
 // 2, no stack trace. An outside tester found stack traces (exit 1), garbage accepted (0x1,
 // ''), a V8 out-of-memory (--folds 1e9), forged log lines (--why with a newline), and
-// `recalibrate --version v1` printing the program's version with exit 0.
+// `recalibrate --version v1` printing the program's version with exit 0, and a --churn-version
+// typo (or a path) read as "too few labels" with exit 0.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { USER_ERROR_EXIT_CODE } from '../../../../src/app/user-error.js';
@@ -26,6 +27,14 @@ describe('models command lines refused in one line, exit 2', { timeout: SPAWN_TI
     [['models', 'recalibrate', '--dry-run', '--folds', '1e9'], /^--folds '1e9': a whole number from 2 to 20$/],
     [['models', 'recalibrate', '--dry-run', '--why', 't', '--version', 'v1'], /unknown option '--version'/],
     [['models', 'recalibrate', '--churn-version', 'v1'], /^recalibrate: --why is required .* or --dry-run/],
+    [
+      ['models', 'recalibrate', '--dry-run', '--churn-version', 'v9'],
+      /^recalibrate: --churn-version v9: no such churn version in .* \(there: v1\)$/,
+    ],
+    [
+      ['models', 'recalibrate', '--dry-run', '--churn-version', '../../etc'],
+      /^recalibrate: --churn-version \.\.\/\.\.\/etc: no such/,
+    ],
     [['models', 'challenger', 'v2', '--why', ''], /^--why '': empty/],
     [['models', 'challenger', 'v2', '--why', 'x', '--by', '  '], /^--by ' {2}': empty/],
     [['models', 'weight', '0.1', '--why', 'line1\nFAKE  promote by ceo: ok'], /^--why 'line1\\x0aFAKE/],

@@ -67,7 +67,13 @@ describe('models recalibrate', () => {
 
   it('too few labels, a calibrated version, or --dry-run: nothing changes', async () => {
     expect(await recalibrate(options, store({ v1: labels(150, 1.2) }), rollout)).toBeNull();
+    const printed = vi.mocked(console.log);
+    printed.mockClear();
     expect(await recalibrate({ ...options, dryRun: true }, store({ v1: labels(5_000, 1.2) }), rollout)).toBeNull();
+    // The dry run says what it would do, not "applied".
+    const verdict = printed.mock.calls.flat().join('\n');
+    expect(verdict).toMatch(/verdict: .*would be applied \(--dry-run: nothing changed\)/);
+    expect(verdict).not.toMatch(/: applied/);
     expect(await recalibrate(options, store({ v1: labels(20_000, 0) }), rollout)).toBeNull();
   });
 
