@@ -2,10 +2,13 @@
 // replicas): a chunk of customers spread over every slot is read and written with the
 // fences (one script call per slot), timers, labels and watermarks land on their own
 // slots, and a failover in the middle of writes only ever surfaces as a DependencyError
-// (transient) while no acknowledged write is lost.
+// (transient) while no acknowledged write is lost; a write whose primary reconnected before
+// the WAIT is not counted as replicated.
+import { once } from 'node:events';
 import { type Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DependencyError } from '../../src/adapters/dependency-error.js';
+import { ReplicationUnknown, replicationFence, type ScriptedRedis } from '../../src/adapters/redis/client.js';
 import { parseClusterNodes } from '../../src/adapters/redis/connect-cluster.js';
 import { RedisConnection } from '../../src/adapters/redis/connection.js';
 import { redisKeys } from '../../src/adapters/redis/keys.js';
@@ -133,6 +136,37 @@ describe('stores on Redis Cluster', () => {
     }
     console.log(`failover during writes: ${failures.length} transient failures, victim ${victim.port}`);
   }, 120_000);
+
+  it('does not confirm writes whose primary reconnected before WAIT (WAIT there answers for nothing of ours)', async () => {
+    const client = clusterClient();
+    try {
+      const key = keys.customerState(`w-${uniqueSuffix()}`);
+      await client.set(key, '0');
+      const port = primaryOf(key).port;
+      const primary = client.nodes('master').find((node) => node.options.port === port);
+      if (primary === undefined) throw new Error(`the client knows no primary on ${port}`);
+      // Written, then the primary's connection replaced before the confirmation: the cluster
+      // client drops a node whose connection ended and connects a new one on the next command,
+      // where WAIT succeeds at once (no write of ours on it). Only the fence can tell.
+      const fence = replicationFence(client as unknown as ScriptedRedis, 1);
+      await client.set(key, '1');
+      const ended = once(primary, 'end');
+      primary.disconnect();
+      await ended;
+      await client.get(key);
+      const again = client.nodes('master').find((node) => node.options.port === port);
+      expect(again).toBeDefined();
+      expect(again).not.toBe(primary);
+      expect(await again?.wait(1, 2000)).toBe(1);
+      await expect(fence.confirm()).rejects.toBeInstanceOf(ReplicationUnknown);
+      // The same on a steady connection: confirmed (a replica acknowledged).
+      const steady = replicationFence(client as unknown as ScriptedRedis, 1);
+      await client.set(key, '2');
+      await expect(steady.confirm()).resolves.toBeUndefined();
+    } finally {
+      client.disconnect();
+    }
+  });
 
   it('connects with an ACL user given in the seeds, and names the reason of a wrong password', async () => {
     const user = `cs-${uniqueSuffix()}`;

@@ -56,14 +56,54 @@ function refreshSlotsOnRedirect(cluster: ScriptedCluster, error: unknown): void 
 /** How long WAIT waits for replicas before the write counts as failed (and is retried). */
 const WAIT_TIMEOUT_MS = 2000;
 
+/** Connections made per node object: ioredis emits `ready` on every (re)connection. */
+const connections = new WeakMap<Redis, { count: number }>();
+
+function connectionsOf(node: Redis): number {
+  let seen = connections.get(node);
+  if (seen === undefined) {
+    const counter = { count: 0 };
+    seen = counter;
+    connections.set(node, counter);
+    node.on('ready', () => {
+      counter.count += 1;
+    });
+  }
+  return seen.count;
+}
+
+const primariesOf = (redis: ScriptedRedis): Redis[] =>
+  redis.isCluster ? (redis as ScriptedCluster).nodes('master') : [redis as ScriptedSingle];
+
+/** What `replicationFence` found: the writes since it was taken are not known to be replicated. */
+export class ReplicationUnknown extends Error {}
+
 /**
- * Returns once `replicas` replicas acknowledged every write this client made before (WAIT on
- * each primary's connection); fails otherwise, so the caller retries before its input offsets
- * are committed. 0: returns at once (asynchronous replication, docs/OPERATIONS.md).
+ * Taken before a chunk's writes; `confirm()` after them returns once `replicas` replicas
+ * acknowledged them (WAIT on each primary's connection) and fails otherwise, so the caller
+ * retries before its input offsets are committed. WAIT only covers writes made on the same
+ * connection: a primary that reconnected in between (killed, restarted, failed over) or a set
+ * of primaries that changed would answer for nothing of ours, so that fails too (transient,
+ * retried). 0 replicas: confirms at once (asynchronous replication, docs/OPERATIONS.md).
  */
-export async function waitForReplicas(redis: ScriptedRedis, replicas: number): Promise<void> {
-  if (replicas === 0) return;
-  const primaries = redis.isCluster ? (redis as ScriptedCluster).nodes('master') : [redis as ScriptedSingle];
+export function replicationFence(redis: ScriptedRedis, replicas: number): { confirm(): Promise<void> } {
+  if (replicas === 0) return { confirm: async () => undefined };
+  const before = new Map(primariesOf(redis).map((node) => [node, connectionsOf(node)]));
+  return {
+    async confirm() {
+      await waitForReplicas(redis, replicas);
+      const now = primariesOf(redis);
+      const replaced = now.length !== before.size || now.some((node) => before.get(node) !== connectionsOf(node));
+      if (replaced)
+        throw new ReplicationUnknown(
+          "a primary's connection was replaced while the writes were made (reconnect or failover): their replication is unknown",
+        );
+    },
+  };
+}
+
+async function waitForReplicas(redis: ScriptedRedis, replicas: number): Promise<void> {
+  const primaries = primariesOf(redis);
   const acked = await Promise.all(primaries.map((primary) => primary.wait(replicas, WAIT_TIMEOUT_MS))).catch(
     (error: unknown) => {
       // A primary that was handed over answers as a replica until the slot map is refreshed.

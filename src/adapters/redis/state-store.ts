@@ -5,7 +5,7 @@ import type { TierState } from '../../core/decisions/hysteresis.js';
 import { decodeState, encodeState } from '../../core/state/codec.js';
 import type { OpenLtvPrediction, OpenPrediction, StoredCustomer } from '../../core/state/stored-customer.js';
 import { calling } from '../dependency-error.js';
-import { sendAll, waitForReplicas } from './client.js';
+import { replicationFence, sendAll } from './client.js';
 import type { RedisKeys } from './keys.js';
 import { type ApplyStateOutcome, applyStates, type ScriptedRedis } from './scripts.js';
 
@@ -84,6 +84,7 @@ export class RedisStateStore {
   write(writes: readonly CustomerWrite[]): Promise<WriteOutcome[]> {
     const updatedAt = Date.now();
     return calling('redis', async () => {
+      const fence = replicationFence(this.redis, this.replicas);
       const outcomes = await applyStates(
         this.redis,
         writes.map((w) => {
@@ -105,7 +106,7 @@ export class RedisStateStore {
           };
         }),
       );
-      await waitForReplicas(this.redis, this.replicas);
+      await fence.confirm();
       return outcomes;
     });
   }

@@ -1,7 +1,7 @@
 // Due times of customers' next rescoring, one sorted set per input partition (member =
 // customer id, score = due time in ms), so timers follow partition ownership.
 import { calling } from '../dependency-error.js';
-import { type BatchCall, type ScriptedRedis, sendAll, waitForReplicas } from './client.js';
+import { type BatchCall, replicationFence, type ScriptedRedis, sendAll } from './client.js';
 import type { RedisKeys } from './keys.js';
 
 export interface TimerEntry {
@@ -42,8 +42,9 @@ export class RedisTimerIndex {
       if (none.length > 0) calls.push(['zrem', this.keys.timers(partition), ...none]);
     }
     return calling('redis', async () => {
+      const fence = replicationFence(this.redis, this.replicas);
       await sendAll(this.redis, calls);
-      await waitForReplicas(this.redis, this.replicas);
+      await fence.confirm();
     });
   }
 
