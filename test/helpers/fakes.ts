@@ -395,13 +395,16 @@ export class FakeComparisonStore implements ComparisonStore {
   }
 
   async pairStats(champion: string, challenger: string): Promise<PairStats> {
+    // As the Redis store: the two versions' pairs from both roles, `champion` as rows.
     const stats = emptyPairStats();
     const customers = new Set<string>();
-    for (const p of this.pairs)
-      if (p.champion === champion && p.challenger === challenger) {
-        addPair(stats, p.championRank, p.challengerRank, p.churned);
-        customers.add(p.customerId);
-      }
+    for (const p of this.pairs) {
+      const asChampion = p.champion === champion && p.challenger === challenger;
+      const asChallenger = p.champion === challenger && p.challenger === champion;
+      if (asChampion) addPair(stats, p.championRank, p.challengerRank, p.churned);
+      if (asChallenger) addPair(stats, p.challengerRank, p.championRank, p.churned);
+      if (asChampion || asChallenger) customers.add(p.customerId);
+    }
     return { ...stats, customers: customers.size };
   }
 }

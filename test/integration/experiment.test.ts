@@ -140,12 +140,18 @@ describe('A/B experiment', () => {
     // Raise the weight to 0.5 through the rollout: only moved customers are rescored.
     const stores = connection.stores(config.redisNamespace, config.stateTtlSeconds);
     const current = await currentRollout(config, stores);
-    await changeRollout(stores, current, withWeight(current, 0.5), {
-      action: 'weight',
-      by: 'test',
-      why: 'A/B test: raise the challenger',
-      at: new Date(),
-    });
+    await changeRollout(
+      stores,
+      current,
+      withWeight(current, 0.5),
+      {
+        action: 'weight',
+        by: 'test',
+        why: 'A/B test: raise the challenger',
+        at: new Date(),
+      },
+      config,
+    );
     const moved = new Set(ids.filter((id) => variantMoved(experiment(0.3), experiment(0.5), id)));
     const after = await riskChanges((r) => r.filter((x) => x.trigger === 'model_change').length >= moved.size * 0.2);
     const changes = after.filter((r) => r.trigger === 'model_change');

@@ -66,6 +66,7 @@ beforeAll(async () => {
       why: 'the test starts here',
       at: new Date(),
     },
+    config,
   );
   await stores().comparisons.addPairs(pairs(2_000));
 }, 30_000);

@@ -128,7 +128,13 @@ describe('recalibration and the rollout dashboard on the real stack', () => {
     expect(calibration.fittedOn).toMatchObject({ version: 'v1-shifted', labels });
     // Pushed up by 1.2 on the logit: the map brings probabilities back down.
     expect(calibration.b).toBeLessThan(-0.6);
-    await changeRollout(stores(), current, next, { action: 'recalibrate', by: 'test', why: 'test', at: new Date() });
+    await changeRollout(
+      stores(),
+      current,
+      next,
+      { action: 'recalibrate', by: 'test', why: 'test', at: new Date() },
+      config,
+    );
 
     // The scorer applies it (rollout loop) and answers with the recalibrated probability.
     const base = new ModelRegistry(dir).loadDefaults({ churn: 'v1-shifted', ltv: 'v1' }).churn;

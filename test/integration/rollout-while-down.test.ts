@@ -168,10 +168,16 @@ describe('a rollout change made while no scorer runs', () => {
 
     // While nothing runs: every customer to the challenger.
     const current = await currentRollout(config, stores);
-    const all = await changeRollout(stores, current, withWeight(current, 1), {
-      action: 'weight',
-      ...note('all, while down'),
-    });
+    const all = await changeRollout(
+      stores,
+      current,
+      withWeight(current, 1),
+      {
+        action: 'weight',
+        ...note('all, while down'),
+      },
+      config,
+    );
     const before = await stores.state.read(customers.map((customerId) => ({ customerId, partition: null })));
     const marks = await stores.watermarks.load(Array.from({ length: config.partitions }, (_, p) => p));
     const published = new Set((await riskChanges()).map((r) => r.event_id));
@@ -192,20 +198,32 @@ describe('a rollout change made while no scorer runs', () => {
   it('a rollback takes back every tier the promoted model moved, downgrades included (no dwell holds them)', async () => {
     let current = await currentRollout(config, stores);
     const count = async () => (await riskChanges()).length;
-    current = await changeRollout(stores, current, withWeight(current, 0), { action: 'weight', ...note('back') });
+    current = await changeRollout(
+      stores,
+      current,
+      withWeight(current, 0),
+      { action: 'weight', ...note('back') },
+      config,
+    );
     await applied(current.revision);
     await settled(count, 4000, 60_000);
-    current = await changeRollout(stores, current, promote(current), { action: 'promote', ...note('bad') });
+    current = await changeRollout(stores, current, promote(current), { action: 'promote', ...note('bad') }, config);
     await applied(current.revision);
     await settled(count, 4000, 60_000);
     const before = await stores.state.read(customers.map((customerId) => ({ customerId, partition: null })));
     const marks = await stores.watermarks.load(Array.from({ length: config.partitions }, (_, p) => p));
     const published = new Set((await riskChanges()).map((r) => r.event_id));
 
-    const back = await changeRollout(stores, current, rollback(current, await stores.rollout.log()), {
-      action: 'rollback',
-      ...note('undo'),
-    });
+    const back = await changeRollout(
+      stores,
+      current,
+      rollback(current, await stores.rollout.log()),
+      {
+        action: 'rollback',
+        ...note('undo'),
+      },
+      config,
+    );
     // Back to the models and weight of the "back" step above: the same transitions at the same
     // event time, told apart by the revision in their cause (else their ids repeat the earlier ones).
     const want = expectedRescoring(customers, before, marks, 'v1', 'v1-shuffled', 0, back.revision);
@@ -246,6 +264,7 @@ describe('a rollout change made while no scorer runs', () => {
         action: 'challenger',
         ...note('fixed'),
       },
+      config,
     );
     service = await startService(config, createLogger('silent'));
   }, 120_000);

@@ -5,6 +5,7 @@
 // (PFADD: idempotent, 12 KB at most, ~1% error), for the comparison's design effect. The binning and the comparison are the core's
 // (core/monitoring/comparison.ts); this module only stores the numbers.
 import {
+  bothRoles,
   emptyPairStats,
   type PairStats,
   pairStatsByVersions,
@@ -42,19 +43,28 @@ export class RedisComparisonStore {
     });
   }
 
+  /** The two versions' paired labels from both roles (core/monitoring/comparison.ts, bothRoles). */
   pairStats(champion: string, challenger: string): Promise<PairStats> {
     return calling('redis', async () => {
-      const [fields, customers] = await Promise.all([
-        this.redis.hgetall(this.keys.pairs(champion, challenger)),
-        this.redis.pfcount(this.keys.pairCustomers(champion, challenger)),
+      const [asChampion, asChallenger] = await Promise.all([
+        this.oriented(champion, challenger),
+        this.oriented(challenger, champion),
       ]);
-      const stats = emptyPairStats();
-      for (const [field, value] of Object.entries(fields)) {
-        const cell = Number(field.slice(2));
-        const target = field.startsWith('p:') ? stats.positives : stats.negatives;
-        if (Number.isInteger(cell) && cell >= 0 && cell < target.length) target[cell] = Number(value);
-      }
-      return { ...stats, customers };
+      return bothRoles(asChampion, asChallenger);
     });
+  }
+
+  private async oriented(champion: string, challenger: string): Promise<PairStats> {
+    const [fields, customers] = await Promise.all([
+      this.redis.hgetall(this.keys.pairs(champion, challenger)),
+      this.redis.pfcount(this.keys.pairCustomers(champion, challenger)),
+    ]);
+    const stats = emptyPairStats();
+    for (const [field, value] of Object.entries(fields)) {
+      const cell = Number(field.slice(2));
+      const target = field.startsWith('p:') ? stats.positives : stats.negatives;
+      if (Number.isInteger(cell) && cell >= 0 && cell < target.length) target[cell] = Number(value);
+    }
+    return { ...stats, customers };
   }
 }

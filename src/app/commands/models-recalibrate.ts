@@ -141,12 +141,8 @@ export function recalibrateCommand(): Command {
       const current = await currentRollout(config, stores);
       const next = await recalibrate(options, stores, current);
       if (next === null) return;
-      await changeRollout(stores, current, next, {
-        action: 'recalibrate',
-        by: options.by,
-        why: options.why ?? '',
-        at: new Date(),
-      });
+      const note = { action: 'recalibrate' as const, by: options.by, why: options.why ?? '', at: new Date() };
+      await changeRollout(stores, current, next, note, config);
       if (options.json) return;
       console.log(printable(`before ${describe(current)}`));
       console.log(printable(`after  ${describe(next)}`));

@@ -94,7 +94,8 @@ export async function changeRollout(
   current: Rollout,
   next: Rollout,
   note: { readonly action: RolloutAction; readonly by: string; readonly why: string; readonly at: Date },
-  config: Config | null = null,
+  /** The shell's settings (null: not checked against them, as in tests of other checks). */
+  config: Config | null,
 ): Promise<Rollout> {
   await checkExperiment(stores, config, next);
   const { action, by, why } = note;

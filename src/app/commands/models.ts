@@ -49,7 +49,8 @@ function changing(
         throw error;
       }
       if (!sameModels(current, next)) checkLoads(config, next, name);
-      await changeRollout(stores, current, next, { action: name, by: options.by, why: options.why, at: new Date() });
+      const note = { action: name, by: options.by, why: options.why, at: new Date() };
+      await changeRollout(stores, current, next, note, config);
       console.log(printable(`before ${describe(current)}`));
       console.log(printable(`after  ${describe(next)}`));
     });

@@ -78,8 +78,12 @@ export function withWeight(current: Rollout, weight: number): Rollout {
   return { ...current, revision: current.revision + 1, weight };
 }
 
+/**
+ * Another challenger starts in shadow (weight 0): the weight was given to the one before, on its
+ * labels; a version never shadowed must not decide customers at once.
+ */
 export function withChallenger(current: Rollout, challenger: ModelPair | null): Rollout {
-  return { ...current, revision: current.revision + 1, challenger, weight: challenger === null ? 0 : current.weight };
+  return { ...current, revision: current.revision + 1, challenger, weight: 0 };
 }
 
 /** A recalibration for a churn version (null: serve it as its artifact says). */

@@ -51,6 +51,28 @@ export function addPair(stats: PairStats, champion: number, challenger: number, 
   target[cell] = (target[cell] ?? 0) + 1;
 }
 
+/**
+ * The labels paired for two versions in both roles, as `champion` rows: `asChampion` from the
+ * time `champion` was champion, `asChallenger` from the time the roles were the other way round
+ * (before a promotion), its cells transposed. Both are the same two models scoring the same
+ * customers at the same moments, so a promotion keeps the evidence (and a promote back is
+ * judged on it). Customers: the larger count, as the two sets are mostly the same people.
+ */
+export function bothRoles(asChampion: PairStats, asChallenger: PairStats): PairStats {
+  const { bins } = asChampion;
+  if (asChallenger.bins !== bins) throw new Error(`pair histograms of ${bins} and ${asChallenger.bins} bins`);
+  const positives = [...asChampion.positives];
+  const negatives = [...asChampion.negatives];
+  for (let row = 0; row < bins; row += 1)
+    for (let column = 0; column < bins; column += 1) {
+      const from = row * bins + column;
+      const to = column * bins + row;
+      positives[to] = (positives[to] ?? 0) + (asChallenger.positives[from] ?? 0);
+      negatives[to] = (negatives[to] ?? 0) + (asChallenger.negatives[from] ?? 0);
+    }
+  return { bins, positives, negatives, customers: Math.max(asChampion.customers, asChallenger.customers) };
+}
+
 interface VersionPairs {
   readonly champion: string;
   readonly challenger: string;

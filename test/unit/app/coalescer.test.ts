@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createCoalescer } from '../../../src/app/coalescer.js';
 
+/**
+ * Resolves once the coalescer has taken the unit submitted in this turn: its setImmediate was
+ * queued first, so it runs first. (A 1 ms timer raced it: on a loaded machine the timers phase
+ * comes first and the next submission joined the unit.)
+ */
+const afterUnitTaken = () => new Promise((resolve) => setImmediate(resolve));
+
 describe('coalescer', () => {
   it('handles what is submitted in one turn as one unit, and the rest after it, one unit at a time', async () => {
     const units: number[][] = [];
@@ -14,7 +21,7 @@ describe('coalescer', () => {
       running -= 1;
     });
     const first = [submit(1), submit(2), submit(3)];
-    await new Promise((resolve) => setTimeout(resolve, 1)); // the first unit is running
+    await afterUnitTaken(); // the first unit is running
     const second = [submit(4), submit(5)];
     await Promise.all([...first, ...second]);
     expect(units).toEqual([
@@ -41,7 +48,7 @@ describe('coalescer', () => {
   it("settles every submitter with its own unit's result (a unit let go is let go for all its batches)", async () => {
     const submit = createCoalescer<number, string>(async (items) => (items.includes(2) ? 'let_go' : 'applied'));
     const first = [submit(1), submit(2)];
-    await new Promise((resolve) => setTimeout(resolve, 1));
+    await afterUnitTaken();
     const second = [submit(3)];
     expect(await Promise.all([...first, ...second])).toEqual(['let_go', 'let_go', 'applied']);
   });

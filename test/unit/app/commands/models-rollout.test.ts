@@ -66,12 +66,12 @@ describe('changeRollout and the experiment', () => {
     const rollout = new FakeRolloutStore();
     await rollout.announce(report('h:1', { experiment: null }));
     const current = await currentRollout(config, { rollout });
-    await expect(changeRollout({ rollout }, current, withWeight(current, 0.2), note)).rejects.toThrow(
+    await expect(changeRollout({ rollout }, current, withWeight(current, 0.2), note, config)).rejects.toThrow(
       /h:1 run\(s\) without CHURNSTREAM_EXPERIMENT/,
     );
     expect(await rollout.read()).toBeNull();
     await rollout.announce(report('h:1'));
-    await changeRollout({ rollout }, current, withWeight(current, 0.2), note);
+    await changeRollout({ rollout }, current, withWeight(current, 0.2), note, config);
     expect((await rollout.read())?.weight).toBe(0.2);
   });
 

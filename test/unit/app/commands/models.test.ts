@@ -20,7 +20,7 @@ describe('changeRollout', () => {
   it('writes the next rollout and its log entry (who, when, why, before, after)', async () => {
     const rollout = new FakeRolloutStore();
     const next = withWeight(initial, 0.2);
-    await changeRollout({ rollout }, initial, next, note('weight', 'ramp up'));
+    await changeRollout({ rollout }, initial, next, note('weight', 'ramp up'), null);
     expect(await rollout.read()).toEqual(next);
     expect(await rollout.log()).toEqual([
       {
@@ -37,10 +37,10 @@ describe('changeRollout', () => {
 
   it('refuses a change computed from an old revision: a user error, nothing written', async () => {
     const rollout = new FakeRolloutStore();
-    await changeRollout({ rollout }, initial, withWeight(initial, 0.2), note('weight'));
+    await changeRollout({ rollout }, initial, withWeight(initial, 0.2), note('weight'), null);
     // Bob computed his promotion from revision 0, before Alice's change landed.
     const stale = promote(initial);
-    const error = await changeRollout({ rollout }, initial, stale, note('promote')).catch((e: unknown) => e);
+    const error = await changeRollout({ rollout }, initial, stale, note('promote'), null).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect(String(error)).toMatch(/revision 0 is no longer current/);
     expect((await rollout.read())?.weight).toBe(0.2);
@@ -49,8 +49,14 @@ describe('changeRollout', () => {
 
   it('promote, rollback, rollback: the second rollback is refused and changes nothing', async () => {
     const rollout = new FakeRolloutStore();
-    const promoted = await changeRollout({ rollout }, initial, promote(initial), note('promote'));
-    const back = await changeRollout({ rollout }, promoted, rollback(promoted, await rollout.log()), note('rollback'));
+    const promoted = await changeRollout({ rollout }, initial, promote(initial), note('promote'), null);
+    const back = await changeRollout(
+      { rollout },
+      promoted,
+      rollback(promoted, await rollout.log()),
+      note('rollback'),
+      null,
+    );
     expect(back).toEqual({ ...initial, revision: 2 });
     expect(() => rollback(back, [])).toThrow(/no promotion/);
     await expect(rollout.log().then((log) => rollback(back, log))).rejects.toThrow(/already rolled back/);

@@ -113,9 +113,10 @@ describe('rollout transitions', () => {
     expect(withWeight({ ...start, challenger: null, weight: 0 }, 0).weight).toBe(0);
   });
 
-  it('challenger: a new one keeps the weight, none sets it to 0; sameModels tells a weight change apart', () => {
+  it('challenger: a new one starts in shadow (weight 0; it decided nobody yet), none too; sameModels tells a weight change apart', () => {
+    expect(start.weight).toBeGreaterThan(0);
     const other = withChallenger(start, { churn: 'v3', ltv: null });
-    expect(other).toEqual({ ...start, revision: 5, challenger: { churn: 'v3', ltv: null } });
+    expect(other).toEqual({ ...start, revision: 5, challenger: { churn: 'v3', ltv: null }, weight: 0 });
     expect(sameModels(start, other)).toBe(false);
     const none = withChallenger(start, null);
     expect(none).toMatchObject({ challenger: null, weight: 0 });

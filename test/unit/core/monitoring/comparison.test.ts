@@ -3,7 +3,14 @@
 // and labels repeated by the same customers add no evidence (the design effect).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addPair, compareAuc, emptyPairStats, judge, pairBin } from '../../../../src/core/monitoring/comparison.js';
+import {
+  addPair,
+  bothRoles,
+  compareAuc,
+  emptyPairStats,
+  judge,
+  pairBin,
+} from '../../../../src/core/monitoring/comparison.js';
 
 interface Row {
   readonly a: number;
@@ -154,5 +161,30 @@ describe('paired AUC comparison from the joint histogram', () => {
     const repeated = statsOf(few.flatMap((r) => new Array<Row>(200).fill(r)));
     expect(judge(compareAuc(repeated)).verdict).not.toBe('insufficient');
     expect(judge(compareAuc({ ...repeated, customers: 30 })).verdict).toBe('insufficient');
+  });
+});
+
+describe('a pair of versions across a promotion', () => {
+  it('reads the labels of both roles as one, oriented as asked: the difference flips sign with the roles', () => {
+    fc.assert(
+      fc.property(rows, fc.array(fc.boolean(), { maxLength: 200 }), (rs, promoted) => {
+        // Each label was resolved with a (model A) as champion, or after a promotion with b as champion.
+        const before = rs.filter((_, i) => !promoted[i]);
+        const after = rs.filter((_, i) => promoted[i] === true);
+        const abRows = statsOf(before);
+        const baRows = statsOf(after.map((r) => ({ a: r.b, b: r.a, churned: r.churned })));
+        const asA = bothRoles(abRows, baRows);
+        const asB = bothRoles(baRows, abRows);
+        const all = statsOf(rs);
+        expect(asA.positives).toEqual(all.positives);
+        expect(asA.negatives).toEqual(all.negatives);
+        const m = rs.filter((r) => r.churned).length;
+        fc.pre(m >= 2 && rs.length - m >= 2);
+        const [x, y] = [compareAuc(asA), compareAuc(asB)];
+        expect(y.difference).toBeCloseTo(-x.difference, 12);
+        expect(y.standardError).toBeCloseTo(x.standardError, 12);
+        expect([y.championAuc, y.challengerAuc]).toEqual([x.challengerAuc, x.championAuc]);
+      }),
+    );
   });
 });
