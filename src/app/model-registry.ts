@@ -94,6 +94,16 @@ export class ModelRegistry {
       ltvVersion === undefined
         ? null
         : loading(this.root, 'ltv', ltvVersion, () => loadLtvModel(this.root, ltvVersion));
+    // The champion against itself compares and shadows nothing; with an unpinned champion (the
+    // newest) a challenger named after it is only found here.
+    for (const [kind, champion] of [
+      ['churn', churnVersion],
+      ['ltv', ltvVersion],
+    ] as const)
+      if (champion !== undefined && wanted.challenger?.[kind] === champion)
+        throw new ModelFileError(
+          `challenger (CHURNSTREAM_CHALLENGER_CHURN_MODEL / CHURNSTREAM_CHALLENGER_LTV_MODEL or the rollout): ${champion} is the champion's ${kind} version${wanted[kind] === undefined ? ' (the newest in the models directory)' : ''}; a challenger is another version`,
+        );
     const challenger =
       wanted.challenger == null ? null : this.loadChallenger(wanted.challenger, churn, ltv, wanted.calibrations);
     const next = this.swap({ churn, ltv, challenger });

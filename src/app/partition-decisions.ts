@@ -47,6 +47,8 @@ export function partitionDecisions(deps: {
     async reconcileAll() {
       let rescored = 0;
       for (const partition of deps.assigned()) {
+        // Let go meanwhile (a rebalance, a shutdown): not ours to rescore any more.
+        if (!deps.assigned().includes(partition)) continue;
         try {
           rescored += await reconcile(partition);
         } catch (error) {

@@ -56,7 +56,7 @@ export function followRollout(options: {
   const check = () => {
     running = running
       .then(once)
-      .then(() => options.afterCheck?.())
+      .then(() => (stopped ? undefined : options.afterCheck?.()))
       .catch((error: unknown) => log.warn({ err: error }, 'rollout check incomplete; retried on the next one'));
     return running;
   };

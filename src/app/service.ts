@@ -184,9 +184,11 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
     opsHttp: listeners.ops,
     async stop() {
       process.off('SIGHUP', onHangup);
-      await rolloutWiring.stop();
+      // First: a unit waiting out an outage holds partition locks the rollout check and the
+      // timer loop wait for; let go, it frees them within a heartbeat (redelivered later).
+      consumer.release();
       lagLoop.stop();
-      await timerLoop.stop();
+      await Promise.all([rolloutWiring.stop(), timerLoop.stop()]);
       await consumer.stop();
       await publisher.disconnect();
       await cluster.disconnect();

@@ -3,6 +3,7 @@
 // coordinator), the schema registry and Redis answer within CHURNSTREAM_STARTUP_TIMEOUT_MS.
 // Each failure is one line naming the setting to look at (exit 2), not a stack trace.
 import { KafkaCluster } from '../adapters/kafka/cluster.js';
+import { RedisIsClusterNode } from '../adapters/redis/connect.js';
 import { RedisConnection } from '../adapters/redis/connection.js';
 import type { Config } from './config.js';
 import { type Provisioned, provision } from './setup.js';
@@ -31,6 +32,8 @@ export async function within<T>(ms: number, what: string, attempt: () => Promise
     try {
       return await Promise.race([attempt(), late]);
     } catch (error) {
+      // A setting to fix is not waited out.
+      if (error instanceof UserError) throw error;
       last = error;
     } finally {
       clearTimeout(timer);
@@ -41,6 +44,12 @@ export async function within<T>(ms: number, what: string, attempt: () => Promise
   // The first line only: some client errors carry their stack in the message.
   throw new StartupError(`${what}: ${message(last).split('\n')[0]}`);
 }
+
+/** A Redis that answers but is not what the setting says it is: exit 2 at once. */
+const settingError = (error: unknown): never => {
+  if (error instanceof RedisIsClusterNode) throw new StartupError(`REDIS_URL: ${error.message}`);
+  throw error;
+};
 
 export interface Dependencies {
   readonly cluster: KafkaCluster;
@@ -68,7 +77,7 @@ export async function connectDependencies(
   const redis =
     redisCluster === null
       ? await within(timeoutMs, 'cannot connect to Redis (REDIS_URL)', () =>
-          RedisConnection.open(config.redisUrl, config.redisTlsCaFile, options),
+          RedisConnection.open(config.redisUrl, config.redisTlsCaFile, options).catch(settingError),
         )
       : await within(timeoutMs, 'cannot connect to Redis Cluster (REDIS_CLUSTER_NODES)', () =>
           RedisConnection.openCluster(redisCluster, config.redisTlsCaFile, options),

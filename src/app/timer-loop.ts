@@ -25,6 +25,8 @@ export function startTimerLoop(options: TimerLoopOptions): TimerLoop {
   let failing = false;
   const runPass = async () => {
     for (const partition of options.assigned()) {
+      // Stopping: each further partition would wait out its own failure (a Redis outage).
+      if (stopping) break;
       try {
         while (!stopping && (await options.runPage(partition)) >= options.pageSize) {
           // a full page: keep draining this partition's backlog

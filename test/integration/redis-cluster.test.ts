@@ -22,7 +22,9 @@ import {
   failoverTo,
   primaryOf,
 } from '../helpers/redis-cluster.js';
+import { processEnv } from '../helpers/scorer-process.js';
 import { uniqueSuffix } from '../helpers/stack.js';
+import { freePort, sleep, spawnScorer } from '../helpers/stack-control.js';
 
 const namespace = `test-cluster-${uniqueSuffix()}`;
 const keys = redisKeys(namespace);
@@ -188,6 +190,31 @@ describe('stores on Redis Cluster', () => {
       for (const node of nodes) await aclOn(node.port, 'DELUSER', user);
     }
   });
+
+  it('REDIS_URL naming a cluster node is a setting to fix: refused at once, `run` exits 2 naming both settings', async () => {
+    const node = clusterNodesEnv.split(',')[0] as string;
+    await expect(RedisConnection.open(`redis://${node}`, null)).rejects.toThrow(
+      /is a Redis Cluster node: name the cluster's nodes in REDIS_CLUSTER_NODES instead of REDIS_URL/,
+    );
+    const env = {
+      ...processEnv('cluster-as-url'),
+      CHURNSTREAM_HTTP_PORT: String(await freePort()),
+      CHURNSTREAM_LOG_LEVEL: 'warn',
+      REDIS_URL: `redis://${node}`,
+    };
+    const child = spawnScorer(env);
+    const exit = await Promise.race([child.exit, sleep(20_000).then(() => null)]);
+    await child.stop(1000);
+    const lines = child
+      .stderr()
+      .split('\n')
+      .filter((line) => line.trim() !== '');
+    expect(exit?.code, child.stderr()).toBe(2);
+    // At once: not waited out as an unreachable Redis would be (start-up timeout).
+    expect(exit?.ms).toBeLessThan(15_000);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/REDIS_URL: .* is a Redis Cluster node: .*REDIS_CLUSTER_NODES/);
+  }, 40_000);
 
   it('refuses to open an unreachable cluster with the reason', async () => {
     await expect(RedisConnection.openCluster(parseClusterNodes(['127.0.0.1:1']), null)).rejects.toThrow(

@@ -7,6 +7,8 @@
 //  - Redis hung (SIGSTOP of redis-server for 8 s, longer than the client's 5 s command
 //    timeout, then SIGCONT): /customers/<id> still answers 503 within 2 s (its read has a
 //    1 s deadline, not the 5 s command timeout), and nothing is lost.
+//  - SIGTERM while Redis is down and a unit waits for it: the process exits 0 within 20 s
+//    (the unit is let go, its offsets not committed), and the next process loses nothing.
 import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -268,4 +270,48 @@ describe('Redis hung (SIGSTOP of redis-server for 8 s, then SIGCONT)', () => {
     expect(outcome).toMatchObject({ missing: 0, unexpected: 0, inconsistentDuplicates: 0, stateDifferences: 0 });
     expect(scorer.exited()).toBe(false);
   }, 180_000);
+});
+
+describe('SIGTERM while Redis is down and a unit waits for it', () => {
+  const s = scenario('redis-down-stop', 63);
+  const first = Math.floor(s.history.length * 0.4);
+
+  it('exits 0 within 20 s (the waiting unit is let go, uncommitted), and a new process then loses nothing', async () => {
+    s.env['CHURNSTREAM_HTTP_PORT'] = String(await freePort());
+    const provisioned = await provision(s.config);
+    const scorer = spawnScorer(s.env);
+    let restarted: ScorerChild | null = null;
+    try {
+      expect(await waitUntilReady(scorer)).toBe(true);
+      await produceTracked(s.kafka, s.config.topics.orders, toMessages(provisioned, s.history.slice(0, first)));
+      expect(await waitForProgress(s.kafka, s.config, first, 60_000)).toBe(first);
+      stack('down', 'redis');
+      // Traffic arrives while Redis is gone: its unit waits for Redis, holding its partitions.
+      await produceTracked(s.kafka, s.config.topics.orders, toMessages(provisioned, s.history.slice(first)));
+      const waiting = await waitFor(async () => {
+        const text = (await httpGet(scorer.port, '/metrics', 5000)).text;
+        return metricSamples(text, 'churnstream_dependency_up', { dependency: 'redis' }).includes(0);
+      }, 30_000);
+      expect(waiting).toBe(true);
+      const signalled = performance.now();
+      scorer.proc.kill('SIGTERM');
+      const exit = await Promise.race([scorer.exit, sleep(20_000).then(() => null)]);
+      console.log(
+        `SIGTERM while waiting for redis: ${exit === null ? 'still running after 20 s' : `exit ${exit.code} in ${Math.round(performance.now() - signalled)} ms`}`,
+      );
+      if (exit === null) console.log(scorer.stderr().slice(-6000));
+      expect(exit?.code).toBe(0);
+      stack('up', 'redis');
+      // What was let go is redelivered to the next process: nothing is lost.
+      restarted = spawnScorer(s.env);
+      expect(await waitUntilReady(restarted)).toBe(true);
+      expect(await waitForProgress(s.kafka, s.config, s.history.length, 90_000)).toBe(s.history.length);
+      const outcome = await compare(s, provisioned);
+      expect(outcome).toMatchObject({ missing: 0, unexpected: 0, inconsistentDuplicates: 0, stateDifferences: 0 });
+    } finally {
+      stack('up', 'redis');
+      await scorer.stop();
+      await restarted?.stop();
+    }
+  }, 240_000);
 });

@@ -58,6 +58,12 @@ export interface ConsumerOptions {
 
 export interface RunningConsumer {
   assigned(): readonly number[];
+  /**
+   * Lets go of the unit in hand and every later one (they turn inactive): the first step of a
+   * shutdown, so a unit waiting out an outage does not hold its partitions' locks (and the
+   * shutdown) forever. Nothing let go is committed; the next owner redelivers it.
+   */
+  release(): void;
   stop(): Promise<void>;
 }
 
@@ -92,6 +98,7 @@ export async function startConsumer(kafka: Kafka, options: ConsumerOptions): Pro
   let assigned: number[] = [];
   // Set by a heartbeat whose answer ends this generation; cleared when the member joins again.
   let generationLost: unknown = null;
+  let released = false;
   const heartbeatOf = (heartbeat: () => Promise<void>) => async () => {
     try {
       await heartbeat();
@@ -120,7 +127,7 @@ export async function startConsumer(kafka: Kafka, options: ConsumerOptions): Pro
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
     eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning, isStale }: EachBatchPayload) => {
-      const active = () => isRunning() && !isStale() && generationLost === null;
+      const active = () => !released && isRunning() && !isStale() && generationLost === null;
       if (!active() || batch.messages.length === 0) return;
       const outcome = await options.handle(
         {
@@ -150,8 +157,13 @@ export async function startConsumer(kafka: Kafka, options: ConsumerOptions): Pro
     },
   });
   return {
-    assigned: () => assigned,
+    // Released: nothing is ours to act on any more (timer passes, rescorings).
+    assigned: () => (released ? [] : assigned),
+    release: () => {
+      released = true;
+    },
     stop: async () => {
+      released = true;
       clearInterval(flush);
       // kafkajs ignores commits once stopping begins: commit what has finished now. A batch
       // still in flight is redelivered to the next owner, which skips it by the state offsets.

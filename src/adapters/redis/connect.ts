@@ -46,5 +46,19 @@ export async function openRedis(url: string, tlsCaFile: string | null): Promise<
     );
   }
   redis.off('error', remember);
+  // A cluster node answers every key of other nodes' slots with MOVED: half the writes would
+  // fail (transient, retried without end) while the other half land. A setting to fix.
+  const info = await redis.info('cluster').catch(() => '');
+  if (/^cluster_enabled:1/m.test(info)) {
+    redis.disconnect();
+    throw new RedisIsClusterNode(
+      `${redactedUrl(url)} is a Redis Cluster node: name the cluster's nodes in REDIS_CLUSTER_NODES instead of REDIS_URL`,
+    );
+  }
   return redis;
+}
+
+/** The single-endpoint setting names a node of a Redis Cluster. */
+export class RedisIsClusterNode extends Error {
+  override readonly name = 'RedisIsClusterNode';
 }

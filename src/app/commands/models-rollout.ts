@@ -3,6 +3,7 @@
 // revision it was computed from and logged, and a rollout described in one line.
 import { listVersions } from '../../adapters/files/model-store.js';
 import { fromPackageRoot } from '../../adapters/files/package-root.js';
+import { RedisIsClusterNode } from '../../adapters/redis/connect.js';
 import { RedisConnection } from '../../adapters/redis/connection.js';
 import type { Rollout, RolloutAction } from '../../core/experiments/rollout.js';
 import { describeServing, reportMaxAgeMs, servingView } from '../../core/experiments/serving.js';
@@ -15,7 +16,10 @@ export type Stores = ReturnType<RedisConnection['stores']>;
 export async function withStores<T>(config: Config, work: (stores: Stores) => Promise<T>): Promise<T> {
   const redis =
     config.redisCluster === null
-      ? await RedisConnection.open(config.redisUrl, config.redisTlsCaFile)
+      ? await RedisConnection.open(config.redisUrl, config.redisTlsCaFile).catch((error: unknown) => {
+          if (error instanceof RedisIsClusterNode) throw new UserError(`REDIS_URL: ${error.message}`);
+          throw error;
+        })
       : await RedisConnection.openCluster(config.redisCluster, config.redisTlsCaFile);
   try {
     return await work(redis.stores(config.redisNamespace, config.stateTtlSeconds));

@@ -49,6 +49,16 @@ describe('challenger checks', () => {
     expect(models.challenger == null ? null : versionsOf(models.challenger)).toEqual({ churn: 't3', ltv: 't1' });
   });
 
+  it('the champion itself, pinned or the newest in the directory, per kind', () => {
+    expect(refusal(fixtures, { churn: 't1' })).toMatch(/t1 is the champion's churn version; a challenger is another/);
+    expect(() => new ModelRegistry(fixtures).loadDefaults({ challenger: { churn: 't2' } })).toThrow(
+      /^challenger \(CHURNSTREAM_CHALLENGER_CHURN_MODEL \/ CHURNSTREAM_CHALLENGER_LTV_MODEL or the rollout\): t2 is the champion's churn version \(the newest in the models directory\)/,
+    );
+    expect(() => new ModelRegistry(fixtures).loadDefaults({ churn: 't1', challenger: { ltv: 't1' } })).toThrow(
+      /or the rollout\): t1 is the champion's ltv version \(the newest/,
+    );
+  });
+
   it('a version that does not exist', () => {
     expect(refusal(fixtures, { churn: 'v404' })).toMatch(/churn\/v404/);
   });
