@@ -37,11 +37,19 @@ export function createRolloutWiring(deps: {
   let applied: number | null = null;
   // The revision being applied: its rescoring is caused by it, before it counts as applied.
   let applying: number | null = null;
-  const now = (): DecidedBy => ({
-    models: modelsLabel(models),
-    experiment: experiment.current,
-    revision: applying ?? applied,
-  });
+  const label = (v: { churn: string; ltv: string }) => `${v.churn}/${v.ltv}`;
+  const now = (): DecidedBy => {
+    const challenger = models.current.challenger;
+    return {
+      models: modelsLabel(models),
+      experiment: experiment.current,
+      revision: applying ?? applied,
+      deciding: {
+        champion: label(versionsOf(models.current)),
+        challenger: challenger == null ? null : label(versionsOf(challenger)),
+      },
+    };
+  };
   const decisions = partitionDecisions({
     store: deps.decidedBy,
     locks: deps.locks,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { variantMoved } from '../../../../src/core/experiments/assignment.js';
+import { variantMoved, variantOf } from '../../../../src/core/experiments/assignment.js';
 import { type DecidedBy, rescoreScope } from '../../../../src/core/experiments/decided-by.js';
 
 const experiment = fc.option(
@@ -54,6 +54,47 @@ describe('rescoreScope', () => {
         if (settings.kind !== 'none') expect(settings.cause).not.toContain('#');
       }),
     );
+  });
+
+  it('with the deciding versions: rescores exactly the customers whose deciding models changed', () => {
+    const versions = fc.constantFrom('v1/l1', 'v2/l1', 'v3/l2');
+    const marked = fc.record({
+      champion: versions,
+      challenger: fc.option(versions, { nil: null }),
+      experiment,
+    });
+    const decidedOf = (m: { champion: string; challenger: string | null; experiment: DecidedBy['experiment'] }) => ({
+      models: m.challenger === null ? m.champion : `${m.champion}+${m.challenger}`,
+      experiment: m.experiment,
+      deciding: { champion: m.champion, challenger: m.challenger },
+    });
+    const deciding = (
+      m: { champion: string; challenger: string | null; experiment: DecidedBy['experiment'] },
+      id: string,
+    ) => (m.challenger !== null && variantOf(m.experiment, id) === 'challenger' ? m.challenger : m.champion);
+    fc.assert(
+      fc.property(
+        marked,
+        marked,
+        fc.array(fc.string({ minLength: 1, maxLength: 8 }), { maxLength: 30 }),
+        (a, b, ids) => {
+          const scope = rescoreScope(decidedOf(a), decidedOf(b));
+          for (const id of ids) {
+            const changed = deciding(a, id) !== deciding(b, id);
+            const rescored = scope.kind === 'all' || (scope.kind === 'moved' && scope.only(id));
+            expect(rescored, id).toBe(changed);
+          }
+        },
+      ),
+    );
+    // A shadow-only change (another challenger, or its LTV version, at weight 0) moves no tier.
+    const shadow = {
+      champion: 'v1/l1',
+      challenger: 'v2/l1',
+      experiment: { name: 'ab', salt: 's1', challengerWeight: 0 },
+    };
+    expect(rescoreScope(decidedOf(shadow), decidedOf({ ...shadow, challenger: 'v3/l2' })).kind).toBe('none');
+    expect(rescoreScope(decidedOf(shadow), decidedOf({ ...shadow, challenger: null })).kind).toBe('none');
   });
 
   it('a partition never marked is left as it is', () => {
