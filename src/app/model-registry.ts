@@ -95,15 +95,12 @@ export class ModelRegistry {
         ? null
         : loading(this.root, 'ltv', ltvVersion, () => loadLtvModel(this.root, ltvVersion));
     // The champion against itself compares and shadows nothing; with an unpinned champion (the
-    // newest) a challenger named after it is only found here.
-    for (const [kind, champion] of [
-      ['churn', churnVersion],
-      ['ltv', ltvVersion],
-    ] as const)
-      if (champion !== undefined && wanted.challenger?.[kind] === champion)
-        throw new ModelFileError(
-          `challenger (CHURNSTREAM_CHALLENGER_CHURN_MODEL / CHURNSTREAM_CHALLENGER_LTV_MODEL or the rollout): ${champion} is the champion's ${kind} version${wanted[kind] === undefined ? ' (the newest in the models directory)' : ''}; a challenger is another version`,
-        );
+    // newest) a challenger named after it is only found here. (An LTV version equal to the
+    // champion's is the champion's model, as a promotion leaves it: no LTV challenger.)
+    if (churnVersion !== undefined && wanted.challenger?.churn === churnVersion)
+      throw new ModelFileError(
+        `challenger (CHURNSTREAM_CHALLENGER_CHURN_MODEL / CHURNSTREAM_CHALLENGER_LTV_MODEL or the rollout): ${churnVersion} is the champion's churn version${wanted.churn === undefined ? ' (the newest in the models directory)' : ''}; a challenger is another version`,
+      );
     const challenger =
       wanted.challenger == null ? null : this.loadChallenger(wanted.challenger, churn, ltv, wanted.calibrations);
     const next = this.swap({ churn, ltv, challenger });

@@ -112,6 +112,22 @@ describe('models commands on the real Redis', { timeout: 60_000 }, () => {
     expect(rollout).toMatchObject({ revision: 3, champion: { churn: 'v1-shuffled' } });
   });
 
+  it('refuses a weight with no scorer running and no CHURNSTREAM_EXPERIMENT in the shell: nothing is written', async () => {
+    const before = await stores().rollout.read();
+    expect(before?.challenger).not.toBeNull();
+    // Empty counts as unset (as in a shell that never exported it).
+    const shell = { ...env, CHURNSTREAM_EXPERIMENT: '' };
+    refused(
+      spawnSync(process.execPath, [...cli, 'models', 'weight', '0.5', '--why', 'ab', '--by', 'test'], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: shell,
+      }),
+      /^a weight decides nobody where no experiment runs: no scorer reports what it serves and CHURNSTREAM_EXPERIMENT is not set here/,
+    );
+    expect(await stores().rollout.read()).toEqual(before);
+  });
+
   it('prints older log entries with their control characters escaped', async () => {
     const current = (await stores().rollout.read()) as Rollout;
     // As written before --why and --by were checked.

@@ -49,14 +49,14 @@ describe('challenger checks', () => {
     expect(models.challenger == null ? null : versionsOf(models.challenger)).toEqual({ churn: 't3', ltv: 't1' });
   });
 
-  it('the champion itself, pinned or the newest in the directory, per kind', () => {
+  it('the champion itself, pinned or the newest in the directory (an LTV version equal to the champion’s is the champion’s)', () => {
     expect(refusal(fixtures, { churn: 't1' })).toMatch(/t1 is the champion's churn version; a challenger is another/);
     expect(() => new ModelRegistry(fixtures).loadDefaults({ challenger: { churn: 't2' } })).toThrow(
       /^challenger \(CHURNSTREAM_CHALLENGER_CHURN_MODEL \/ CHURNSTREAM_CHALLENGER_LTV_MODEL or the rollout\): t2 is the champion's churn version \(the newest in the models directory\)/,
     );
-    expect(() => new ModelRegistry(fixtures).loadDefaults({ churn: 't1', challenger: { ltv: 't1' } })).toThrow(
-      /or the rollout\): t1 is the champion's ltv version \(the newest/,
-    );
+    // As a promotion leaves it: the old champion's pair, its LTV version the champion's.
+    const promoted = new ModelRegistry(fixtures).loadDefaults({ churn: 't2', challenger: { churn: 't1', ltv: 't1' } });
+    expect(promoted.challenger == null ? null : versionsOf(promoted.challenger)).toEqual({ churn: 't1', ltv: 't1' });
   });
 
   it('a version that does not exist', () => {
