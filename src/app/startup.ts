@@ -82,5 +82,18 @@ export async function connectDependencies(
       : await within(timeoutMs, 'cannot connect to Redis Cluster (REDIS_CLUSTER_NODES)', () =>
           RedisConnection.openCluster(redisCluster, config.redisTlsCaFile, options),
         );
+  await checkReplicas(redis, config.redisWaitReplicas);
   return { cluster, provisioned, redis };
+}
+
+/** A WAIT for more replicas than a primary has can never succeed: every unit would wait for good. */
+async function checkReplicas(redis: RedisConnection, wanted: number): Promise<void> {
+  if (wanted === 0) return;
+  const fewest = await redis.fewestReplicas().catch(() => null);
+  if (fewest !== null && fewest.replicas < wanted) {
+    await redis.close();
+    throw new StartupError(
+      `REDIS_WAIT_REPLICAS=${wanted}: primary ${fewest.primary} has ${fewest.replicas} replica(s) in the cluster, so no write could ever be acknowledged`,
+    );
+  }
 }

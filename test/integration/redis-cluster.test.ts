@@ -216,6 +216,27 @@ describe('stores on Redis Cluster', () => {
     expect(lines[0]).toMatch(/REDIS_URL: .* is a Redis Cluster node: .*REDIS_CLUSTER_NODES/);
   }, 40_000);
 
+  it('REDIS_WAIT_REPLICAS above the replicas a primary has: `run` exits 2 naming it (no write could be acknowledged)', async () => {
+    expect(await connection.fewestReplicas()).toMatchObject({ replicas: 1 });
+    const env = {
+      ...processEnv('cluster-wait-2'),
+      CHURNSTREAM_HTTP_PORT: String(await freePort()),
+      CHURNSTREAM_LOG_LEVEL: 'warn',
+      REDIS_CLUSTER_NODES: clusterNodesEnv,
+      REDIS_WAIT_REPLICAS: '2',
+    };
+    const child = spawnScorer(env);
+    const exit = await Promise.race([child.exit, sleep(20_000).then(() => null)]);
+    await child.stop(1000);
+    const lines = child
+      .stderr()
+      .split('\n')
+      .filter((line) => line.trim() !== '');
+    expect(exit?.code, child.stderr()).toBe(2);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/REDIS_WAIT_REPLICAS=2: primary 127\.0\.0\.1:\d+ has 1 replica\(s\) in the cluster/);
+  }, 40_000);
+
   it('refuses to open an unreachable cluster with the reason', async () => {
     await expect(RedisConnection.openCluster(parseClusterNodes(['127.0.0.1:1']), null)).rejects.toThrow(
       /cannot connect to Redis Cluster at redis:\/\/127.0.0.1:1/,

@@ -3,6 +3,7 @@
 // ioredis type reaches the app layer. One Redis endpoint or a Redis Cluster: the stores are
 // the same (they group by slot where a cluster needs it, client.ts and scripts.ts).
 import type { Cluster, Redis } from 'ioredis';
+import type { ScriptedCluster } from './client.js';
 import { RedisComparisonStore } from './comparison-store.js';
 import { openRedis } from './connect.js';
 import { type ClusterTarget, openCluster } from './connect-cluster.js';
@@ -65,6 +66,30 @@ export class RedisConnection {
     this.redis.on('error', listener);
     // A cluster reports each node's connection errors apart (a failed-over primary).
     if (this.redis.isCluster) this.redis.on('node error', listener);
+  }
+
+  /**
+   * The fewest replicas any primary of a cluster is configured with (CLUSTER NODES: failed
+   * replicas count, they come back), with that primary's address; null for one endpoint.
+   */
+  async fewestReplicas(): Promise<{ primary: string; replicas: number } | null> {
+    if (!this.redis.isCluster) return null;
+    const [node] = (this.redis as ScriptedCluster).nodes('master');
+    if (node === undefined) return null;
+    const text = String(await node.call('CLUSTER', 'NODES'));
+    const lines = text
+      .split('\n')
+      .map((line) => line.trim().split(' '))
+      .filter((f) => f.length >= 8);
+    const primaries = lines.filter((f) => f[2]?.split(',').includes('master') && (f[8] ?? '') !== '');
+    const replicasOf = (id: string) => lines.filter((f) => f[3] === id).length;
+    let fewest: { primary: string; replicas: number } | null = null;
+    for (const f of primaries) {
+      const replicas = replicasOf(f[0] as string);
+      if (fewest === null || replicas < fewest.replicas)
+        fewest = { primary: (f[1] ?? '').split('@')[0] as string, replicas };
+    }
+    return fewest;
   }
 
   /** Answers within 500 ms (a health probe must not wait out a hanging Redis). */
