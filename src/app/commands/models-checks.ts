@@ -6,7 +6,7 @@
 // operator named and does not go against what the labels say.
 import { listVersions } from '../../adapters/files/model-store.js';
 import { fromPackageRoot } from '../../adapters/files/package-root.js';
-import { type ModelPair, promote, type Rollout, withChallenger } from '../../core/experiments/rollout.js';
+import { type ModelPair, promote, type Rollout, withChallenger, withWeight } from '../../core/experiments/rollout.js';
 import type { Config } from '../config.js';
 import { ModelRegistry } from '../model-registry.js';
 import { wantedOf } from '../model-reload.js';
@@ -111,6 +111,32 @@ export async function promotion(
   console.log(
     `promoting challenger ${printable(pair(current.challenger, current.champion))} over champion ${printable(pair(current.champion, current.champion))} (it stays in shadow)`,
   );
+  return next;
+}
+
+/**
+ * A new weight for the challenger. Raising it is refused while the labels say the champion
+ * ranks better (the promote guard's reading), unless forced: a weight of 1 would otherwise hand
+ * every customer to a model the comparison already rejected. Lowering it is always taken.
+ */
+export async function weightChange(
+  stores: PromoteStores,
+  current: Rollout,
+  weight: number,
+  force: boolean,
+): Promise<Rollout> {
+  const next = withWeight(current, weight);
+  const champion = served(current, current.champion.churn);
+  const challenger = served(current, current.challenger?.churn ?? null);
+  if (next.weight <= current.weight || champion === null || challenger === null || champion === challenger) return next;
+  const report = await compareModels(stores, champion, challenger, recalibrations(current));
+  if (report.verdict !== 'champion_better') return next;
+  const evidence = `${aucDifference(report.paired)} on ${report.paired.positives + report.paired.negatives} paired labels`;
+  if (!force)
+    throw new UserError(
+      `weight: ${VERDICTS.champion_better}: ${evidence}; the weight stays ${current.weight} (--force to give the challenger customers anyway)`,
+    );
+  console.error(`warning: giving customers to a challenger the labels call worse (--force): ${evidence}`);
   return next;
 }
 

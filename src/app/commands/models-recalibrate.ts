@@ -5,7 +5,7 @@
 // and rescores its customers, as for any change of models. --remove serves it as shipped again.
 import { Command } from 'commander';
 import { listVersions } from '../../adapters/files/model-store.js';
-import { type Rollout, withCalibration } from '../../core/experiments/rollout.js';
+import { type Rollout, type RolloutLogEntry, withCalibration } from '../../core/experiments/rollout.js';
 import { composePlatt, recalibratedVersion, type StreamCalibration } from '../../core/monitoring/recalibration.js';
 import {
   checkRecalibration,
@@ -16,7 +16,7 @@ import { loadConfig } from '../config.js';
 import type { ModelHealthStore } from '../scorer/ports.js';
 import { UserError } from '../user-error.js';
 import { modelsDir } from './models-checks.js';
-import { integerArg, MAX_FOLDS, MAX_SEED, printable, withNotes } from './models-options.js';
+import { integerArg, MAX_FOLDS, MAX_LOG_LIMIT, MAX_SEED, printable, withNotes } from './models-options.js';
 import { changeRollout, currentRollout, describe, withStores } from './models-rollout.js';
 
 interface Options {
@@ -53,6 +53,7 @@ export function formatCheck(source: string, check: RecalibrationCheck, folds: nu
 /** The calibration to store: this fit after the one in force (maps compose on the logit). */
 function nextCalibration(
   previous: StreamCalibration | undefined,
+  usedBefore: number,
   check: RecalibrationCheck,
   source: string,
   counts: { positives: number[]; negatives: number[] },
@@ -62,10 +63,21 @@ function nextCalibration(
   const map = previous === undefined ? check.map : composePlatt(previous, check.map);
   return {
     ...map,
-    revision: (previous?.revision ?? 0) + 1,
+    // Above every revision this version was ever served with: a name reused after a --remove
+    // would count the new map's labels with the removed one's.
+    revision: Math.max(previous?.revision ?? 0, usedBefore) + 1,
     fittedOn: { version: source, labels: check.labels, churned: check.churned, ...counts },
     heldOut: { ...check.heldOut, folds },
   };
+}
+
+/** The highest recalibration revision `version` had in any logged rollout (0: never recalibrated). */
+export function usedRevision(log: readonly RolloutLogEntry[], version: string): number {
+  let highest = 0;
+  for (const entry of log)
+    for (const rollout of [entry.before, entry.after])
+      highest = Math.max(highest, rollout.calibrations?.[version]?.revision ?? 0);
+  return highest;
 }
 
 /** The next rollout with the version's new recalibration, or null when none is applied (reported on stdout). */
@@ -73,6 +85,8 @@ export async function recalibrate(
   options: Omit<Options, 'why' | 'by'>,
   stores: { readonly health: Pick<ModelHealthStore, 'labelStats'> },
   rollout: Rollout,
+  /** The highest recalibration revision the version ever had (the rollout log), 0: none. */
+  usedBefore = 0,
 ): Promise<Rollout | null> {
   const version = options.churnVersion ?? rollout.champion.churn;
   if (version === null) throw new UserError('name the churn version (--churn-version): the rollout does not pin one');
@@ -91,7 +105,7 @@ export async function recalibrate(
   const stats = await stores.health.labelStats(source);
   const check = checkRecalibration(stats, { ...DEFAULT_RECALIBRATION, folds: options.folds, seed: options.seed });
   const counts = { positives: [...stats.positives], negatives: [...stats.negatives] };
-  const calibration = nextCalibration(previous, check, source, counts, options.folds);
+  const calibration = nextCalibration(previous, usedBefore, check, source, counts, options.folds);
   // A dry run reports what it would do: "applied" would read as done.
   const verdict =
     check.decision === 'apply' && options.dryRun
@@ -139,7 +153,13 @@ export function recalibrateCommand(): Command {
       );
     await withStores(config, async (stores) => {
       const current = await currentRollout(config, stores);
-      const next = await recalibrate(options, stores, current);
+      const version = options.churnVersion ?? current.champion.churn ?? '';
+      const next = await recalibrate(
+        options,
+        stores,
+        current,
+        usedRevision(await stores.rollout.log(MAX_LOG_LIMIT), version),
+      );
       if (next === null) return;
       const note = { action: 'recalibrate' as const, by: options.by, why: options.why ?? '', at: new Date() };
       await changeRollout(stores, current, next, note, config);

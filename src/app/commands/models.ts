@@ -10,11 +10,10 @@ import {
   RolloutRefused,
   rollback,
   sameModels,
-  withWeight,
 } from '../../core/experiments/rollout.js';
 import { type Config, loadConfig } from '../config.js';
 import { UserError } from '../user-error.js';
-import { challengerChange, checkLoads, promotion } from './models-checks.js';
+import { challengerChange, checkLoads, promotion, weightChange } from './models-checks.js';
 import { compareCommand } from './models-compare-command.js';
 import { integerArg, MAX_LOG_LIMIT, printable, shareArg, withNotes } from './models-options.js';
 import { recalibrateCommand } from './models-recalibrate.js';
@@ -76,8 +75,10 @@ export function modelsCommand(): Command {
   );
   models.addCommand(
     changing('weight', "set the challenger's share of customers (0: shadow only)", (c) =>
-      withWeight(c.current, c.args[0] as number),
-    ).argument('<share>', 'a decimal from 0 to 1', shareArg),
+      weightChange(c.stores, c.current, c.args[0] as number, c.options.force === true),
+    )
+      .argument('<share>', 'a decimal from 0 to 1', shareArg)
+      .option('--force', 'raise it even when the labels say the champion ranks better', false),
   );
   models.addCommand(
     changing('challenger', 'set the challenger churn version (none: stop the challenger)', (c) =>

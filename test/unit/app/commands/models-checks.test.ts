@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { listVersions } from '../../../../src/adapters/files/model-store.js';
-import { challengerChange, checkLoads, promotion } from '../../../../src/app/commands/models-checks.js';
+import { challengerChange, checkLoads, promotion, weightChange } from '../../../../src/app/commands/models-checks.js';
 import { type Config, loadConfig } from '../../../../src/app/config.js';
 import { UserError } from '../../../../src/app/user-error.js';
 import { type Rollout, withChallenger } from '../../../../src/core/experiments/rollout.js';
@@ -214,6 +214,19 @@ describe('models promote [version]', () => {
     const forced = await promotion(stores(2_000), shadow, 't2', true);
     expect(forced.champion.churn).toBe('t2');
     expect(errors.join('\n')).toMatch(/^warning: promoting against the labels \(--force\)/);
+  });
+
+  it('a weight raised for a challenger the labels call worse is refused unless --force; lowered, or undecided, it is taken', async () => {
+    const refused = await weightChange(stores(2_000), shadow, 1, false).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(UserError);
+    expect(String((refused as Error).message)).toMatch(
+      /^weight: the champion ranks better: .*AUC difference \(challenger - champion\) -0\.\d{4}, .* on 2000 paired labels; the weight stays 0 \(--force/,
+    );
+    expect((await weightChange(stores(2_000), shadow, 0.5, true)).weight).toBe(0.5);
+    expect(errors.join('\n')).toMatch(/^warning: giving customers to a challenger the labels call worse \(--force\)/);
+    const half = { ...shadow, weight: 0.5 };
+    expect((await weightChange(stores(2_000), half, 0.1, false)).weight).toBe(0.1);
+    expect((await weightChange(stores(40), shadow, 0.3, false)).weight).toBe(0.3);
   });
 
   it('warns and promotes while the labels cannot tell', async () => {

@@ -3,7 +3,7 @@
 // composes; too few labels or --dry-run change nothing (--remove --dry-run neither); --remove
 // drops it; --churn-version (not --version: the program's own) names the version.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { recalibrate } from '../../../../src/app/commands/models-recalibrate.js';
+import { recalibrate, usedRevision } from '../../../../src/app/commands/models-recalibrate.js';
 import type { Rollout } from '../../../../src/core/experiments/rollout.js';
 import { addLabel, emptyLabelStats, type LabelStats } from '../../../../src/core/monitoring/calibration.js';
 import { applyPlatt } from '../../../../src/core/monitoring/recalibration.js';
@@ -83,6 +83,27 @@ describe('models recalibrate', () => {
     const removed = await recalibrate({ ...options, remove: true }, store({}), first);
     expect(removed?.calibrations).toEqual({});
     await expect(recalibrate({ ...options, remove: true }, store({}), rollout)).rejects.toThrow(/not recalibrated/);
+  });
+
+  it('after a --remove, the next fit gets a revision never used before (its labels are counted apart)', async () => {
+    const first = await recalibrate(options, store({ v1: labels(5_000, 1.2) }), rollout);
+    if (first === null) throw new Error('first fit applied');
+    const removed = await recalibrate({ ...options, remove: true }, store({}), first);
+    if (removed === null) throw new Error('removed');
+    const entry = (before: Rollout, after: Rollout) => ({
+      revision: after.revision,
+      at: '2026-12-01T00:00:00Z',
+      by: 't',
+      action: 'recalibrate' as const,
+      why: 't',
+      before,
+      after,
+    });
+    const log = [entry(removed, removed), entry(first, removed), entry(rollout, first)];
+    expect(usedRevision(log, 'v1')).toBe(1);
+    expect(usedRevision(log, 'v2')).toBe(0);
+    const again = await recalibrate(options, store({ v1: labels(5_000, 1.2) }), removed, usedRevision(log, 'v1'));
+    expect(again?.calibrations?.['v1']?.revision).toBe(2);
   });
 
   it('--remove --dry-run says what it would remove and changes nothing', async () => {
