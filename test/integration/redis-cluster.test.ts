@@ -51,6 +51,26 @@ async function aclOn(port: number, ...args: string[]): Promise<void> {
   node.disconnect();
 }
 
+/** `churnstream run` with these settings: it must exit 2 within 20 s, with one line on stderr. */
+async function refusedStart(label: string, settings: Record<string, string>) {
+  const env = {
+    ...processEnv(label),
+    CHURNSTREAM_HTTP_PORT: String(await freePort()),
+    CHURNSTREAM_LOG_LEVEL: 'warn',
+    ...settings,
+  };
+  const child = spawnScorer(env);
+  const exit = await Promise.race([child.exit, sleep(20_000).then(() => null)]);
+  await child.stop(1000);
+  const lines = child
+    .stderr()
+    .split('\n')
+    .filter((line) => line.trim() !== '');
+  expect(exit?.code, child.stderr()).toBe(2);
+  expect(lines).toHaveLength(1);
+  return { exit, lines };
+}
+
 const ids = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag}-${i}`);
 const writeOf = (customerId: string, expectedVersion: number, offset: number): CustomerWrite => ({
   customerId,
@@ -196,44 +216,18 @@ describe('stores on Redis Cluster', () => {
     await expect(RedisConnection.open(`redis://${node}`, null)).rejects.toThrow(
       /is a Redis Cluster node: name the cluster's nodes in REDIS_CLUSTER_NODES instead of REDIS_URL/,
     );
-    const env = {
-      ...processEnv('cluster-as-url'),
-      CHURNSTREAM_HTTP_PORT: String(await freePort()),
-      CHURNSTREAM_LOG_LEVEL: 'warn',
-      REDIS_URL: `redis://${node}`,
-    };
-    const child = spawnScorer(env);
-    const exit = await Promise.race([child.exit, sleep(20_000).then(() => null)]);
-    await child.stop(1000);
-    const lines = child
-      .stderr()
-      .split('\n')
-      .filter((line) => line.trim() !== '');
-    expect(exit?.code, child.stderr()).toBe(2);
+    const { exit, lines } = await refusedStart('cluster-as-url', { REDIS_URL: `redis://${node}` });
     // At once: not waited out as an unreachable Redis would be (start-up timeout).
     expect(exit?.ms).toBeLessThan(15_000);
-    expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/REDIS_URL: .* is a Redis Cluster node: .*REDIS_CLUSTER_NODES/);
   }, 40_000);
 
   it('REDIS_WAIT_REPLICAS above the replicas a primary has: `run` exits 2 naming it (no write could be acknowledged)', async () => {
     expect(await connection.fewestReplicas()).toMatchObject({ replicas: 1 });
-    const env = {
-      ...processEnv('cluster-wait-2'),
-      CHURNSTREAM_HTTP_PORT: String(await freePort()),
-      CHURNSTREAM_LOG_LEVEL: 'warn',
+    const { lines } = await refusedStart('cluster-wait-2', {
       REDIS_CLUSTER_NODES: clusterNodesEnv,
       REDIS_WAIT_REPLICAS: '2',
-    };
-    const child = spawnScorer(env);
-    const exit = await Promise.race([child.exit, sleep(20_000).then(() => null)]);
-    await child.stop(1000);
-    const lines = child
-      .stderr()
-      .split('\n')
-      .filter((line) => line.trim() !== '');
-    expect(exit?.code, child.stderr()).toBe(2);
-    expect(lines).toHaveLength(1);
+    });
     expect(lines[0]).toMatch(/REDIS_WAIT_REPLICAS=2: primary 127\.0\.0\.1:\d+ has 1 replica\(s\) in the cluster/);
   }, 40_000);
 
