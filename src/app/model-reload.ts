@@ -80,12 +80,13 @@ export const configuredModels = (config: Config): WantedModels => {
 
 /** Champion and challenger versions, as one label (logs, and the rescoring's cause). */
 export function modelsLabel(models: ModelRegistry): string {
-  const v = versionsOf(models.current);
   const challenger = models.current.challenger;
-  if (challenger == null) return `${v.churn}/${v.ltv}`;
-  const c = versionsOf(challenger);
-  return `${v.churn}/${v.ltv}+${c.churn}/${c.ltv}`;
+  const champion = pairLabel(versionsOf(models.current));
+  return challenger == null ? champion : `${champion}+${pairLabel(versionsOf(challenger))}`;
 }
+
+/** One model pair's versions as `<churn>/<ltv>`. */
+export const pairLabel = (v: { readonly churn: string; readonly ltv: string }): string => `${v.churn}/${v.ltv}`;
 
 export function createModelReload(options: {
   readonly config: Config;

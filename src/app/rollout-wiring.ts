@@ -11,7 +11,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { type ModelRegistry, versionsOf } from './model-registry.js';
-import { createModelReload, type ExperimentHolder, modelsLabel, wantedOf } from './model-reload.js';
+import { createModelReload, type ExperimentHolder, modelsLabel, pairLabel, wantedOf } from './model-reload.js';
 import { partitionDecisions } from './partition-decisions.js';
 import type { PartitionLocks } from './partition-locks.js';
 import { followRollout, type RolloutFollower } from './rollout-loop.js';
@@ -37,7 +37,6 @@ export function createRolloutWiring(deps: {
   let applied: number | null = null;
   // The revision being applied: its rescoring is caused by it, before it counts as applied.
   let applying: number | null = null;
-  const label = (v: { churn: string; ltv: string }) => `${v.churn}/${v.ltv}`;
   const now = (): DecidedBy => {
     const challenger = models.current.challenger;
     return {
@@ -45,8 +44,8 @@ export function createRolloutWiring(deps: {
       experiment: experiment.current,
       revision: applying ?? applied,
       deciding: {
-        champion: label(versionsOf(models.current)),
-        challenger: challenger == null ? null : label(versionsOf(challenger)),
+        champion: pairLabel(versionsOf(models.current)),
+        challenger: challenger == null ? null : pairLabel(versionsOf(challenger)),
       },
     };
   };

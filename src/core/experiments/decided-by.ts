@@ -42,9 +42,9 @@ const sameExperiment = (a: Experiment | null, b: Experiment | null): boolean =>
     ? a === b
     : a.name === b.name && a.salt === b.salt && a.challengerWeight === b.challengerWeight;
 
-/** The versions that decide this customer: its variant's (the champion's without a challenger). */
 type Deciding = NonNullable<DecidedBy['deciding']>;
 
+/** The versions that decide this customer: its variant's (the champion's without a challenger). */
 function decidingFor(d: Deciding, experiment: Experiment | null, id: string): string {
   return d.challenger !== null && variantOf(experiment, id) === 'challenger' ? d.challenger : d.champion;
 }
