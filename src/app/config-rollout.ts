@@ -5,12 +5,13 @@ import { z } from 'zod';
 import type { Need } from './config-checks.js';
 
 /**
- * A plain decimal number (an exponent allowed): what a share or a ratio is written as. Checked
- * before coercion: Number() also takes 0x1, 0b1, ' 1 ' and Infinity.
+ * A share written as a plain decimal with at most 6 decimal places (one customer in a million):
+ * what the operator types is what is stored and shown. Checked before coercion: Number() also
+ * takes 0x1, 1e-1, ' 1 ' and Infinity, and rounds 0.50000000000000001 to 0.5 without a word.
  */
-export const DECIMAL_NUMBER = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+export const SHARE_DECIMAL = /^(?:\d+(?:\.\d{0,6})?|\.\d{1,6})$/;
 
-const SHARE = 'a decimal number between 0 and 1, e.g. 0.1';
+export const SHARE = 'a plain decimal from 0 to 1 with at most 6 decimal places, e.g. 0.1';
 
 export const rolloutSchema = z.object({
   CHURNSTREAM_MODELS_DIR: z.string().min(1).optional(),
@@ -24,7 +25,7 @@ export const rolloutSchema = z.object({
     .optional(),
   CHURNSTREAM_EXPERIMENT_WEIGHT: z
     .string()
-    .regex(DECIMAL_NUMBER, SHARE)
+    .regex(SHARE_DECIMAL, SHARE)
     .transform(Number)
     .pipe(z.number().min(0, SHARE).max(1, SHARE))
     .default(0),

@@ -6,7 +6,7 @@
 // decimals: Number() alone would take 0x1, '', ' 1' and Infinity.
 import { userInfo } from 'node:os';
 import { type Command, Option } from 'commander';
-import { DECIMAL_NUMBER } from '../config-rollout.js';
+import { SHARE, SHARE_DECIMAL } from '../config-rollout.js';
 import { UserError } from '../user-error.js';
 
 /** At most this many entries per `models log` (the log is a Redis list read with LRANGE). */
@@ -36,9 +36,8 @@ const refused = (name: string, value: string, what: string) => new UserError(`${
 
 /** The challenger's share of customers: a decimal in [0, 1]. */
 export function shareArg(value: string): number {
-  const share = DECIMAL_NUMBER.test(value) ? Number(value) : Number.NaN;
-  if (!(share >= 0 && share <= 1))
-    throw refused('weight', value, "the challenger's share of customers is a decimal number from 0 to 1, e.g. 0.1");
+  const share = SHARE_DECIMAL.test(value) ? Number(value) : Number.NaN;
+  if (!(share >= 0 && share <= 1)) throw refused('weight', value, `the challenger's share of customers is ${SHARE}`);
   return share;
 }
 

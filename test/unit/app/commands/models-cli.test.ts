@@ -18,7 +18,7 @@ const run = (...args: string[]) =>
 
 describe('models command lines refused in one line, exit 2', { timeout: SPAWN_TIMEOUT_MS }, () => {
   it.each([
-    [['models', 'weight', '--why', 't', '--', '-0.1'], /^weight '-0\.1': .*decimal number from 0 to 1/],
+    [['models', 'weight', '--why', 't', '--', '-0.1'], /^weight '-0\.1': .*plain decimal from 0 to 1/],
     [['models', 'weight', '--why', 't', 'NaN'], /^weight 'NaN'/],
     [['models', 'weight', '--why', 't', '0x1'], /^weight '0x1'/],
     [['models', 'weight', '--why', 't', ''], /^weight '':/],

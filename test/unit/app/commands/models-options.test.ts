@@ -53,8 +53,13 @@ describe('models weight <share>', () => {
     '.',
     'e1',
     '1e',
+    '1e-1',
+    '5e-1',
+    '1e-400',
+    '0.50000000000000001',
+    '0.0000001',
   ])('refuses %j', (value) => {
-    expect(refusal(shareArg, value)).toMatch(/^weight '.*': .*decimal number from 0 to 1/);
+    expect(refusal(shareArg, value)).toMatch(/^weight '.*': .*plain decimal from 0 to 1 with at most 6 decimal places/);
   });
 
   it.each([
@@ -64,16 +69,18 @@ describe('models weight <share>', () => {
     ['.5', 0.5],
     ['1.', 1],
     ['1.000', 1],
-    ['5e-1', 0.5],
-    ['1e-400', 0],
+    ['0.000001', 0.000001],
+    ['0.999999', 0.999999],
   ])('takes %j as %d', (value, share) => {
     expect(shareArg(value)).toBe(share);
   });
 
-  it('takes every share in [0, 1] as JavaScript writes it', () => {
+  it('takes every share of whole millionths in [0, 1], written with up to 6 decimals, as that number', () => {
     fc.assert(
-      fc.property(fc.double({ min: 0, max: 1, noNaN: true }), (share) => {
-        expect(shareArg(String(Math.abs(share)))).toBe(Math.abs(share));
+      fc.property(fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 0, max: 6 }), (millionths, extra) => {
+        const written = (millionths / 1e6).toFixed(6).replace(/0+$/, '').padEnd(8 - extra, '0');
+        expect(shareArg(written)).toBe(Number(written));
+        expect(Number(written)).toBe(millionths / 1e6);
       }),
     );
   });
@@ -85,7 +92,7 @@ describe('models weight <share>', () => {
         (value) => {
           const message = refusal(shareArg, value);
           if (message !== null) return;
-          expect(value).toMatch(/^[0-9.eE+-]+$/);
+          expect(value).toMatch(/^(?:\d+(?:\.\d{0,6})?|\.\d{1,6})$/);
           expect(Number(value)).toBeGreaterThanOrEqual(0);
           expect(Number(value)).toBeLessThanOrEqual(1);
         },
@@ -95,9 +102,9 @@ describe('models weight <share>', () => {
 
   it('CHURNSTREAM_EXPERIMENT_WEIGHT reads the same grammar: one line, exit 2 (ConfigError)', () => {
     const env = { CHURNSTREAM_EXPERIMENT: 'e:s', CHURNSTREAM_CHALLENGER_CHURN_MODEL: 'v2' };
-    for (const value of ['0x1', '1.5', 'NaN', 'Infinity', '0,5', '-0.1', '0.3abc', ' 0.5'])
+    for (const value of ['0x1', '1.5', 'NaN', 'Infinity', '0,5', '-0.1', '0.3abc', ' 0.5', '1e-1', '0.1234567'])
       expect(() => loadConfig({ ...env, CHURNSTREAM_EXPERIMENT_WEIGHT: value }), value).toThrow(
-        /^invalid configuration: CHURNSTREAM_EXPERIMENT_WEIGHT: a decimal number between 0 and 1, e\.g\. 0\.1$/,
+        /^invalid configuration: CHURNSTREAM_EXPERIMENT_WEIGHT: a plain decimal from 0 to 1 with at most 6 decimal places, e\.g\. 0\.1$/,
       );
     expect(loadConfig({ ...env, CHURNSTREAM_EXPERIMENT_WEIGHT: '0.25' }).rollout.weight).toBe(0.25);
     // Empty is unset, as for every setting: weight 0.
