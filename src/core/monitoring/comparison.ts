@@ -141,27 +141,19 @@ function marginal(cells: readonly number[], bins: number, rows: boolean): number
   return out;
 }
 
-/** DeLong's comparison of the two AUCs; NaN figures until both labels have two members each. */
+/**
+ * DeLong's comparison of the two AUCs. The AUCs need one label of each class (as each
+ * version's own AUC does, so the two tables agree); the interval needs two of each.
+ */
 export function compareAuc(stats: PairStats): AucComparison {
   const { bins } = stats;
   const m = stats.positives.reduce((s, v) => s + v, 0);
   const n = stats.negatives.reduce((s, v) => s + v, 0);
   const designEffect = stats.customers > 0 ? Math.max(1, (m + n) / stats.customers) : 1;
-  if (m < 2 || n < 2) {
-    const nan = Number.NaN;
-    return {
-      positives: m,
-      negatives: n,
-      customers: stats.customers,
-      designEffect,
-      championAuc: nan,
-      challengerAuc: nan,
-      difference: nan,
-      standardError: nan,
-      low: nan,
-      high: nan,
-    };
-  }
+  const nan = Number.NaN;
+  const counts = { positives: m, negatives: n, customers: stats.customers, designEffect };
+  if (m < 1 || n < 1)
+    return { ...counts, championAuc: nan, challengerAuc: nan, difference: nan, standardError: nan, low: nan, high: nan };
   const a = components(marginal(stats.positives, bins, true), marginal(stats.negatives, bins, true), m, n);
   const b = components(marginal(stats.positives, bins, false), marginal(stats.negatives, bins, false), m, n);
   let aucA = 0;
@@ -172,6 +164,9 @@ export function compareAuc(stats: PairStats): AucComparison {
   });
   aucA /= m;
   aucB /= m;
+  const difference = aucB - aucA;
+  if (m < 2 || n < 2)
+    return { ...counts, championAuc: aucA, challengerAuc: aucB, difference, standardError: nan, low: nan, high: nan };
   // Variance of (component A - component B) over positives and over negatives.
   let s10 = 0;
   let s01 = 0;
@@ -187,12 +182,8 @@ export function compareAuc(stats: PairStats): AucComparison {
   });
   const variance = (s10 / (m - 1) / m + s01 / (n - 1) / n) * designEffect;
   const standardError = Math.sqrt(Math.max(0, variance));
-  const difference = aucB - aucA;
   return {
-    positives: m,
-    negatives: n,
-    customers: stats.customers,
-    designEffect,
+    ...counts,
     championAuc: aucA,
     challengerAuc: aucB,
     difference,

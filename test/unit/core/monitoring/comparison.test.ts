@@ -79,15 +79,18 @@ describe('paired AUC comparison from the joint histogram', () => {
     );
   });
 
-  it('gives no figures until each label has two members', () => {
-    const c = compareAuc(
+  it('gives the AUCs from one label of each class (as each version alone does), the interval from two', () => {
+    const one = compareAuc(
       statsOf([
         { a: 0.1, b: 0.2, churned: true },
         { a: 0.3, b: 0.1, churned: false },
       ]),
     );
-    expect(Number.isNaN(c.difference)).toBe(true);
-    expect(judge(c).verdict).toBe('insufficient');
+    expect([one.championAuc, one.challengerAuc, one.difference]).toEqual([0, 1, 1]);
+    expect([one.standardError, one.low, one.high].every(Number.isNaN)).toBe(true);
+    expect(judge(one).verdict).toBe('insufficient');
+    const none = compareAuc(statsOf([{ a: 0.1, b: 0.2, churned: true }]));
+    expect([none.championAuc, none.challengerAuc, none.difference].every(Number.isNaN)).toBe(true);
   });
 
   it('finds the better model when one ranks clearly better, and says equivalent for the same scores', () => {
