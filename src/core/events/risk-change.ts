@@ -1,6 +1,8 @@
 // The risk-change event CRM subscribers receive (schemas/risk-change.avsc), built from
-// the scoring results. Its id is a hash of what caused it, so reprocessing the same
-// input after a crash yields the same id and subscribers can drop the duplicate.
+// the scoring results. Its id is a hash of what caused it and of what decided it (the model
+// versions, the experiment arm): reprocessing the same input after a crash yields the same
+// id and subscribers can drop the duplicate, while another model's decision on the same
+// input (a staging scorer sharing the topic, a replay under a new model) is never taken for one.
 import { createHash } from 'node:crypto';
 import type { Reason } from '../decisions/reasons.js';
 import type { ChurnResult, LtvResult } from '../decisions/results.js';
@@ -57,10 +59,29 @@ export interface RiskChangeCause {
   readonly previous: { readonly level: RiskLevel; readonly probability: number } | null;
 }
 
-export function riskChangeId(cause: RiskChangeCause, level: RiskLevel): string {
+/** What decided a change, besides its cause: part of its id. */
+export interface RiskChangeDecision {
+  readonly level: RiskLevel;
+  readonly churnModel: string;
+  readonly ltvModel: string;
+  readonly arm: ExperimentArm | null;
+}
+
+export function riskChangeId(cause: RiskChangeCause, decision: RiskChangeDecision): string {
   return createHash('sha256')
     .update(
-      [cause.customerId, cause.asOf, cause.trigger, cause.cause, cause.previous?.level ?? '-', level].join('\u0000'),
+      [
+        cause.customerId,
+        cause.asOf,
+        cause.trigger,
+        cause.cause,
+        cause.previous?.level ?? '-',
+        decision.level,
+        decision.churnModel,
+        decision.ltvModel,
+        decision.arm?.experiment ?? '-',
+        decision.arm?.variant ?? '-',
+      ].join('\u0000'),
     )
     .digest('hex')
     .slice(0, 32);
@@ -74,7 +95,12 @@ export function riskChangeRecord(
   arm: ExperimentArm | null = null,
 ): RiskChangeRecord {
   return {
-    event_id: riskChangeId(cause, churn.risk_level),
+    event_id: riskChangeId(cause, {
+      level: churn.risk_level,
+      churnModel: churn.model_version,
+      ltvModel: ltv.model_version,
+      arm,
+    }),
     customer_id: cause.customerId,
     as_of: cause.asOf,
     trigger: cause.trigger,
