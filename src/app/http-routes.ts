@@ -13,12 +13,13 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { ScorerRoutes } from './http-listeners.js';
 import type { DependencyStatus } from './metrics-observer.js';
-import type { StateStore } from './scorer/ports.js';
+import type { LoadedCustomer, StateStore, WatermarkStore } from './scorer/ports.js';
 
 export interface RouteDeps {
   readonly config: Config;
   readonly metrics: Metrics;
   readonly state: StateStore;
+  readonly watermarks: WatermarkStore;
   readonly clock: Clock;
   readonly context: () => ScoringContext;
   readonly status: DependencyStatus;
@@ -114,23 +115,39 @@ function customerRoutes(deps: RouteDeps): ScorerRoutes['customer'] {
   return { '/customers/:id': customerView(deps, false), '/customers/:id/challenger': customerView(deps, true) };
 }
 
+/**
+ * The customer's state and its "now". In a replay that is the event-time watermark of the
+ * customer's own partition, where the stream's timers decide it; the newest of all partitions
+ * would be ahead of it, and would score a customer the stream has not reached yet.
+ */
+async function readCustomer(
+  deps: RouteDeps,
+  id: string,
+): Promise<{ customer: LoadedCustomer | undefined; now: number }> {
+  const customer = (await deps.state.read([{ customerId: id, partition: null }])).get(id);
+  const partition = customer?.partition ?? null;
+  if (deps.clock.kind === 'wall' || partition === null) return { customer, now: deps.clock.nowGlobal() };
+  const mark = (await deps.watermarks.load([partition])).get(partition);
+  return { customer, now: mark ?? deps.clock.nowGlobal() };
+}
+
 function customerView(deps: RouteDeps, withChallenger: boolean): ScorerRoutes['customer'][string] {
   return async ({ id = '' }) => {
     const invalid = validId(id, deps.config);
     if (invalid !== null) return { status: 400, body: { error: invalid } };
-    let loaded: Awaited<ReturnType<StateStore['read']>>;
+    let read: Awaited<ReturnType<typeof readCustomer>>;
     try {
-      loaded = await withDeadline(deps.state.read([{ customerId: id, partition: null }]), CUSTOMER_READ_TIMEOUT_MS);
+      read = await withDeadline(readCustomer(deps, id), CUSTOMER_READ_TIMEOUT_MS);
     } catch (error) {
       if (error instanceof DependencyError) return { status: 503, body: { error: UNAVAILABLE } };
       throw error;
     }
-    const customer = loaded.get(id);
+    const { customer } = read;
     if (customer?.stored == null)
       return { status: 404, body: { error: `no state for customer ${JSON.stringify(id)}` } };
     const { stored } = customer;
     const ctx = deps.context();
-    const asOf = Math.max(deps.clock.nowGlobal(), stored.state.maxEventTime);
+    const asOf = Math.max(read.now, stored.state.maxEventTime);
     const variant = variantFor(ctx, id);
     const { features, churn, ltv } = assessCustomer(stored.state, asOf, ctx, id, variant);
     const challenger =

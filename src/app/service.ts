@@ -160,6 +160,7 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
     config,
     metrics,
     state,
+    watermarks,
     clock,
     context,
     status,

@@ -173,6 +173,7 @@ interface StoredEntry {
   stored: StoredCustomer | null;
   readonly offsets: Map<number, bigint>;
   updatedAt: number | null;
+  partition?: number | null;
 }
 
 const copy = <T>(value: T): T => structuredClone(value);
@@ -207,6 +208,7 @@ export class FakeStateStore implements StateStore {
         updatedAt: entry?.updatedAt ?? null,
         version: entry?.version ?? 0,
         lastOffset: partition === null ? null : (entry?.offsets.get(partition) ?? null),
+        partition: entry?.partition ?? null,
       });
     }
     return loaded;
@@ -290,6 +292,7 @@ export class FakeStateStore implements StateStore {
       entry.version = version + 1;
       entry.stored = copy(write.next);
       entry.updatedAt = Date.now();
+      entry.partition = write.partition;
       if (write.source !== null) entry.offsets.set(write.source.partition, BigInt(write.source.offset));
       outcome = { kind: 'applied', version: entry.version };
     }

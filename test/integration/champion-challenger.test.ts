@@ -93,7 +93,14 @@ describe('a weaker challenger in shadow', () => {
     const customers = [...new Set(history.map((e) => e.customerId))].slice(0, 40);
     let differing = 0;
     type Churn = { churn_probability: number; model_version: string };
-    type View = { variant: string | null; churn: Churn; challenger?: { churn: Churn; ltv: unknown } | null };
+    type View = {
+      variant: string | null;
+      as_of: string;
+      last_event_time: string;
+      churn: Churn;
+      challenger?: { churn: Churn; ltv: unknown } | null;
+    };
+    const stores = connection.stores(config.redisNamespace, config.stateTtlSeconds);
     for (const id of customers) {
       const plain = await fetch(`http://127.0.0.1:${port}/customers/${encodeURIComponent(id)}`);
       const withChallenger = await fetch(`http://127.0.0.1:${port}/customers/${encodeURIComponent(id)}/challenger`);
@@ -105,6 +112,11 @@ describe('a weaker challenger in shadow', () => {
       expect(a.churn.model_version).toBe('v1');
       expect(b.churn).toEqual(a.churn);
       expect(b.challenger?.churn.model_version).toBe('v1-shuffled');
+      // A replay: the customer is scored at its own partition's watermark, as the stream's timers are.
+      const partition = (await stores.state.read([{ customerId: id, partition: null }])).get(id)?.partition ?? null;
+      expect(partition, id).not.toBeNull();
+      const mark = (await stores.watermarks.load([partition ?? -1])).get(partition ?? -1);
+      expect(Date.parse(a.as_of), id).toBe(Math.max(mark ?? Number.NaN, Date.parse(a.last_event_time)));
       if (b.challenger?.churn.churn_probability !== a.churn.churn_probability) differing += 1;
     }
     // The challenger's leaves are permuted: its scores differ for (nearly) everyone.

@@ -138,12 +138,13 @@ describe('Redis Cluster over TLS', () => {
       const writes = customers.map((customerId) => ({
         customerId,
         expectedVersion: 0,
+        partition: 0,
         source: { partition: 0, offset: '7' },
         next: { state: { ...emptyState(), maxEventTime: 7 }, tier: null, nextDue: Number.NaN },
       }));
       expect((await state.write(writes)).every((o) => o.kind === 'applied')).toBe(true);
       const read = await state.read(customers.map((customerId) => ({ customerId, partition: 0 })));
-      expect([...read.values()].every((c) => c.version === 1 && c.lastOffset === 7n)).toBe(true);
+      expect([...read.values()].every((c) => c.version === 1 && c.lastOffset === 7n && c.partition === 0)).toBe(true);
     } finally {
       await connection.close();
     }

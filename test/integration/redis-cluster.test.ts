@@ -75,6 +75,7 @@ const ids = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${t
 const writeOf = (customerId: string, expectedVersion: number, offset: number): CustomerWrite => ({
   customerId,
   expectedVersion,
+  partition: 0,
   source: { partition: 0, offset: String(offset) },
   next: { state: { ...emptyState(), maxEventTime: offset }, tier: null, nextDue: offset * 1000 },
 });
@@ -101,6 +102,7 @@ describe('stores on Redis Cluster', () => {
       const applied = i % 3 !== 0 && i % 2 === 0;
       expect(loaded?.version).toBe(applied ? 2 : 1);
       expect(loaded?.lastOffset).toBe(applied ? 6n : 5n);
+      expect(loaded?.partition).toBe(0);
       expect(loaded?.stored?.state.maxEventTime).toBe(applied ? 6 : 5);
     });
   });

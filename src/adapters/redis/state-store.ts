@@ -19,6 +19,8 @@ export interface LoadedCustomer {
   readonly version: number;
   /** Last applied offset of the given partition, or null. */
   readonly lastOffset: bigint | null;
+  /** The input partition the customer's events arrive on (its clock in a replay), or null: not known. */
+  readonly partition: number | null;
 }
 
 export interface CustomerRead {
@@ -30,6 +32,8 @@ export interface CustomerRead {
 export interface CustomerWrite {
   readonly customerId: string;
   readonly expectedVersion: number;
+  /** The input partition the customer belongs to (the writing unit's): kept for the query API's clock. */
+  readonly partition: number;
   /** Source partition and offset of the last event folded in; null for rescoring writes. */
   readonly source: { readonly partition: number; readonly offset: string } | null;
   readonly next: StoredCustomer;
@@ -42,6 +46,8 @@ interface Meta {
   readonly ltvPrediction?: OpenLtvPrediction | null;
   /** Wall-clock time of the write (ms). */
   readonly updatedAt?: number;
+  /** Input partition (absent in states written before it was kept). */
+  readonly partition?: number;
 }
 
 export class RedisStateStore {
@@ -94,6 +100,7 @@ export class RedisStateStore {
             prediction: w.next.prediction ?? null,
             ltvPrediction: w.next.ltvPrediction ?? null,
             updatedAt,
+            partition: w.partition,
           };
           return {
             key: this.keys.customerState(w.customerId),
@@ -114,7 +121,8 @@ export class RedisStateStore {
 
 function parseLoaded([ver, state, meta, offset]: (Buffer | null)[]): LoadedCustomer {
   const version = ver == null ? 0 : Number(ver.toString());
-  if (state == null) return { stored: null, updatedAt: null, version, lastOffset: parseOffset(offset) };
+  if (state == null)
+    return { stored: null, updatedAt: null, version, lastOffset: parseOffset(offset), partition: null };
   const parsed: Meta = meta ? (JSON.parse(meta.toString()) as Meta) : { tier: null, nextDue: null };
   return {
     stored: {
@@ -127,6 +135,7 @@ function parseLoaded([ver, state, meta, offset]: (Buffer | null)[]): LoadedCusto
     updatedAt: parsed.updatedAt ?? null,
     version,
     lastOffset: parseOffset(offset),
+    partition: parsed.partition ?? null,
   };
 }
 

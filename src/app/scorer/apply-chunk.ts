@@ -115,7 +115,13 @@ async function attemptChunk(
     stepped.push({
       group,
       step,
-      write: { customerId, expectedVersion: current.version, source, next: storedOf(step) },
+      write: {
+        customerId,
+        expectedVersion: current.version,
+        partition: batch.partition,
+        source,
+        next: storedOf(step),
+      },
     });
     if (step.refused.length > 0) {
       const byOffset = new Map(batch.records.map((r) => [r.offset, r]));

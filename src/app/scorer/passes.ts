@@ -43,7 +43,7 @@ async function rescoreCustomers(
     }
     const step = rescore(customerId, current.stored, ctx);
     steps.push(step);
-    writes.push({ customerId, expectedVersion: current.version, source: null, next: storedOf(step) });
+    writes.push({ customerId, expectedVersion: current.version, partition, source: null, next: storedOf(step) });
   }
   await deps.publisher.publish(steps.flatMap((s) => s.riskChanges.map(deps.riskRecord)));
   const outcomes = await deps.state.write(writes);

@@ -153,7 +153,15 @@ export function compareAuc(stats: PairStats): AucComparison {
   const nan = Number.NaN;
   const counts = { positives: m, negatives: n, customers: stats.customers, designEffect };
   if (m < 1 || n < 1)
-    return { ...counts, championAuc: nan, challengerAuc: nan, difference: nan, standardError: nan, low: nan, high: nan };
+    return {
+      ...counts,
+      championAuc: nan,
+      challengerAuc: nan,
+      difference: nan,
+      standardError: nan,
+      low: nan,
+      high: nan,
+    };
   const a = components(marginal(stats.positives, bins, true), marginal(stats.negatives, bins, true), m, n);
   const b = components(marginal(stats.positives, bins, false), marginal(stats.negatives, bins, false), m, n);
   let aucA = 0;
