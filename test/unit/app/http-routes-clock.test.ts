@@ -29,9 +29,11 @@ function routes(world: World, clock: Clock = world.clock) {
 }
 
 async function asOf(world: World, id: string, clock?: Clock): Promise<number> {
-  const view = await routes(world, clock)?.({ id });
-  expect(view?.status).toBe(200);
-  return Date.parse((view?.body as { as_of: string }).as_of);
+  const route = routes(world, clock);
+  if (route === undefined) throw new Error('no /customers/:id route');
+  const view = await route({ id });
+  expect(view.status).toBe(200);
+  return Date.parse((view.body as { as_of: string }).as_of);
 }
 
 describe('GET /customers/{id} in a replay (watermark clock)', () => {

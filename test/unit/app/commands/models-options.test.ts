@@ -78,7 +78,10 @@ describe('models weight <share>', () => {
   it('takes every share of whole millionths in [0, 1], written with up to 6 decimals, as that number', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 0, max: 6 }), (millionths, extra) => {
-        const written = (millionths / 1e6).toFixed(6).replace(/0+$/, '').padEnd(8 - extra, '0');
+        const written = (millionths / 1e6)
+          .toFixed(6)
+          .replace(/0+$/, '')
+          .padEnd(8 - extra, '0');
         expect(shareArg(written)).toBe(Number(written));
         expect(Number(written)).toBe(millionths / 1e6);
       }),
