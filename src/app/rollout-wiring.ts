@@ -1,7 +1,7 @@
 // The scorer's side of a rollout: the model reload, the marks that keep each partition
 // decided by the models in force (partition-decisions.ts), the rollout applied before the
 // group is joined, then followed (rollout-loop.ts), and what this process serves reported
-// on every check so the `models` commands start from what runs (core/experiments/serving.ts).
+// every check interval so the `models` commands start from what runs (core/experiments/serving.ts).
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Metrics } from '../adapters/metrics/definitions.js';
@@ -14,6 +14,7 @@ import { type ModelRegistry, versionsOf } from './model-registry.js';
 import { createModelReload, type ExperimentHolder, modelsLabel, pairLabel, wantedOf } from './model-reload.js';
 import { partitionDecisions } from './partition-decisions.js';
 import type { PartitionLocks } from './partition-locks.js';
+import { type Repeating, repeat } from './repeat.js';
 import { followRollout, type RolloutFollower } from './rollout-loop.js';
 import type { DecidedByStore, RolloutStore } from './scorer/ports.js';
 import { within } from './startup.js';
@@ -100,6 +101,14 @@ export function createRolloutWiring(deps: {
     seen = now;
   };
   let follower: RolloutFollower | null = null;
+  // The report is a heartbeat of its own, not a step of the check: a check can take minutes
+  // (a promotion rescores every customer), and a report that ages meanwhile reads as a stopped
+  // process. Kept fresh, a killed process's report can be let go after a few intervals.
+  let reporting: Repeating | null = null;
+  const report = async () => {
+    await deps.rollout.announce(serving());
+    checkAgreement(await deps.rollout.serving());
+  };
   return {
     reloadModels,
     /** Applies the stored rollout before the group is joined (Redis may be failing over: retried). */
@@ -151,13 +160,17 @@ export function createRolloutWiring(deps: {
         },
         afterCheck: async () => {
           await decisions.reconcileAll();
-          await deps.rollout.announce(serving());
-          checkAgreement(await deps.rollout.serving());
         },
       });
+      reporting = repeat(
+        config.rollout.checkIntervalMs,
+        report,
+        log,
+        'what this process serves is not reported; retried',
+      );
     },
     async stop(): Promise<void> {
-      await follower?.stop();
+      await Promise.all([follower?.stop(), reporting?.stop()]);
       await deps.rollout.withdraw(process_).catch(() => undefined);
     },
   };

@@ -188,7 +188,8 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
       // First: a unit waiting out an outage holds partition locks the rollout check and the
       // timer loop wait for; let go, it frees them within a heartbeat (redelivered later).
       consumer.release();
-      lagLoop.stop();
+      // A lag read in flight is not waited for: the admin client it uses is closed below.
+      void lagLoop.stop();
       await Promise.all([rolloutWiring.stop(), timerLoop.stop()]);
       await consumer.stop();
       await publisher.disconnect();

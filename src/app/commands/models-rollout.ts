@@ -46,10 +46,11 @@ export async function currentRollout(
 ): Promise<Rollout> {
   const stored = await stores.rollout.read();
   if (stored !== null) return stored;
-  const view = servingView(await stores.rollout.serving(), Date.now(), maxAge(config));
+  const now = Date.now();
+  const view = servingView(await stores.rollout.serving(), now, maxAge(config));
   if (view.kind === 'disagree')
     throw new UserError(
-      `the running scorers serve different models or experiments; make them agree before a rollout: ${view.reports.map(describeServing).join('; ')}`,
+      `the running scorers serve different models or experiments; make them agree before a rollout (a process killed without a stop is forgotten ${maxAge(config) / 1000} s after its last report): ${view.reports.map((r) => describeServing(r, now)).join('; ')}`,
     );
   if (view.kind === 'agreed') {
     const { champion, challenger, weight } = view.serving;

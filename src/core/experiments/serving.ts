@@ -1,4 +1,4 @@
-// What each running scorer process serves, as it reports it (every rollout check): the
+// What each running scorer process serves, as it reports it (every check interval): the
 // `models` commands start from it while no rollout is stored, instead of from their own
 // shell's settings, and refuse to guess when the processes disagree.
 import type { ModelPair } from './rollout.js';
@@ -31,8 +31,11 @@ export type ServingView =
  */
 const shape = (s: Serving): string => JSON.stringify([s.champion, s.challenger, s.experiment, s.weight]);
 
-/** How old a report may be: a process rewrites it every rollout check (three missed: stopped or hung). */
-export const reportMaxAgeMs = (checkIntervalMs: number): number => Math.max(60_000, 3 * checkIntervalMs);
+/**
+ * How old a report may be: a process rewrites it every check interval, on a timer of its own
+ * (three missed: stopped or hung). A process killed without a stop is forgotten this long after.
+ */
+export const reportMaxAgeMs = (checkIntervalMs: number): number => Math.max(15_000, 3 * checkIntervalMs);
 
 /** Reports younger than `maxAgeMs` (older ones are processes that stopped or hang). */
 export function servingView(reports: readonly Serving[], now: number, maxAgeMs: number): ServingView {
@@ -43,9 +46,10 @@ export function servingView(reports: readonly Serving[], now: number, maxAgeMs: 
   return { kind: 'disagree', reports: fresh };
 }
 
-/** One line per report, for an operator comparing processes. */
-export const describeServing = (s: Serving): string =>
+/** One line per report, for an operator comparing processes (with `now`: how old it is, to spot a dead one). */
+export const describeServing = (s: Serving, now?: number): string =>
   `${s.process}: champion ${s.champion.churn}/${s.champion.ltv}, ` +
   (s.challenger === null ? 'no challenger' : `challenger ${s.challenger.churn ?? '-'}/${s.challenger.ltv ?? '-'}`) +
   `, experiment ${s.experiment === null ? 'none' : `${s.experiment.name} (salt ${s.experiment.saltDigest})`}` +
-  `, weight ${s.weight}, rollout ${s.revision === null ? 'none (settings)' : `revision ${s.revision}`}`;
+  `, weight ${s.weight}, rollout ${s.revision === null ? 'none (settings)' : `revision ${s.revision}`}` +
+  (now === undefined ? '' : `, reported ${Math.max(0, Math.round((now - s.at) / 1000))} s ago`);
