@@ -5,6 +5,9 @@
 // log` prints entries written before --why/--by were checked with their control characters
 // escaped. The labels are written through the comparison store, as the scorers write them.
 import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisConnection } from '../../src/adapters/redis/connection.js';
 import { changeRollout } from '../../src/app/commands/models-rollout.js';
@@ -149,5 +152,54 @@ describe('models commands on the real Redis', { timeout: 60_000 }, () => {
     expect(log.stdout).toContain('by x\\x1b[31mred: line1\\x0a2026-01-01T00:00:00Z  promote    by ceo: approved');
     // Header, the entry and its "->" line.
     expect(log.stdout.trimEnd().split('\n')).toHaveLength(3);
+  });
+
+  it('sets an LTV-only challenger with --ltv alone, and compare prints its LTV table', async () => {
+    // The fixtures plus ltv/v2 (a copy of v1), in a namespace of its own.
+    const dir = mkdtempSync(join(tmpdir(), 'models-cli-ltv-'));
+    cpSync(new URL('../fixtures/challenger/', import.meta.url).pathname, dir, { recursive: true });
+    cpSync(join(dir, 'ltv', 'v1'), join(dir, 'ltv', 'v2'), { recursive: true });
+    const ltvConfig = join(dir, 'ltv', 'v2', 'config.json');
+    writeFileSync(ltvConfig, JSON.stringify({ ...JSON.parse(readFileSync(ltvConfig, 'utf8')), version: 'v2' }));
+    const shell = {
+      ...env,
+      CHURNSTREAM_MODELS_DIR: dir,
+      CHURNSTREAM_REDIS_NAMESPACE: `${env.CHURNSTREAM_REDIS_NAMESPACE}-ltv`,
+    };
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [...cli, 'models', ...args], { encoding: 'utf8', timeout: 30_000, env: shell });
+    const set = run('challenger', '--ltv', 'v2', '--why', 'new LTV model', '--by', 'test');
+    expect(set.status, set.stderr).toBe(0);
+    expect(set.stdout).toMatch(/after {2}revision 1: champion v1\/v1, challenger \(champion\)\/v2/);
+    const ns = connection.stores(shell.CHURNSTREAM_REDIS_NAMESPACE, config.stateTtlSeconds);
+    expect((await ns.rollout.read())?.challenger).toEqual({ churn: null, ltv: 'v2' });
+    refused(run('challenger', '--ltv', 'none', '--why', 'x', '--by', 'test'), /leaves a challenger with no model/);
+    refused(run('challenger', '--why', 'x', '--by', 'test'), /^challenger: name a churn version, none, or an LTV/);
+    // Resolved LTV labels, as the scorers write them: v2 predicts 20% higher than v1 on the same outcomes.
+    const labels = (version: string, factor: number) =>
+      Array.from({ length: 200 }, (_, i) => {
+        const predicted = (50 + (i % 20) * 10) * factor;
+        return {
+          modelVersion: version,
+          predicted,
+          low: predicted / 2,
+          high: predicted * 2,
+          realised: 50 + (i % 20) * 10,
+        };
+      });
+    await ns.health.addLtvLabels([...labels('v1', 1), ...labels('v2', 1.2)]);
+    const text = run('compare');
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(
+      /^churn: the challenger scores churn with the champion's model \(v1\): nothing to compare/,
+    );
+    expect(text.stdout).toMatch(/^champion {3}v1 +200 +1\.000/m);
+    expect(text.stdout).toMatch(/^challenger v2 +200 +0\.833/m);
+    const json = JSON.parse(run('compare', '--json').stdout) as {
+      churn: null;
+      ltv: { challenger: { labels: number } };
+    };
+    expect(json.churn).toBeNull();
+    expect(json.ltv.challenger.labels).toBe(200);
   });
 });

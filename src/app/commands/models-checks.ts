@@ -48,11 +48,18 @@ function challengerVersion(config: Config, current: Rollout, kind: 'churn' | 'lt
 }
 
 /**
- * The rollout with `name` as the churn challenger (`none`, any case: no challenger at all).
+ * The rollout with `name` as the churn challenger (`none`, any case: no challenger at all;
+ * unnamed: the churn challenger in force, or the champion's model for an LTV-only challenger).
  * The LTV challenger is `ltv` when given (`none`: the champion's LTV model), else the one in
  * force: naming a new churn challenger keeps it.
  */
-export function challengerChange(config: Config, current: Rollout, name: string, ltv?: string): Rollout {
+export function challengerChange(
+  config: Config,
+  current: Rollout,
+  name: string | undefined,
+  ltv?: string,
+): Rollout {
+  if (name === undefined) return ltvChallengerChange(config, current, ltv);
   if (name.trim() === '') throw new UserError('challenger: name a churn version of the models directory, or none');
   if (name.toLowerCase() === 'none') {
     if (ltv !== undefined) throw new UserError('challenger: none stops the challenger; --ltv names no version then');
@@ -68,6 +75,23 @@ export function challengerChange(config: Config, current: Rollout, name: string,
   if (current.challenger?.churn === churn && keptLtv === nextLtv)
     throw new UserError(
       `challenger: ${printable(churn)}${nextLtv === null ? '' : ` with LTV ${printable(nextLtv)}`} is already the challenger (revision ${current.revision})`,
+    );
+  return withChallenger(current, { churn, ltv: nextLtv });
+}
+
+/** `models challenger --ltv <version>`: the LTV side alone, the churn side as it is. */
+function ltvChallengerChange(config: Config, current: Rollout, ltv: string | undefined): Rollout {
+  if (ltv === undefined)
+    throw new UserError('challenger: name a churn version, none, or an LTV version with --ltv (an LTV-only challenger)');
+  const churn = current.challenger?.churn ?? null;
+  const nextLtv = ltv.toLowerCase() === 'none' ? null : challengerVersion(config, current, 'ltv', ltv);
+  if (churn === null && nextLtv === null)
+    throw new UserError(
+      'challenger: --ltv none leaves a challenger with no model of its own; `models challenger none` stops it',
+    );
+  if (current.challenger !== null && (current.challenger.ltv ?? null) === nextLtv)
+    throw new UserError(
+      `challenger: LTV ${printable(nextLtv ?? 'none')} is already the challenger's (revision ${current.revision})`,
     );
   return withChallenger(current, { churn, ltv: nextLtv });
 }

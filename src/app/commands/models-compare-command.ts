@@ -63,16 +63,33 @@ export function compareCommand(): Command {
       const config = loadConfig();
       await withStores(config, async (stores) => {
         const rollout = await currentRollout(config, stores);
-        const champion = options.champion ?? served(rollout, rollout.champion.churn);
-        const challenger = options.challenger ?? served(rollout, rollout.challenger?.churn ?? null);
-        if (champion === null || challenger === null)
-          throw new UserError('name both versions (--champion, --challenger): the rollout does not pin them');
-        checkNamed(options, champion, challenger, modelsDir(config));
-        const report = await compareModels(stores, champion, challenger, recalibrations(rollout));
-        checkLabels(options, report, rollout);
         // The LTV side when the challenger brings its own LTV version.
         const versions = ltvVersions(rollout);
         const ltv = versions === null ? null : await compareLtv(stores.health, versions.champion, versions.challenger);
+        const named = options.champion !== undefined || options.challenger !== undefined;
+        if (!named && rollout.challenger !== null && rollout.challenger.churn === null && ltv !== null) {
+          // An LTV-only challenger: its churn model is the champion's, so only the LTV side compares.
+          if (options.json) console.log(JSON.stringify({ churn: null, ltv }));
+          else
+            console.log(
+              [
+                `churn: the challenger scores churn with the champion's model (${rollout.champion.churn ?? 'newest'}): nothing to compare`,
+                ...formatLtvComparison(ltv),
+              ].join('\n'),
+            );
+          return;
+        }
+        const champion = options.champion ?? served(rollout, rollout.champion.churn);
+        const challenger = options.challenger ?? served(rollout, rollout.challenger?.churn ?? null);
+        if (champion === null || challenger === null)
+          throw new UserError(
+            rollout.challenger === null
+              ? `no challenger runs (revision ${rollout.revision}): name both versions (--champion, --challenger)`
+              : 'name both versions (--champion, --challenger): the rollout does not pin them',
+          );
+        checkNamed(options, champion, challenger, modelsDir(config));
+        const report = await compareModels(stores, champion, challenger, recalibrations(rollout));
+        checkLabels(options, report, rollout);
         if (options.json) console.log(JSON.stringify({ ...report, ltv }));
         else console.log([...formatComparison(report), ...(ltv === null ? [] : formatLtvComparison(ltv))].join('\n'));
       });

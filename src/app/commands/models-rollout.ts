@@ -54,7 +54,14 @@ export async function currentRollout(
     );
   if (view.kind === 'agreed') {
     const { champion, challenger, weight } = view.serving;
-    return { revision: 0, champion, challenger, weight };
+    // Reports name every version; a rollout says "the champion's" (null) for a side the challenger shares.
+    const own = (kind: 'churn' | 'ltv') => (challenger?.[kind] === champion[kind] ? null : (challenger?.[kind] ?? null));
+    return {
+      revision: 0,
+      champion,
+      challenger: challenger === null ? null : { churn: own('churn'), ltv: own('ltv') },
+      weight,
+    };
   }
   const { challengerChurn, challengerLtv, weight } = config.rollout;
   const settings: Rollout = {

@@ -82,9 +82,9 @@ export function modelsCommand(): Command {
   );
   models.addCommand(
     changing('challenger', 'set the challenger churn version (none: stop the challenger)', (c) =>
-      challengerChange(c.config, c.current, c.args[0] as string, c.options.ltv),
+      challengerChange(c.config, c.current, c.args[0] as string | undefined, c.options.ltv),
     )
-      .argument('<version>', 'a churn version of the models directory, or none')
+      .argument('[version]', 'a churn version of the models directory, or none; omitted with --ltv: an LTV-only challenger')
       .option('--ltv <version>', "the challenger's LTV version (none: the champion's); unset: kept as it is"),
   );
   models.addCommand(recalibrateCommand());

@@ -72,7 +72,7 @@ function refusal(run: () => unknown): string {
 }
 
 /** The change as `models challenger` makes it: computed, then loaded as a scorer would. */
-const change = (current: Rollout, name: string, ltv?: string) => {
+const change = (current: Rollout, name: string | undefined, ltv?: string) => {
   const next = challengerChange(config, current, name, ltv);
   checkLoads(config, next, 'challenger');
   return next;
@@ -128,6 +128,26 @@ describe('models challenger <version>', () => {
     );
     expect(refusal(() => change(initial, 't2', '../ltv/t2'))).toMatch(/^challenger: no ltv version/);
     expect(refusal(() => change(both, 'none', 't2'))).toMatch(/^challenger: none stops the challenger; --ltv/);
+  });
+
+  it('--ltv without a churn version: an LTV-only challenger, or the LTV side of the one in force', () => {
+    const ltvOnly = change(initial, undefined, 't2');
+    expect(ltvOnly).toEqual({ ...initial, revision: 5, challenger: { churn: null, ltv: 't2' } });
+    // The churn challenger in force is kept; --ltv none takes the LTV side back to the champion's.
+    const churned = withChallenger(initial, { churn: 't2', ltv: null });
+    expect(change(churned, undefined, 't2')).toMatchObject({ challenger: { churn: 't2', ltv: 't2' } });
+    expect(change(change(churned, undefined, 't2'), undefined, 'none')).toMatchObject({
+      challenger: { churn: 't2', ltv: null },
+    });
+    expect(refusal(() => change(initial, undefined))).toMatch(/^challenger: name a churn version, none, or an LTV/);
+    expect(refusal(() => change(ltvOnly, undefined, 'none'))).toMatch(
+      /^challenger: --ltv none leaves a challenger with no model of its own; `models challenger none` stops it/,
+    );
+    expect(refusal(() => change(ltvOnly, undefined, 't2'))).toMatch(/^challenger: LTV t2 is already the challenger's/);
+    expect(refusal(() => change(initial, undefined, 't1'))).toMatch(/^challenger: t1 is the champion's ltv version/);
+    expect(refusal(() => change(initial, undefined, 'v9'))).toMatch(/^challenger: no ltv version v9/);
+    // A churn challenger named later keeps the LTV side.
+    expect(change(ltvOnly, 't2')).toMatchObject({ challenger: { churn: 't2', ltv: 't2' } });
   });
 
   it('on any name: refused in one line, or a listed version that loads', () => {

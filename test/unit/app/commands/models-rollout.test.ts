@@ -40,12 +40,20 @@ describe('currentRollout before any change', () => {
     expect(lines).toEqual([]);
   });
 
+  it("reads a reported challenger side equal to the champion's as the champion's (an LTV-only challenger)", async () => {
+    const rollout = new FakeRolloutStore();
+    await rollout.announce(report('h:1', { challenger: { churn: 't2', ltv: 'l2' } }));
+    expect((await currentRollout(config, { rollout })).challenger).toEqual({ churn: null, ltv: 'l2' });
+  });
+
   it('refuses when the running scorers disagree (naming them), ignoring stopped ones', async () => {
     const rollout = new FakeRolloutStore();
     await rollout.announce(report('h:1'));
     await rollout.announce(report('h:2', { experiment: null }));
     await expect(currentRollout(config, { rollout })).rejects.toThrow(UserError);
-    await expect(currentRollout(config, { rollout })).rejects.toThrow(/h:1: .*h:2: .*experiment none/);
+    await expect(currentRollout(config, { rollout })).rejects.toThrow(
+      /forgotten 15 s after its last report\): h:1: .*reported 0 s ago; h:2: .*experiment none/,
+    );
     await rollout.announce(report('h:2', { experiment: null, at: Date.now() - 3_600_000 }));
     await expect(currentRollout(config, { rollout }, () => undefined)).resolves.toMatchObject({
       champion: { churn: 't2' },
