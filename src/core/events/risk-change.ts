@@ -1,8 +1,9 @@
 // The risk-change event CRM subscribers receive (schemas/risk-change.avsc), built from
 // the scoring results. Its id is a hash of what caused it and of what decided it (the model
-// versions, the experiment arm): reprocessing the same input after a crash yields the same
-// id and subscribers can drop the duplicate, while another model's decision on the same
-// input (a staging scorer sharing the topic, a replay under a new model) is never taken for one.
+// versions): reprocessing the same input after a crash yields the same id and subscribers can
+// drop the duplicate, while another model's decision on the same input (a staging scorer
+// sharing the topic, a replay under a new model) is never taken for one. The experiment arm is
+// left out: it is a label of the decision, and the deciding versions already tell arms apart.
 import { createHash } from 'node:crypto';
 import type { Reason } from '../decisions/reasons.js';
 import type { ChurnResult, LtvResult } from '../decisions/results.js';
@@ -64,7 +65,6 @@ export interface RiskChangeDecision {
   readonly level: RiskLevel;
   readonly churnModel: string;
   readonly ltvModel: string;
-  readonly arm: ExperimentArm | null;
 }
 
 export function riskChangeId(cause: RiskChangeCause, decision: RiskChangeDecision): string {
@@ -79,8 +79,6 @@ export function riskChangeId(cause: RiskChangeCause, decision: RiskChangeDecisio
         decision.level,
         decision.churnModel,
         decision.ltvModel,
-        decision.arm?.experiment ?? '-',
-        decision.arm?.variant ?? '-',
       ].join('\u0000'),
     )
     .digest('hex')
@@ -99,7 +97,6 @@ export function riskChangeRecord(
       level: churn.risk_level,
       churnModel: churn.model_version,
       ltvModel: ltv.model_version,
-      arm,
     }),
     customer_id: cause.customerId,
     as_of: cause.asOf,

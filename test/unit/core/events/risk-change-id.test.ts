@@ -1,6 +1,6 @@
 // The risk-change id: the same cause decided the same way gives the same id (a republished
-// duplicate is dropped by subscribers); any other decider (model version, experiment arm)
-// on the same cause gives another id (a second deployment's decision is not taken for one).
+// duplicate is dropped by subscribers); another deciding model version on the same cause
+// gives another id (a second deployment's decision is not taken for one).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -22,12 +22,8 @@ const decision: fc.Arbitrary<RiskChangeDecision> = fc.record({
   level,
   churnModel: version,
   ltvModel: version,
-  arm: fc.option(
-    fc.record({ experiment: fc.constantFrom('ab', 'ab2'), variant: fc.constantFrom('champion', 'challenger') }),
-    { nil: null },
-  ),
 });
-const key = (d: RiskChangeDecision) => JSON.stringify([d.level, d.churnModel, d.ltvModel, d.arm]);
+const key = (d: RiskChangeDecision) => JSON.stringify([d.level, d.churnModel, d.ltvModel]);
 
 describe('riskChangeId', () => {
   it('is the same for the same cause and decision, and differs when anything that decided differs', () => {
@@ -43,7 +39,7 @@ describe('riskChangeId', () => {
 
   it('tells two model versions apart on the same order (two deployments sharing one topic)', () => {
     const c: RiskChangeCause = { customerId: 'C1', asOf: 1, trigger: 'order', cause: 'o-1', previous: null };
-    const d: RiskChangeDecision = { level: 'high', churnModel: 'v1', ltvModel: 'v1', arm: null };
+    const d: RiskChangeDecision = { level: 'high', churnModel: 'v1', ltvModel: 'v1' };
     expect(riskChangeId(c, d)).not.toBe(riskChangeId(c, { ...d, churnModel: 'v2' }));
   });
 });
