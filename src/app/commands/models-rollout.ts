@@ -130,5 +130,5 @@ export const describe = (r: Rollout) =>
   `revision ${r.revision}: champion ${r.champion.churn ?? 'newest'}/${r.champion.ltv ?? 'newest'}, ` +
   (r.challenger === null
     ? 'no challenger'
-    : `challenger ${r.challenger.churn ?? '(champion)'}/${r.challenger.ltv ?? '(champion)'} deciding ${Math.round(r.weight * 1000) / 10}% of customers`) +
+    : `challenger ${r.challenger.churn ?? '(champion)'}/${r.challenger.ltv ?? '(champion)'} deciding ${Number((r.weight * 100).toFixed(4))}% of customers`) +
   calibrated(r);
