@@ -7,6 +7,7 @@ import { churnConfigSchema, ltvConfigSchema, parseConfig, referenceSchema } from
 import { parseGammaGlm } from '../core/models/glm/model.js';
 import { parseLightGbmModel } from '../core/models/lightgbm/parse.js';
 import { type ChurnModel, type LtvModel, prepareChurnModel, prepareLtvModel } from '../core/models/scoring.js';
+import { baseVersion } from '../core/monitoring/recalibration.js';
 import { UserError } from './user-error.js';
 
 /** A model artifact that cannot be used; the message names the folder or file. */
@@ -41,6 +42,12 @@ function inFile<T>(path: string, parse: () => T): T {
 }
 
 export function loadChurnModel(root: string, version: string): ChurnModel {
+  // The stream serves a recalibrated version as <version>+cal<revision>: a folder named so would
+  // share that name (its labels, its pairs, its risk changes) with another scoring function.
+  if (baseVersion(version) !== version)
+    throw new ModelFileError(
+      `${root}/churn/${version}: a version name ending in +cal<number> is reserved for the stream's recalibrations; rename the folder (and the version in its config.json)`,
+    );
   const files = readArtifact(root, 'churn', version);
   const config = parseConfig(churnConfigSchema, files.config, `${files.dir}/config.json`);
   if (config.version !== version) throw new Error(`${files.dir}: config.json says version ${config.version}`);

@@ -53,12 +53,7 @@ function challengerVersion(config: Config, current: Rollout, kind: 'churn' | 'lt
  * The LTV challenger is `ltv` when given (`none`: the champion's LTV model), else the one in
  * force: naming a new churn challenger keeps it.
  */
-export function challengerChange(
-  config: Config,
-  current: Rollout,
-  name: string | undefined,
-  ltv?: string,
-): Rollout {
+export function challengerChange(config: Config, current: Rollout, name: string | undefined, ltv?: string): Rollout {
   if (name === undefined) return ltvChallengerChange(config, current, ltv);
   if (name.trim() === '') throw new UserError('challenger: name a churn version of the models directory, or none');
   if (name.toLowerCase() === 'none') {
@@ -82,7 +77,9 @@ export function challengerChange(
 /** `models challenger --ltv <version>`: the LTV side alone, the churn side as it is. */
 function ltvChallengerChange(config: Config, current: Rollout, ltv: string | undefined): Rollout {
   if (ltv === undefined)
-    throw new UserError('challenger: name a churn version, none, or an LTV version with --ltv (an LTV-only challenger)');
+    throw new UserError(
+      'challenger: name a churn version, none, or an LTV version with --ltv (an LTV-only challenger)',
+    );
   const churn = current.challenger?.churn ?? null;
   const nextLtv = ltv.toLowerCase() === 'none' ? null : challengerVersion(config, current, 'ltv', ltv);
   if (churn === null && nextLtv === null)
@@ -116,10 +113,12 @@ export async function promotion(
   expected: string | undefined,
   force: boolean,
 ): Promise<Rollout> {
-  const challenger = current.challenger?.churn ?? null;
-  if (expected !== undefined && expected === current.champion.churn) {
+  // An LTV-only challenger is named by its LTV version (its churn model is the champion's).
+  const kind = current.challenger !== null && current.challenger.churn === null ? 'ltv' : 'churn';
+  const challenger = current.challenger?.[kind] ?? null;
+  if (expected !== undefined && expected === current.champion[kind]) {
     const log = await stores.rollout.log();
-    const made = log.find((e) => e.after.champion.churn === expected && e.before.champion.churn !== expected);
+    const made = log.find((e) => e.after.champion[kind] === expected && e.before.champion[kind] !== expected);
     const since =
       made === undefined
         ? `revision ${current.revision}; no promotion in the log made it so`
@@ -128,15 +127,16 @@ export async function promotion(
   }
   if (expected !== undefined && expected !== challenger)
     throw new UserError(
-      `promote: the challenger is ${printable(challenger ?? 'none')}, not ${printable(expected)}; nothing promoted`,
+      `promote: the challenger is ${kind === 'ltv' ? `LTV-only, LTV ${printable(challenger ?? 'none')}` : printable(challenger ?? 'none')}, not ${printable(expected)}; nothing promoted`,
     );
   const next = promote(current);
   await checkEvidence(stores, current, force);
-  console.log(
-    `promoting challenger ${printable(pair(current.challenger, current.champion))} over champion ${printable(pair(current.champion, current.champion))} (it stays in shadow)`,
-  );
   return next;
 }
+
+/** What a promotion does, said once it is known to load (before, a refusal would follow it on stdout). */
+export const promoting = (current: Rollout): string =>
+  `promoting challenger ${printable(pair(current.challenger, current.champion))} over champion ${printable(pair(current.champion, current.champion))} (it stays in shadow)`;
 
 /**
  * A new weight for the challenger. Raising it is refused while the labels say the champion

@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { listVersions } from '../../adapters/files/model-store.js';
 import type { Rollout } from '../../core/experiments/rollout.js';
+import { baseVersion } from '../../core/monitoring/recalibration.js';
 import { loadConfig } from '../config.js';
 import { UserError } from '../user-error.js';
 import { modelsDir } from './models-checks.js';
@@ -19,9 +20,6 @@ interface Options {
   readonly json: boolean;
 }
 
-/** The artifact version behind a served name (`v1+cal2` is v1 recalibrated by the stream). */
-const artifactOf = (version: string) => version.replace(/\+cal\d+$/, '');
-
 /** Refuses what cannot be compared before Redis is read. */
 export function checkNamed(options: Options, champion: string, challenger: string, dir: string): void {
   if (champion === challenger)
@@ -31,7 +29,7 @@ export function checkNamed(options: Options, champion: string, challenger: strin
     ['--champion', options.champion],
     ['--challenger', options.challenger],
   ] as const)
-    if (version !== undefined && !versions.includes(artifactOf(version)))
+    if (version !== undefined && !versions.includes(baseVersion(version)))
       throw new UserError(
         `compare: ${option} ${printable(version)}: no such churn version in ${dir} (there: ${versions.join(', ') || 'none'})`,
       );

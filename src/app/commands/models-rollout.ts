@@ -55,7 +55,8 @@ export async function currentRollout(
   if (view.kind === 'agreed') {
     const { champion, challenger, weight } = view.serving;
     // Reports name every version; a rollout says "the champion's" (null) for a side the challenger shares.
-    const own = (kind: 'churn' | 'ltv') => (challenger?.[kind] === champion[kind] ? null : (challenger?.[kind] ?? null));
+    const own = (kind: 'churn' | 'ltv') =>
+      challenger?.[kind] === champion[kind] ? null : (challenger?.[kind] ?? null);
     return {
       revision: 0,
       champion,

@@ -13,7 +13,7 @@ import {
 } from '../../core/experiments/rollout.js';
 import { type Config, loadConfig } from '../config.js';
 import { UserError } from '../user-error.js';
-import { challengerChange, checkLoads, promotion, weightChange } from './models-checks.js';
+import { challengerChange, checkLoads, promoting, promotion, weightChange } from './models-checks.js';
 import { compareCommand } from './models-compare-command.js';
 import { integerArg, MAX_LOG_LIMIT, printable, shareArg, withNotes } from './models-options.js';
 import { recalibrateCommand } from './models-recalibrate.js';
@@ -33,6 +33,8 @@ function changing(
   name: RolloutAction,
   description: string,
   compute: (change: Change) => Rollout | Promise<Rollout>,
+  /** A line said once the change is known to load, before it is written. */
+  saying?: (current: Rollout) => string,
 ): Command {
   return withNotes(new Command(name).description(description)).action(async (...params: unknown[]) => {
     const command = params.at(-1) as Command;
@@ -48,6 +50,7 @@ function changing(
         throw error;
       }
       if (!sameModels(current, next)) checkLoads(config, next, name);
+      if (saying !== undefined) console.log(saying(current));
       const note = { action: name, by: options.by, why: options.why, at: new Date() };
       await changeRollout(stores, current, next, note, config);
       console.log(printable(`before ${describe(current)}`));
@@ -62,10 +65,16 @@ export function modelsCommand(): Command {
   );
   models.addCommand(compareCommand());
   models.addCommand(
-    changing('promote', 'the challenger becomes champion; the old champion stays in shadow', (c) =>
-      promotion(c.stores, c.current, c.args[0] as string | undefined, c.options.force === true),
+    changing(
+      'promote',
+      'the challenger becomes champion; the old champion stays in shadow',
+      (c) => promotion(c.stores, c.current, c.args[0] as string | undefined, c.options.force === true),
+      promoting,
     )
-      .argument('[version]', 'the churn version to promote: refused unless it is the challenger (name it in scripts)')
+      .argument(
+        '[version]',
+        'the churn version to promote (an LTV-only challenger: its LTV version); refused unless it is the challenger (name it in scripts)',
+      )
       .option('--force', 'promote even when the labels say the champion ranks better', false),
   );
   models.addCommand(
@@ -84,7 +93,10 @@ export function modelsCommand(): Command {
     changing('challenger', 'set the challenger churn version (none: stop the challenger)', (c) =>
       challengerChange(c.config, c.current, c.args[0] as string | undefined, c.options.ltv),
     )
-      .argument('[version]', 'a churn version of the models directory, or none; omitted with --ltv: an LTV-only challenger')
+      .argument(
+        '[version]',
+        'a churn version of the models directory, or none; omitted with --ltv: an LTV-only challenger',
+      )
       .option('--ltv <version>', "the challenger's LTV version (none: the champion's); unset: kept as it is"),
   );
   models.addCommand(recalibrateCommand());

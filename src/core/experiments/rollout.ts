@@ -42,14 +42,23 @@ export class RolloutRefused extends Error {
   override readonly name = 'RolloutRefused';
 }
 
-/** The challenger becomes the champion and the champion stays beside it in shadow (weight 0). */
+/**
+ * The challenger becomes the champion and the champion stays beside it in shadow (weight 0).
+ * A side the two share is the new champion's (null) in the challenger: an LTV-only challenger,
+ * promoted, leaves an LTV-only challenger, not the champion's churn model against itself.
+ */
 export function promote(current: Rollout): Rollout {
   if (current.challenger === null) throw new RolloutRefused('no challenger to promote');
   const champion: ModelPair = {
     churn: current.challenger.churn ?? current.champion.churn,
     ltv: current.challenger.ltv ?? current.champion.ltv,
   };
-  const next = { revision: current.revision + 1, champion, challenger: current.champion, weight: 0 };
+  const old = current.champion;
+  const challenger: ModelPair = {
+    churn: old.churn === champion.churn ? null : old.churn,
+    ltv: old.ltv === champion.ltv ? null : old.ltv,
+  };
+  const next = { revision: current.revision + 1, champion, challenger, weight: 0 };
   return current.calibrations === undefined ? next : { ...next, calibrations: current.calibrations };
 }
 

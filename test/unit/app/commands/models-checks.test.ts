@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { listVersions } from '../../../../src/adapters/files/model-store.js';
-import { challengerChange, checkLoads, promotion, weightChange } from '../../../../src/app/commands/models-checks.js';
+import {
+  challengerChange,
+  checkLoads,
+  promoting,
+  promotion,
+  weightChange,
+} from '../../../../src/app/commands/models-checks.js';
 import { type Config, loadConfig } from '../../../../src/app/config.js';
 import { UserError } from '../../../../src/app/user-error.js';
 import { type Rollout, withChallenger } from '../../../../src/core/experiments/rollout.js';
@@ -50,6 +56,8 @@ function modelsDir(): string {
     ),
     'not a model',
   );
+  // Named as the stream names a recalibration of t1.
+  variant('t1+cal1', (c) => c);
   return dir;
 }
 
@@ -84,7 +92,14 @@ describe('models challenger <version>', () => {
   });
 
   it.each([
-    ['v999', /^challenger: no churn version v999 in .* \(there: bad-features, t1, t2, t3-window, t4-spec, t5-broken;/],
+    [
+      'v999',
+      /^challenger: no churn version v999 in .* \(there: bad-features, t1, t1\+cal1, t2, t3-window, t4-spec, t5-broken;/,
+    ],
+    [
+      't1+cal1',
+      /^challenger: a scorer could not load this rollout: .*t1\+cal1: a version name ending in \+cal<number> is reserved/,
+    ],
     ['', /^challenger: name a churn version/],
     ['  ', /^challenger: name a churn version/],
     ['../churn/t2', /^challenger: no churn version \.\.\/churn\/t2 in/],
@@ -212,7 +227,7 @@ describe('models promote [version]', () => {
     const s = stores(0);
     const next = await promotion(s, shadow, 't2', false);
     expect(next.champion.churn).toBe('t2');
-    expect(lines.join('\n')).toMatch(/promoting challenger t2\/t1 over champion t1\/t1/);
+    expect(promoting(shadow)).toMatch(/promoting challenger t2\/t1 over champion t1\/t1/);
     expect(errors.join('\n')).toMatch(/^warning: no paired labels yet/);
     await s.rollout.change(
       { revision: next.revision, at: 'now', by: 'kim', action: 'promote', why: 'ship', before: shadow, after: next },
@@ -223,6 +238,18 @@ describe('models promote [version]', () => {
     );
     await expect(promotion(s, next, 't9', false)).rejects.toThrow(/^promote: the challenger is t1, not t9/);
     await expect(promotion(s, initial, 't2', false)).rejects.toThrow(/^promote: the challenger is none, not t2/);
+  });
+
+  it('an LTV-only challenger is promoted by its LTV version, or unnamed; and it loads', async () => {
+    const s = stores(0);
+    const ltvOnly = withChallenger(initial, { churn: null, ltv: 't2' });
+    await expect(promotion(s, ltvOnly, 't9', false)).rejects.toThrow(
+      /^promote: the challenger is LTV-only, LTV t2, not t9; nothing promoted$/,
+    );
+    const next = await promotion(s, ltvOnly, 't2', false);
+    expect(next).toMatchObject({ champion: { churn: 't1', ltv: 't2' }, challenger: { churn: null, ltv: 't1' } });
+    expect(() => checkLoads(config, next, 'promote')).not.toThrow();
+    expect(await promotion(s, ltvOnly, undefined, false)).toEqual(next);
   });
 
   it('refuses when the labels say the champion ranks better, with the difference and its interval; --force overrides', async () => {

@@ -49,10 +49,23 @@ describe('rollout transitions', () => {
       revision: 5,
       // A kind the challenger does not name stays the champion's.
       champion: { churn: 'v2', ltv: 'l1' },
-      challenger: { churn: 'v1', ltv: 'l1' },
+      // The side both share is the champion's (null), so the shadow is never a model against itself.
+      challenger: { churn: 'v1', ltv: null },
       weight: 0,
     });
     expect(() => promote({ ...start, challenger: null })).toThrow(RolloutRefused);
+  });
+
+  it('promote of an LTV-only challenger leaves an LTV-only challenger: the old LTV model, in shadow', () => {
+    const ltvOnly: Rollout = { ...start, challenger: { churn: null, ltv: 'l2' }, weight: 0.5 };
+    const promoted = promote(ltvOnly);
+    expect(promoted).toMatchObject({
+      champion: { churn: 'v1', ltv: 'l2' },
+      challenger: { churn: null, ltv: 'l1' },
+      weight: 0,
+    });
+    // Promoted back: where it started, the weight excepted.
+    expect(promote(promoted)).toMatchObject({ champion: ltvOnly.champion, challenger: ltvOnly.challenger });
   });
 
   it('rollback restores the rollout before the latest promotion, as a new revision', () => {
