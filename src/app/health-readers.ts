@@ -33,7 +33,10 @@ export function healthReaders(
   // resolved its labels), with every version this process resolved labels for.
   metrics.modelHealth(
     guardedRead(metrics, 'redis', async () => {
-      const wanted = new Set([...seen.churn, ...current('churn')]);
+      // A recalibrated version (v1+cal2) resolves labels of its own only a window later; its base
+      // version's series go on meanwhile: the same ranking, so the same AUC and lift.
+      const inForce = current('churn');
+      const wanted = new Set([...seen.churn, ...inForce, ...inForce.map(baseVersion)]);
       const entries = await Promise.all([...wanted].map(async (v) => [v, await health.labelStats(v)] as const));
       return new Map(entries.filter(([, stats]) => !isEmptyLabelStats(stats)));
     }),

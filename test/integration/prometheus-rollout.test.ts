@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parse } from 'yaml';
 import { createKafka } from '../../src/adapters/kafka/client.js';
 import { RedisConnection } from '../../src/adapters/redis/connection.js';
 import { recalibrate } from '../../src/app/commands/models-recalibrate.js';
@@ -172,4 +173,19 @@ describe('recalibration and the rollout dashboard on the real stack', () => {
     }
     expect(empty).toEqual([]);
   }, 240_000);
+
+  it("keeps judging the recalibrated champion: its base version's AUC stands for it in the AUC alert", async () => {
+    const rules = parse(
+      readFileSync(new URL('../../deploy/prometheus/rules/churnstream.yml', import.meta.url), 'utf8'),
+    ) as { groups: { rules: { alert: string; expr: string }[] }[] };
+    const expr = (name: string) => rules.groups.flatMap((g) => g.rules).find((r) => r.alert === name)?.expr ?? '';
+    // The alert's series without its threshold: the versions it would judge, with their values.
+    const judged = (name: string) => expr(name).replace(/\s*[<>]\s*[\d.]+\s*$/, '');
+    expect(await query('churnstream_model_auc{model_version="v1-shifted"}')).toBeGreaterThan(0);
+    const of = (name: string, metric: string) =>
+      `(${judged(name)}) and on(model_version) ${metric}{model_version="v1-shifted"}`;
+    expect(await query(of('ChurnModelAucLow', 'churnstream_model_auc'))).toBeGreaterThan(0);
+    // Its calibration error is the one the recalibration corrected: not held against it.
+    expect(await query(of('ChurnModelMiscalibrated', 'churnstream_model_calibration_error'))).toBe(0);
+  }, 60_000);
 });
