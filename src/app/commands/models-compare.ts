@@ -144,8 +144,12 @@ export function formatComparison(report: ComparisonReport): string[] {
           `${s.version}: recalibrated (revision ${r.revision}) on ${r.fittedOn.labels} labels of ${r.fittedOn.version}; calibration error on held-out labels ${fixed(r.heldOut.before)} -> ${fixed(r.heldOut.after)} (${r.heldOut.folds}-fold), on its own labels since: ${fixed(s.calibrationError)}`,
         ];
   };
+  const oneClass =
+    paired.positives + paired.negatives > 0 && Math.min(paired.positives, paired.negatives) === 0
+      ? `; every paired label so far ${paired.positives === 0 ? 'retained' : 'churned'}: how many more are needed cannot be told yet`
+      : '';
   const more =
-    report.moreLabels === null ? '' : `; about ${report.moreLabels} more resolved labels needed (same rates)`;
+    report.moreLabels === null ? oneClass : `; about ${report.moreLabels} more resolved labels needed (same rates)`;
   const lines = [
     `${'role'.padEnd(11)}${'version'.padEnd(14)}${'labels'.padStart(9)}${'churned'.padStart(9)}  AUC     ECE     Brier   churn rate  top-10% lift`,
     row('champion', report.champion),

@@ -196,8 +196,9 @@ export function compareAuc(stats: PairStats): AucComparison {
     challengerAuc: aucB,
     difference,
     standardError,
-    low: difference - Z95 * standardError,
-    high: difference + Z95 * standardError,
+    // A difference of AUCs lies in [-1, 1]; the normal approximation's interval is cut there.
+    low: Math.max(-1, difference - Z95 * standardError),
+    high: Math.min(1, difference + Z95 * standardError),
   };
 }
 
@@ -225,9 +226,11 @@ export function judge(
   const { positives, negatives, low, high, difference, standardError } = comparison;
   const total = positives + negatives;
   if (positives < policy.minPerClass || negatives < policy.minPerClass || !Number.isFinite(standardError)) {
+    // With labels of one class only, no rate says how many more would bring the other.
+    if (total > 0 && Math.min(positives, negatives) === 0) return { verdict: 'insufficient', moreLabels: null };
     const short = Math.max(policy.minPerClass - positives, policy.minPerClass - negatives, 0);
     const share = total === 0 ? 0.5 : Math.min(positives, negatives) / total;
-    return { verdict: 'insufficient', moreLabels: Math.ceil(short / Math.max(share, 0.01)) };
+    return { verdict: 'insufficient', moreLabels: Math.ceil(short / share) };
   }
   if (low > 0) return { verdict: 'challenger_better', moreLabels: null };
   if (high < 0) return { verdict: 'champion_better', moreLabels: null };

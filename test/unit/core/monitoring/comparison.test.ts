@@ -74,9 +74,24 @@ describe('paired AUC comparison from the joint histogram', () => {
         expect(got.standardError).toBeCloseTo(want.se, 12);
         expect(got.low).toBeLessThanOrEqual(got.difference);
         expect(got.high).toBeGreaterThanOrEqual(got.difference);
+        // A difference of AUCs: the interval never leaves [-1, 1].
+        expect(got.low).toBeGreaterThanOrEqual(-1);
+        expect(got.high).toBeLessThanOrEqual(1);
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('with labels of one class only, does not guess how many more are needed', () => {
+    fc.assert(
+      fc.property(rows, fc.boolean(), (rs, churned) => {
+        fc.pre(rs.length > 0);
+        const judged = judge(compareAuc(statsOf(rs.map((r) => ({ ...r, churned })))));
+        expect(judged).toEqual({ verdict: 'insufficient', moreLabels: null });
+      }),
+    );
+    // With none at all, the 50 per class at even rates.
+    expect(judge(compareAuc(statsOf([]))).moreLabels).toBe(100);
   });
 
   it('gives the AUCs from one label of each class (as each version alone does), the interval from two', () => {
