@@ -5,11 +5,12 @@ import { z } from 'zod';
 import type { Need } from './config-checks.js';
 
 /**
- * A share written as a plain decimal with at most 6 decimal places (one customer in a million):
+ * A share written as a plain decimal, 0 or 1 before the point and at most 6 decimal places after
+ * it (one customer in a million):
  * what the operator types is what is stored and shown. Checked before coercion: Number() also
  * takes 0x1, 1e-1, ' 1 ' and Infinity, and rounds 0.50000000000000001 to 0.5 without a word.
  */
-export const SHARE_DECIMAL = /^(?:\d+(?:\.\d{0,6})?|\.\d{1,6})$/;
+export const SHARE_DECIMAL = /^[01](?:\.\d{0,6})?$/;
 
 export const SHARE = 'a plain decimal from 0 to 1 with at most 6 decimal places, e.g. 0.1';
 

@@ -6,7 +6,13 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Metrics } from '../adapters/metrics/definitions.js';
 import type { DecidedBy } from '../core/experiments/decided-by.js';
-import { describeServing, reportMaxAgeMs, type Serving, servingView } from '../core/experiments/serving.js';
+import {
+  describeServing,
+  GONE_REPORT_MS,
+  reportMaxAgeMs,
+  type Serving,
+  servingView,
+} from '../core/experiments/serving.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -107,7 +113,10 @@ export function createRolloutWiring(deps: {
   let reporting: Repeating | null = null;
   const report = async () => {
     await deps.rollout.announce(serving());
-    checkAgreement(await deps.rollout.serving());
+    const reports = await deps.rollout.serving();
+    const gone = reports.filter((r) => Date.now() - r.at > GONE_REPORT_MS);
+    await Promise.all(gone.map((r) => deps.rollout.withdraw(r.process)));
+    checkAgreement(reports);
   };
   return {
     reloadModels,

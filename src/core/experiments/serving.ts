@@ -37,6 +37,9 @@ const shape = (s: Serving): string => JSON.stringify([s.champion, s.challenger, 
  */
 export const reportMaxAgeMs = (checkIntervalMs: number): number => Math.max(15_000, 3 * checkIntervalMs);
 
+/** A report this old is a process long gone (killed, never withdrawn): the live ones delete it. */
+export const GONE_REPORT_MS = 3_600_000;
+
 /** Reports younger than `maxAgeMs` (older ones are processes that stopped or hang). */
 export function servingView(reports: readonly Serving[], now: number, maxAgeMs: number): ServingView {
   const fresh = reports.filter((r) => now - r.at <= maxAgeMs).sort((a, b) => a.process.localeCompare(b.process));
