@@ -149,6 +149,9 @@ export async function weightChange(
   weight: number,
   force: boolean,
 ): Promise<Rollout> {
+  // The same weight again would still write a revision (and a log entry that changed nothing).
+  if (weight === current.weight)
+    throw new UserError(`weight: the weight is already ${weight} (revision ${current.revision}); nothing changed`);
   const next = withWeight(current, weight);
   const champion = served(current, current.champion.churn);
   const challenger = served(current, current.challenger?.churn ?? null);

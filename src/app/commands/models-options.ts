@@ -13,6 +13,8 @@ import { UserError } from '../user-error.js';
 export const MAX_LOG_LIMIT = 10_000;
 /** At most this many folds: each needs labels of both outcomes, and the folds are dealt in memory. */
 export const MAX_FOLDS = 20;
+/** At most this many characters per --why or --by: a log line, not a document (link one). */
+export const MAX_NOTE_LENGTH = 1000;
 /** pure-rand seeds with a 32-bit integer: a larger seed would silently alias a smaller one. */
 export const MAX_SEED = 2 ** 31 - 1;
 
@@ -55,6 +57,10 @@ export const noteArg = (name: string) => (value: string) => {
   if (text === '') throw refused(name, value, 'empty; it is kept in the rollout log, say it in words');
   if (UNPRINTABLE.test(text))
     throw refused(name, value, 'one line without control characters, please (it is kept in the rollout log)');
+  if ([...text].length > MAX_NOTE_LENGTH)
+    throw new UserError(
+      `${name}: ${[...text].length} characters; at most ${MAX_NOTE_LENGTH} (it is a line of the rollout log: link a document for more)`,
+    );
   return text;
 };
 

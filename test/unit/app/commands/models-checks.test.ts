@@ -263,6 +263,12 @@ describe('models promote [version]', () => {
     expect(errors.join('\n')).toMatch(/^warning: promoting against the labels \(--force\)/);
   });
 
+  it('refuses the weight in force: a revision that changes nothing', async () => {
+    await expect(weightChange(stores(0), shadow, 0, false)).rejects.toThrow(
+      /^weight: the weight is already 0 \(revision 5\); nothing changed$/,
+    );
+  });
+
   it('a weight raised for a challenger the labels call worse is refused unless --force; lowered, or undecided, it is taken', async () => {
     const refused = await weightChange(stores(2_000), shadow, 1, false).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(UserError);

@@ -8,6 +8,7 @@ import {
   integerArg,
   MAX_FOLDS,
   MAX_LOG_LIMIT,
+  MAX_NOTE_LENGTH,
   noteArg,
   printable,
   shareArg,
@@ -182,8 +183,17 @@ describe('--why and --by', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (value) => {
         const message = refusal(why, value);
-        expect(message === null).toBe(value.trim() !== '' && !CONTROL.test(value.trim()));
+        expect(message === null).toBe(
+          value.trim() !== '' && !CONTROL.test(value.trim()) && [...value.trim()].length <= MAX_NOTE_LENGTH,
+        );
       }),
+    );
+  });
+
+  it(`refuses a note longer than ${MAX_NOTE_LENGTH} characters, saying how long it is`, () => {
+    expect(why('✓'.repeat(MAX_NOTE_LENGTH))).toHaveLength(MAX_NOTE_LENGTH);
+    expect(refusal(why, 'x'.repeat(120_000))).toBe(
+      `--why: 120000 characters; at most ${MAX_NOTE_LENGTH} (it is a line of the rollout log: link a document for more)`,
     );
   });
 });
