@@ -117,11 +117,13 @@ export function createModelReload(options: {
     describeModels(metrics, models, experiment.current);
     describeCalibrations(metrics, wanted.calibrations);
     const after = modelsLabel(models);
+    // The weight in effect: without an experiment here, none moves (whatever the rollout says).
     const weightBefore = experimentBefore?.challengerWeight ?? 0;
+    const weightAfter = experiment.current?.challengerWeight ?? 0;
     if (after !== before) log.info({ before, after }, 'models swapped; rescoring customers with trigger model_change');
-    else if (weight !== weightBefore)
+    else if (weightAfter !== weightBefore)
       log.info(
-        { before: weightBefore, after: weight },
+        { before: weightBefore, after: weightAfter },
         "challenger's weight changed; rescoring the customers it moves",
       );
     else return { changed: false, rescored: 0 };

@@ -120,6 +120,8 @@ export function createRolloutWiring(deps: {
   };
   return {
     reloadModels,
+    /** The rollout revision in force here, or null: the settings decide (none stored). */
+    applied: (): number | null => applied,
     /** Applies the stored rollout before the group is joined (Redis may be failing over: retried). */
     async applyStored(): Promise<void> {
       const stored = await within(config.startupTimeoutMs, 'cannot read the rollout from Redis', () =>

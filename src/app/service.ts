@@ -12,6 +12,7 @@ import type { Config } from './config.js';
 import { describeConnections } from './config-connections.js';
 import { startConsuming } from './consume.js';
 import { driftWindow } from './drift-window.js';
+import { hangupHandler } from './hangup.js';
 import { healthReaders } from './health-readers.js';
 import { bindListeners } from './http-listeners.js';
 import { scorerRoutes, startingRoutes } from './http-routes.js';
@@ -169,12 +170,7 @@ export async function startService(config: Config, log: Logger, onFatal: (error:
     churnVersion: () => versionsOf(models.current).churn,
   });
   rolloutWiring.follow(() => consumer.assigned());
-  const onHangup = () => {
-    listeners.reload();
-    reloadModels().catch((error: unknown) =>
-      log.error({ err: error }, 'model reload failed; keeping the active models'),
-    );
-  };
+  const onHangup = hangupHandler({ reloadListeners: () => listeners.reload(), rolloutWiring, models, log });
   process.on('SIGHUP', onHangup);
 
   const service: Service = {
