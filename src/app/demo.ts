@@ -122,20 +122,26 @@ export async function runDemo(
   const produceSeconds = (performance.now() - started) / 1000;
   await producer.disconnect();
 
-  // Wait for the scorer to catch up (consumed everything, timers drained).
+  // Wait for the scorer to catch up: everything consumed, no timer due, and nothing scored for
+  // two timer intervals (a timer pass runs once per interval: one quiet look proves nothing).
   bar?.start(history.length, 0, { phase: 'scoring', rate: 0, changes: 0 });
+  const quietMs = 2 * config.timers.intervalMs + 500;
   let consumed = 0;
-  let lastTimers = -1;
+  let seen = '';
+  let quietSince = performance.now();
   for (;;) {
     consumed = (await metricTotal(service, 'churnstream_events_consumed_total')) - before;
-    const timers = await metricTotal(service, 'churnstream_timer_evaluations_total');
+    const changes = await metricTotal(service, 'churnstream_risk_changes_total');
+    const activity = `${await metricTotal(service, 'churnstream_timer_evaluations_total')}/${changes}`;
+    const backlog = await metricTotal(service, 'churnstream_timer_backlog');
     bar?.update(Math.min(consumed, history.length), {
       rate: Math.round(consumed / ((performance.now() - started) / 1000)),
-      changes: await metricTotal(service, 'churnstream_risk_changes_total'),
+      changes,
     });
-    if (consumed >= history.length && timers === lastTimers) break;
-    lastTimers = consumed >= history.length ? timers : -1;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    if (consumed < history.length || backlog > 0 || activity !== seen) quietSince = performance.now();
+    else if (performance.now() - quietSince >= quietMs) break;
+    seen = activity;
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
   bar?.stop();
   const drainSeconds = (performance.now() - started) / 1000;
