@@ -24,6 +24,11 @@ interface Options {
 export function checkNamed(options: Options, champion: string, challenger: string, dir: string): void {
   if (champion === challenger)
     throw new UserError(`compare: champion and challenger are the same version (${printable(champion)})`);
+  // A recalibration keeps its version's ranking: against its own base there is nothing to rank.
+  if (baseVersion(champion) === baseVersion(challenger))
+    throw new UserError(
+      `compare: ${printable(champion)} and ${printable(challenger)} are one model (a recalibration keeps its ranking); compare it with another version`,
+    );
   const versions = listVersions(dir, 'churn');
   for (const [option, version] of [
     ['--champion', options.champion],

@@ -53,6 +53,9 @@ describe('models compare --champion/--challenger', () => {
     expect(() => checkNamed({ challenger: '../churn/t2', json: false }, 't1', '../churn/t2', dir)).toThrow(
       /^compare: --challenger \.\.\/churn\/t2: no such churn version/,
     );
+    expect(() => checkNamed({ champion: 't1+cal1', challenger: 't1', json: false }, 't1+cal1', 't1', dir)).toThrow(
+      /^compare: t1\+cal1 and t1 are one model \(a recalibration keeps its ranking\)/,
+    );
     // A served recalibration is its artifact's version.
     expect(() =>
       checkNamed({ champion: 't1+cal1', challenger: 't2', json: false }, 't1+cal1', 't2', dir),
