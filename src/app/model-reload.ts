@@ -22,8 +22,16 @@ export interface ExperimentHolder {
   current: Experiment | null;
 }
 
-/** Sets churnstream_model_info, churnstream_model_role and churnstream_rules_fallback. */
-export function describeModels(metrics: Metrics, models: ModelRegistry, experiment: Experiment | null = null): void {
+/**
+ * Sets churnstream_model_info, churnstream_model_role, churnstream_rules_fallback, and
+ * churnstream_rollout_weight: the weight asked (rollout or settings) and the one served here.
+ */
+export function describeModels(
+  metrics: Metrics,
+  models: ModelRegistry,
+  experiment: Experiment | null = null,
+  asked: number = experiment?.challengerWeight ?? 0,
+): void {
   const versions = versionsOf(models.current);
   metrics.modelInfo.reset();
   metrics.modelInfo.set({ kind: 'churn', version: versions.churn }, 1);
@@ -33,6 +41,8 @@ export function describeModels(metrics: Metrics, models: ModelRegistry, experime
   metrics.modelRole.reset();
   const challenger = models.current.challenger;
   const weight = challenger == null ? 0 : (experiment?.challengerWeight ?? 0);
+  metrics.rolloutWeight.set({ state: 'asked' }, challenger == null ? 0 : asked);
+  metrics.rolloutWeight.set({ state: 'served' }, weight);
   for (const kind of ['churn', 'ltv'] as const) {
     // A kind the challenger does not bring its own model for is the champion's for everyone.
     const own = challenger != null && versionsOf(challenger)[kind] !== versions[kind];
@@ -114,7 +124,7 @@ export function createModelReload(options: {
         { weight },
         'the rollout gives the challenger a weight but CHURNSTREAM_EXPERIMENT is not set here: the champion decides every customer of this process',
       );
-    describeModels(metrics, models, experiment.current);
+    describeModels(metrics, models, experiment.current, weight);
     describeCalibrations(metrics, wanted.calibrations);
     const after = modelsLabel(models);
     // The weight in effect: without an experiment here, none moves (whatever the rollout says).

@@ -28,7 +28,7 @@ export function loadServingModels(config: Config, metrics: Metrics, log: Logger)
         ? null
         : { ...settings, challengerWeight: models.current.challenger == null ? 0 : config.rollout.weight },
   };
-  describeModels(metrics, models, experiment.current);
+  describeModels(metrics, models, experiment.current, models.current.challenger == null ? 0 : config.rollout.weight);
   for (const kind of ['churn', 'ltv'] as const)
     if (models.current[kind] === null) log.warn({ kind }, `no ${kind} model in the models directory: rules fallback`);
   const challenger = models.current.challenger;

@@ -41,6 +41,7 @@ const healthyEmpty: Record<string, string> = {
   ChallengerWorseWhileDeciding: 'churnstream_model_role{kind="churn", role="champion"}',
   RolloutNotApplied: 'churnstream_rollout_revision{state="stored"}',
   RolloutProcessesDisagree: 'churnstream_rollout_processes_disagree',
+  RolloutWeightNotServed: 'churnstream_rollout_weight{state="asked"}',
 };
 
 const history = generateDemoHistory({ seed: 21, customers: 150, start: Date.UTC(2024, 0, 1), days: 420 });

@@ -81,6 +81,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['state'],
       registers: [registry],
     }),
+    rolloutWeight: new Gauge({
+      name: 'churnstream_rollout_weight',
+      help: "The challenger's weight: as the rollout (or the settings) give it (state asked), and as this process serves it (state served; 0 without CHURNSTREAM_EXPERIMENT). Apart: customers the rollout gives the challenger are decided by the champion here.",
+      labelNames: ['state'],
+      registers: [registry],
+    }),
     rolloutDisagreement: new Gauge({
       name: 'churnstream_rollout_processes_disagree',
       help: 'The running scorer processes report different models, experiments or weights (1): one customer may get two answers.',
