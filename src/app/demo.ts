@@ -43,9 +43,8 @@ export const MAX_DEMO_DAYS = 3650;
 
 /**
  * Where the synthetic history starts: 2024-01-01 (so a seed gives the same events on any
- * day), unless the history would then reach past today. Kafka refuses a record timestamped
- * more than log.message.timestamp.after.max.ms ahead of its clock (one hour by default since
- * Kafka 4.0; the demo's records carry the event time), so a longer history ends today.
+ * day), unless the history would then reach past today: the scorer dead-letters an event
+ * time ahead of its clock (event_time_in_future), so a longer history ends today.
  */
 export function demoStart(days: number, now: number): number {
   return Math.min(Date.UTC(2024, 0, 1), Math.floor(now / DAY_MS) * DAY_MS - days * DAY_MS);
@@ -110,7 +109,10 @@ export async function runDemo(
         topic: config.topics.orders,
         key: event.customerId,
         value: registry.encode(schemas.orders, toOrderEventRecord(event)),
-        timestamp: String(event.eventTime),
+        // The time of the replay, not the event's: Kafka's time-based retention (7 days by
+        // default) reads record timestamps, and would delete a history stamped years back
+        // within minutes, before a second group, a restart or `dataset --source kafka` read it.
+        timestamp: String(Date.now()),
       })),
     );
     const done = i + chunk.length;

@@ -35,4 +35,23 @@ describe('demo summary', () => {
     );
     expect(onTopic.length).toBe(counted);
   }, 240_000);
+
+  it('stamps the order records with the time of the replay: retention cannot delete the history at once', async () => {
+    const kafka = createKafka(config.kafka);
+    const consumer = kafka.consumer({ groupId: `demo-timestamps-${Date.now()}` });
+    const stamps: number[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topic: config.topics.orders, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        stamps.push(Number(message.timestamp));
+      },
+    });
+    const deadline = Date.now() + 20_000;
+    while (stamps.length < 100 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    await consumer.disconnect();
+    expect(stamps.length).toBeGreaterThanOrEqual(100);
+    // The history spans 400 days; the records were produced in the last few minutes.
+    for (const stamp of stamps) expect(Date.now() - stamp).toBeLessThan(30 * 60_000);
+  }, 60_000);
 });
