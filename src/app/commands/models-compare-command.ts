@@ -52,7 +52,9 @@ export function checkLabels(options: Options, report: ComparisonReport, rollout:
   ] as const)
     if (name !== undefined && summary.labels === 0 && !recalibrated.has(name))
       throw new UserError(
-        `compare: ${option} ${printable(name)} has no resolved labels: no scorer has scored it long enough for one to resolve`,
+        baseVersion(name) === name
+          ? `compare: ${option} ${printable(name)} has no resolved labels: no scorer has scored it long enough for one to resolve`
+          : `compare: ${option} ${printable(name)}: no recalibration of that name is served or has a resolved label (churnstream models log lists the recalibrations)`,
       );
 }
 

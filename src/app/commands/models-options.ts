@@ -20,10 +20,10 @@ export const MAX_SEED = 2 ** 31 - 1;
 
 /**
  * What cannot go into a line of the rollout log: control characters (C0, DEL, C1: newlines,
- * ANSI escapes), Unicode line and paragraph separators, and the bidirectional overrides and
- * isolates (they reorder what a terminal shows). Any of them lets a note forge a log line.
+ * ANSI escapes), Unicode line and paragraph separators, and the bidirectional overrides,
+ * isolates and marks (they reorder what a terminal shows, the marks invisibly). Any of them lets a note forge a log line.
  */
-const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f]/u;
 const UNPRINTABLE_ALL = new RegExp(UNPRINTABLE.source, 'gu');
 
 /** The text with every character noteArg refuses shown escaped (\x1b, \u2028): log entries written before the check. */

@@ -16,7 +16,7 @@ import {
 import { loadConfig } from '../../../../src/app/config.js';
 import { UserError } from '../../../../src/app/user-error.js';
 
-const CONTROL = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+const CONTROL = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f]/u;
 
 /** The UserError `parse(value)` throws, checked to be one line (null if it parsed). */
 function refusal(parse: (value: string) => unknown, value: string): string | null {
@@ -172,6 +172,8 @@ describe('--why and --by', () => {
     'a\rb',
     'a\u2028b',
     'left\u202eright',
+    'a\u200eb',
+    'a\u200fb',
     'nul\u0000',
   ])('refuses %j in one line', (value) => {
     expect(refusal(why, value)).toMatch(/^--why '.*': /);
