@@ -48,7 +48,7 @@ export async function currentRollout(
   if (stored !== null) return stored;
   const now = Date.now();
   const view = servingView(await stores.rollout.serving(), now, maxAge(config));
-  if (view.kind === 'disagree')
+  if (view.kind === 'disagree' || view.kind === 'changing')
     throw new UserError(
       `the running scorers serve different models or experiments; make them agree before a rollout (a process killed without a stop is forgotten ${maxAge(config) / 1000} s after its last report): ${view.reports.map((r) => describeServing(r, now)).join('; ')}`,
     );

@@ -18,10 +18,15 @@ export interface Serving {
   readonly weight: number;
 }
 
-/** What the fresh reports agree on, or the processes that disagree. */
+/**
+ * What the fresh reports agree on; or processes at different rollout revisions (a change on
+ * its way: one applies a revision a check after another, or is still rescoring for it); or the
+ * processes that disagree at one revision (configured apart).
+ */
 export type ServingView =
   | { readonly kind: 'none' }
   | { readonly kind: 'agreed'; readonly serving: Serving; readonly processes: number }
+  | { readonly kind: 'changing'; readonly reports: readonly Serving[] }
   | { readonly kind: 'disagree'; readonly reports: readonly Serving[] };
 
 /**
@@ -46,7 +51,9 @@ export function servingView(reports: readonly Serving[], now: number, maxAgeMs: 
   const first = fresh[0];
   if (first === undefined) return { kind: 'none' };
   if (fresh.every((r) => shape(r) === shape(first))) return { kind: 'agreed', serving: first, processes: fresh.length };
-  return { kind: 'disagree', reports: fresh };
+  const atOneRevision = (r: Serving) => fresh.filter((other) => other.revision === r.revision);
+  const apart = fresh.some((r) => atOneRevision(r).some((other) => shape(other) !== shape(r)));
+  return { kind: apart ? 'disagree' : 'changing', reports: fresh };
 }
 
 /** One line per report, for an operator comparing processes (with `now`: how old it is, to spot a dead one). */

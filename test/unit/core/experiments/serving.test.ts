@@ -14,16 +14,37 @@ const serving = fc.record({
 }) as fc.Arbitrary<Serving>;
 
 describe('servingView', () => {
-  it('agrees exactly when every fresh report serves the same models, experiment and weight (revisions aside)', () => {
+  it('agrees when every fresh report serves the same; disagrees when two at one revision differ; else a change on its way', () => {
     fc.assert(
       fc.property(fc.array(serving, { maxLength: 6 }), (reports) => {
         const fresh = reports.filter((r) => NOW - r.at <= 60_000);
         const view = servingView(reports, NOW, 60_000);
-        const shapes = new Set(fresh.map((r) => JSON.stringify([r.champion, r.challenger, r.experiment, r.weight])));
-        expect(view.kind).toBe(fresh.length === 0 ? 'none' : shapes.size === 1 ? 'agreed' : 'disagree');
+        const shapeOf = (r: Serving) => JSON.stringify([r.champion, r.challenger, r.experiment, r.weight]);
+        const shapes = new Set(fresh.map(shapeOf));
+        const revisions = new Set(fresh.map((r) => r.revision));
+        const apart = [...revisions].some(
+          (revision) => new Set(fresh.filter((r) => r.revision === revision).map(shapeOf)).size > 1,
+        );
+        expect(view.kind).toBe(
+          fresh.length === 0 ? 'none' : shapes.size === 1 ? 'agreed' : apart ? 'disagree' : 'changing',
+        );
         if (view.kind === 'agreed') expect(view.processes).toBe(fresh.length);
-        if (view.kind === 'disagree') expect(view.reports).toHaveLength(fresh.length);
+        if (view.kind === 'disagree' || view.kind === 'changing') expect(view.reports).toHaveLength(fresh.length);
       }),
     );
+  });
+
+  it('a process still at the revision before, serving what it said: a change on its way, not a disagreement', () => {
+    const base = {
+      at: NOW,
+      champion: { churn: 'v1', ltv: 'l1' },
+      challenger: { churn: 'v2', ltv: null },
+      experiment: { name: 'ab', saltDigest: 'a' },
+    };
+    const a: Serving = { ...base, process: 'a', revision: 5, weight: 0 };
+    const b: Serving = { ...base, process: 'b', revision: 6, weight: 0.8 };
+    expect(servingView([a, b], NOW, 60_000).kind).toBe('changing');
+    // At one revision, apart: configured apart (here, b has no experiment).
+    expect(servingView([a, { ...a, process: 'b', experiment: null }], NOW, 60_000).kind).toBe('disagree');
   });
 });
